@@ -1,0 +1,663 @@
+//! The engine actor: the one task that owns every session's state.
+//!
+//! Commands come in from front ends, reports come in from agent and planner tasks; every change
+//! becomes an event that is folded into the session state, journaled, and sent to the front ends,
+//! always in that order and always through `emit`, so the three never disagree.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::sync::oneshot;
+
+use super::agent::{StepRun, run_step};
+use super::clock::Clock;
+use super::command::Command;
+use super::event::{CallMode, EngineEvent, Envelope, Event, InterruptReason};
+use super::handle::EngineHandle;
+use super::ids::{SessionId, StepId};
+use super::live_session::{LiveSession, RunningTask};
+use super::planner::{PlannerRun, PlannerSettings, run_planner};
+use super::prompts::{DependencyOutput, step_messages};
+use super::roles::RoleBook;
+use super::scheduling::{Outcome, ready_steps, settled_outcome};
+use super::session_fold::{SessionState, StepStatus};
+use super::task::{
+    Interruptible, PlanOutcome, Report, ReportKind, Reporter, StepOutcome, TaskKey,
+    spawn_supervised,
+};
+use crate::provider::{CallControl, ChatRequest, PauseSwitch, Provider};
+use crate::store::paths::{slug, workspace_path};
+use crate::store::{Store, StoreError, StoreProblem};
+
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    pub max_parallel: usize,
+    pub mode: CallMode,
+    pub workspace_root: PathBuf,
+    pub roles: RoleBook,
+    pub planner: PlannerSettings,
+    /// How much of each dependency's output a step is given as context.
+    pub context_chars_per_dependency: usize,
+}
+
+/// Starts the engine on the current tokio runtime. Sessions left running by a process that died
+/// are marked interrupted first.
+pub fn start_engine(
+    settings: EngineSettings,
+    provider: Arc<dyn Provider>,
+    store: Store,
+) -> (EngineHandle, UnboundedReceiver<EngineEvent>) {
+    let clock = Clock::new();
+    store.recover_orphans(clock.now_ms());
+    let (cmd_tx, cmd_rx) = unbounded_channel();
+    let (out_tx, out_rx) = unbounded_channel();
+    let (reports_tx, reports_rx) = unbounded_channel();
+    let problems = store.take_problems();
+    let actor = Actor {
+        mode: settings.mode,
+        settings,
+        provider,
+        store,
+        out: out_tx,
+        reports_tx,
+        sessions: HashMap::new(),
+        clock,
+        touched: HashSet::new(),
+        shutdown: None,
+    };
+    tokio::spawn(actor.run(cmd_rx, reports_rx, problems));
+    (EngineHandle::new(cmd_tx), out_rx)
+}
+
+struct Actor {
+    settings: EngineSettings,
+    provider: Arc<dyn Provider>,
+    store: Store,
+    out: UnboundedSender<EngineEvent>,
+    reports_tx: UnboundedSender<Report>,
+    sessions: HashMap<SessionId, LiveSession>,
+    mode: CallMode,
+    clock: Clock,
+    /// Sessions changed in this turn: scheduling looks at them once the turn's messages are in.
+    touched: HashSet<SessionId>,
+    /// Set once shutting down: who to tell when done.
+    shutdown: Option<Vec<oneshot::Sender<()>>>,
+}
+
+impl Actor {
+    async fn run(
+        mut self,
+        mut commands: UnboundedReceiver<Command>,
+        mut reports: UnboundedReceiver<Report>,
+        mut problems: Option<UnboundedReceiver<StoreProblem>>,
+    ) {
+        let mut command_buf = Vec::with_capacity(64);
+        let mut report_buf = Vec::with_capacity(1024);
+        let mut commands_open = true;
+        loop {
+            tokio::select! {
+                n = commands.recv_many(&mut command_buf, 64), if commands_open => {
+                    if n == 0 {
+                        // Every handle is gone: nobody can steer the sessions any more.
+                        commands_open = false;
+                        self.begin_shutdown(None);
+                    }
+                    for command in command_buf.drain(..) {
+                        self.on_command(command);
+                    }
+                }
+                _ = reports.recv_many(&mut report_buf, 1024) => {
+                    for report in report_buf.drain(..) {
+                        self.on_report(report);
+                    }
+                }
+                Some(problem) = next_problem(&mut problems) => self.on_store_problem(problem),
+            }
+            self.advance_touched();
+            if self.shutdown.is_some() && self.sessions.values().all(|s| s.tasks.is_empty()) {
+                break;
+            }
+        }
+        let store = self.store.clone();
+        let _ = tokio::task::spawn_blocking(move || store.flush()).await;
+        let _ = self.out.send(EngineEvent::ShutDown);
+        for done in self.shutdown.take().into_iter().flatten() {
+            let _ = done.send(());
+        }
+    }
+
+    fn emit(&mut self, id: &SessionId, event: Event) {
+        let Some(live) = self.sessions.get_mut(id) else {
+            return;
+        };
+        let envelope = Arc::new(Envelope {
+            seq: live.state.last_seq + 1,
+            at_ms: self.clock.now_ms(),
+            session: id.clone(),
+            event,
+        });
+        live.state.apply(&envelope);
+        self.store.append(envelope.clone());
+        let _ = self.out.send(EngineEvent::Session(envelope));
+        self.touched.insert(id.clone());
+    }
+
+    fn reject(&self, command: String, reason: impl Into<String>) {
+        let _ = self.out.send(EngineEvent::Rejected {
+            command,
+            reason: reason.into(),
+        });
+    }
+
+    fn on_store_problem(&mut self, problem: StoreProblem) {
+        match problem.session {
+            Some(id) if self.sessions.contains_key(&id) => self.emit(
+                &id,
+                Event::Warning {
+                    message: problem.message,
+                },
+            ),
+            _ => self.reject("store".into(), problem.message),
+        }
+    }
+
+    fn on_command(&mut self, command: Command) {
+        let label = command.label();
+        match command {
+            Command::StartSession {
+                id,
+                goal,
+                created_at,
+            } => {
+                if self.shutdown.is_some() {
+                    return self.reject(label, "el-jefe is shutting down");
+                }
+                if let Err(reason) = self.start_session(&id, &goal, created_at) {
+                    self.reject(label, reason);
+                }
+            }
+            Command::PauseStep { session, step } => {
+                self.set_step_paused(label, &session, &step, true)
+            }
+            Command::ResumeStep { session, step } => {
+                self.set_step_paused(label, &session, &step, false)
+            }
+            Command::PauseSession { session } => self.set_session_paused(label, &session, true),
+            Command::UnpauseSession { session } => self.set_session_paused(label, &session, false),
+            Command::InterruptStep { session, step } => {
+                match self
+                    .sessions
+                    .get(&session)
+                    .and_then(|live| live.tasks.get(&TaskKey::Step(step.clone())))
+                {
+                    Some(task) => task.cancel.cancel(),
+                    None => self.reject(label, format!("step {step} of {session} is not running")),
+                }
+            }
+            Command::InterruptSession { session } => self.interrupt_session(label, &session),
+            Command::ResumeSession { session } => {
+                if self.shutdown.is_some() {
+                    return self.reject(label, "el-jefe is shutting down");
+                }
+                if let Err(reason) = self.resume_session(&session) {
+                    self.reject(label, reason);
+                }
+            }
+            Command::SetMode(mode) => {
+                self.mode = mode;
+                let _ = self.out.send(EngineEvent::ModeChanged(mode));
+            }
+            Command::Shutdown { done } => self.begin_shutdown(Some(done)),
+        }
+    }
+
+    fn start_session(
+        &mut self,
+        id: &SessionId,
+        goal: &str,
+        created_at: chrono::DateTime<chrono::Local>,
+    ) -> Result<(), String> {
+        let goal = goal.trim();
+        if goal.is_empty() {
+            return Err("the goal is empty".into());
+        }
+        if self.sessions.contains_key(id) {
+            return Err(format!("session {id} already exists"));
+        }
+        let workspace = workspace_path(&self.settings.workspace_root, goal, created_at);
+        std::fs::create_dir_all(&workspace)
+            .map_err(|e| format!("cannot create the workspace {}: {e}", workspace.display()))?;
+        self.store.create_session(id).map_err(|e| e.to_string())?;
+        self.sessions
+            .insert(id.clone(), LiveSession::new(SessionState::new(id.clone())));
+        self.emit(
+            id,
+            Event::SessionCreated {
+                goal: goal.to_string(),
+                workspace,
+                mode: self.mode,
+                provider: self.provider.name().to_string(),
+                model: self.provider.model().to_string(),
+                max_parallel: self.settings.max_parallel,
+            },
+        );
+        self.start_planner(id);
+        Ok(())
+    }
+
+    fn resume_session(&mut self, id: &SessionId) -> Result<(), String> {
+        if let Some(live) = self.sessions.get(id)
+            && live.journal_open
+        {
+            let retry = live
+                .state
+                .steps
+                .iter()
+                .any(|s| matches!(s.status, StepStatus::Interrupted | StepStatus::Failed));
+            if live.interrupting {
+                return Err(format!("{id} is being interrupted"));
+            }
+            if !retry {
+                return Err(format!("{id} is already {}", live.state.status.label()));
+            }
+            // Running, with some steps interrupted on their own: run those again.
+            self.emit(id, Event::SessionResumed);
+            return Ok(());
+        }
+        if let Some(live) = self.sessions.get(id) {
+            if !live.state.status.can_resume() {
+                let status = live.state.status.label();
+                return Err(format!("{id} is {status} and cannot be resumed"));
+            }
+            // This process released the journal when the session ended; the writer thread must
+            // have let go of it before it can be locked again.
+            self.store.flush();
+        }
+        let stored = self.store.reopen_session(id).map_err(|e| match e {
+            StoreError::NotFound(_) => format!("no session {id}"),
+            other => other.to_string(),
+        })?;
+        if !stored.state.status.can_resume() {
+            self.store.release_session(id);
+            return Err(format!(
+                "{id} is {} and cannot be resumed",
+                stored.state.status.label()
+            ));
+        }
+        self.sessions
+            .insert(id.clone(), LiveSession::new(stored.state));
+        for message in stored.warnings {
+            self.emit(id, Event::Warning { message });
+        }
+        self.emit(id, Event::SessionResumed);
+        if !self.sessions[id].state.has_plan() {
+            self.start_planner(id);
+        }
+        Ok(())
+    }
+
+    fn set_step_paused(&mut self, label: String, id: &SessionId, step: &StepId, paused: bool) {
+        let Some(live) = self.sessions.get(id) else {
+            return self.reject(label, format!("no running session {id}"));
+        };
+        let status = live.state.step(step).map(|s| s.status);
+        let task = live.tasks.get(&TaskKey::Step(step.clone()));
+        let event = match (task, status, paused) {
+            (Some(task), Some(StepStatus::Running), true) => {
+                task.pause.set(true);
+                Event::StepPaused { step: step.clone() }
+            }
+            (Some(task), Some(StepStatus::Paused), false) => {
+                task.pause.set(false);
+                Event::StepResumed { step: step.clone() }
+            }
+            (_, Some(status), _) => {
+                return self.reject(label, format!("step {step} is {}", status.label()));
+            }
+            (_, None, _) => return self.reject(label, format!("{id} has no step {step}")),
+        };
+        self.emit(id, event);
+    }
+
+    fn set_session_paused(&mut self, label: String, id: &SessionId, paused: bool) {
+        let Some(live) = self.sessions.get(id) else {
+            return self.reject(label, format!("no running session {id}"));
+        };
+        if !live.state.status.is_active() || live.interrupting {
+            return self.reject(label, format!("{id} is {}", live.state.status.label()));
+        }
+        if live.state.paused == paused {
+            let already = if paused { "paused" } else { "not paused" };
+            return self.reject(label, format!("{id} is already {already}"));
+        }
+        let mut changed: Vec<StepId> = live
+            .tasks
+            .iter()
+            .filter(|(_, task)| task.pause.set(paused))
+            .filter_map(|(key, _)| match key {
+                TaskKey::Step(step) => Some(step.clone()),
+                TaskKey::Planner => None,
+            })
+            .collect();
+        changed.sort();
+        self.emit(
+            id,
+            if paused {
+                Event::SessionPaused
+            } else {
+                Event::SessionUnpaused
+            },
+        );
+        for step in changed {
+            self.emit(
+                id,
+                if paused {
+                    Event::StepPaused { step }
+                } else {
+                    Event::StepResumed { step }
+                },
+            );
+        }
+    }
+
+    fn interrupt_session(&mut self, label: String, id: &SessionId) {
+        let Some(live) = self.sessions.get_mut(id) else {
+            return self.reject(label, format!("no running session {id}"));
+        };
+        if !live.state.status.is_active() {
+            let status = live.state.status.label();
+            return self.reject(label, format!("{id} is already {status}"));
+        }
+        live.interrupting = true;
+        live.cancel_all();
+        self.touched.insert(id.clone());
+    }
+
+    fn begin_shutdown(&mut self, done: Option<oneshot::Sender<()>>) {
+        let waiting = self.shutdown.get_or_insert_with(Vec::new);
+        waiting.extend(done);
+        let active: Vec<SessionId> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.state.status.is_active() && !s.interrupting)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in active {
+            self.interrupt_session("shutdown".into(), &id);
+        }
+    }
+
+    fn on_report(&mut self, report: Report) {
+        let Some(live) = self.sessions.get_mut(&report.session) else {
+            return;
+        };
+        // A task that was replaced or already finished may still have something queued.
+        match live.tasks.get(&report.task) {
+            Some(task) if task.attempt == report.attempt => {}
+            _ => return,
+        }
+        if !matches!(report.kind, ReportKind::Event(_)) {
+            live.tasks.remove(&report.task);
+        }
+        let id = report.session;
+        match report.kind {
+            ReportKind::Event(event) => self.emit(&id, event),
+            ReportKind::StepDone(outcome) => {
+                if let TaskKey::Step(step) = report.task {
+                    self.finish_step(&id, step, outcome);
+                }
+            }
+            ReportKind::PlanDone(outcome) => {
+                self.touched.insert(id.clone());
+                match outcome {
+                    PlanOutcome::Ready { plan, source } => {
+                        self.emit(&id, Event::PlanReady { plan, source })
+                    }
+                    PlanOutcome::Interrupted { .. } => {}
+                }
+            }
+        }
+    }
+
+    fn finish_step(&mut self, id: &SessionId, step: StepId, outcome: StepOutcome) {
+        let event = match outcome {
+            StepOutcome::Completed { output } => {
+                let output_file = self.sessions.get(id).and_then(|live| {
+                    let spec = &live.state.step(&step)?.spec;
+                    let name = format!(
+                        "step-{}-{}.md",
+                        slug(step.as_str(), 20),
+                        slug(&spec.agent, 30)
+                    );
+                    Some(live.state.workspace.join(name))
+                });
+                if let Some(path) = &output_file {
+                    self.store.write_file(path.clone(), output.clone());
+                }
+                Event::StepCompleted {
+                    step,
+                    output,
+                    output_file,
+                }
+            }
+            StepOutcome::Failed { error } => Event::StepFailed { step, error },
+            StepOutcome::Interrupted { forced } => Event::StepInterrupted { step, forced },
+        };
+        self.emit(id, event);
+    }
+
+    fn advance_touched(&mut self) {
+        let touched: Vec<SessionId> = self.touched.drain().collect();
+        for id in touched {
+            self.advance(&id);
+        }
+    }
+
+    /// Starts what can start and ends the session when nothing more can happen.
+    fn advance(&mut self, id: &SessionId) {
+        let Some(live) = self.sessions.get_mut(id) else {
+            return;
+        };
+        if live.interrupting {
+            if live.tasks.is_empty() {
+                live.interrupting = false;
+                self.emit(
+                    id,
+                    Event::SessionInterrupted {
+                        reason: InterruptReason::User,
+                    },
+                );
+                self.close_journal(id);
+            }
+            return;
+        }
+        let max_parallel = self.settings.max_parallel;
+        for step in ready_steps(&live.state, max_parallel) {
+            self.start_step(id, &step);
+        }
+        let Some(live) = self.sessions.get(id) else {
+            return;
+        };
+        let ending = match settled_outcome(&live.state, max_parallel) {
+            None => return,
+            Some(Outcome::Completed) => Event::SessionCompleted,
+            Some(Outcome::Failed { error }) => Event::SessionFailed { error },
+            Some(Outcome::Interrupted) => Event::SessionInterrupted {
+                reason: InterruptReason::User,
+            },
+        };
+        self.emit(id, ending);
+        self.close_journal(id);
+    }
+
+    fn close_journal(&mut self, id: &SessionId) {
+        if let Some(live) = self.sessions.get_mut(id)
+            && live.journal_open
+        {
+            live.journal_open = false;
+            self.store.release_session(id);
+        }
+    }
+
+    /// Spawns a task under the session's cancellation token and registers it.
+    fn launch<F, O>(
+        &mut self,
+        id: &SessionId,
+        key: TaskKey,
+        attempt: u32,
+        make: impl FnOnce(CallControl, Reporter) -> F,
+    ) where
+        F: Future<Output = O> + Send + 'static,
+        O: Interruptible + Into<ReportKind> + Send + 'static,
+    {
+        let Some(live) = self.sessions.get_mut(id) else {
+            return;
+        };
+        let cancel = live.cancel.child_token();
+        let (pause, signal) = PauseSwitch::new();
+        pause.set(live.state.paused);
+        let control = CallControl {
+            cancel: cancel.clone(),
+            pause: signal,
+        };
+        let reporter = Reporter {
+            session: id.clone(),
+            task: key.clone(),
+            attempt,
+            tx: self.reports_tx.clone(),
+        };
+        let join = spawn_supervised(make(control, reporter.clone()), cancel.clone(), reporter);
+        live.tasks.insert(
+            key,
+            RunningTask {
+                attempt,
+                cancel,
+                pause,
+                join,
+            },
+        );
+    }
+
+    fn start_planner(&mut self, id: &SessionId) {
+        let Some(live) = self.sessions.get_mut(id) else {
+            return;
+        };
+        live.planner_runs += 1;
+        let attempt = live.planner_runs;
+        let goal = live.state.goal.clone();
+        let provider = self.provider.clone();
+        let roles = self.settings.roles.clone();
+        let settings = self.settings.planner.clone();
+        let mode = self.mode;
+        self.launch(id, TaskKey::Planner, attempt, |control, reporter| {
+            run_planner(PlannerRun {
+                provider,
+                roles,
+                goal,
+                settings,
+                mode,
+                control,
+                reporter,
+            })
+        });
+    }
+
+    fn start_step(&mut self, id: &SessionId, step: &StepId) {
+        let prepared = {
+            let Some(live) = self.sessions.get(id) else {
+                return;
+            };
+            let state = &live.state;
+            let Some(step_state) = state.step(step) else {
+                return;
+            };
+            let spec = &step_state.spec;
+            let attempt = step_state.attempt + 1;
+            match self.settings.roles.get(&spec.agent) {
+                None => Err((spec.agent.clone(), attempt)),
+                Some(role) => {
+                    let dependencies: Vec<DependencyOutput<'_>> = spec
+                        .depends_on
+                        .iter()
+                        .filter_map(|d| state.step(d))
+                        .map(|d| DependencyOutput {
+                            spec: &d.spec,
+                            output: &d.output,
+                        })
+                        .collect();
+                    let mut request = ChatRequest::new(step_messages(
+                        role,
+                        &state.goal,
+                        spec,
+                        &dependencies,
+                        self.settings.context_chars_per_dependency,
+                    ));
+                    request.max_tokens = role.max_tokens;
+                    request.temperature = role.temperature;
+                    request.mode = self.mode;
+                    request.seed = fastrand::u32(..);
+                    Ok((spec.agent.clone(), attempt, request))
+                }
+            }
+        };
+        let (agent, attempt, request) = match prepared {
+            Ok(p) => p,
+            Err((agent, attempt)) => {
+                let error = format!("unknown agent role `{agent}`");
+                self.emit(
+                    id,
+                    Event::StepStarted {
+                        step: step.clone(),
+                        agent,
+                        attempt,
+                        max_tokens: 0,
+                    },
+                );
+                return self.emit(
+                    id,
+                    Event::StepFailed {
+                        step: step.clone(),
+                        error,
+                    },
+                );
+            }
+        };
+        self.emit(
+            id,
+            Event::StepStarted {
+                step: step.clone(),
+                agent,
+                attempt,
+                max_tokens: request.max_tokens,
+            },
+        );
+        let provider = self.provider.clone();
+        let step_id = step.clone();
+        self.launch(
+            id,
+            TaskKey::Step(step.clone()),
+            attempt,
+            |control, reporter| {
+                run_step(StepRun {
+                    provider,
+                    step: step_id,
+                    request,
+                    control,
+                    reporter,
+                })
+            },
+        );
+    }
+}
+
+async fn next_problem(
+    problems: &mut Option<UnboundedReceiver<StoreProblem>>,
+) -> Option<StoreProblem> {
+    match problems {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}

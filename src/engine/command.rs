@@ -1,0 +1,68 @@
+//! What front ends ask the engine to do.
+
+use chrono::{DateTime, Local};
+use tokio::sync::oneshot;
+
+use super::event::CallMode;
+use super::ids::{SessionId, StepId};
+
+#[derive(Debug)]
+pub enum Command {
+    StartSession {
+        id: SessionId,
+        goal: String,
+        created_at: DateTime<Local>,
+    },
+    PauseStep {
+        session: SessionId,
+        step: StepId,
+    },
+    ResumeStep {
+        session: SessionId,
+        step: StepId,
+    },
+    /// Pauses every running agent of the session and starts no new step.
+    PauseSession {
+        session: SessionId,
+    },
+    UnpauseSession {
+        session: SessionId,
+    },
+    InterruptStep {
+        session: SessionId,
+        step: StepId,
+    },
+    InterruptSession {
+        session: SessionId,
+    },
+    /// Picks up an interrupted or failed session (from this run or from disk): completed steps
+    /// are kept, the others run again.
+    ResumeSession {
+        session: SessionId,
+    },
+    SetMode(CallMode),
+    /// Interrupts everything still running, writes it all down, then stops.
+    Shutdown {
+        done: oneshot::Sender<()>,
+    },
+}
+
+impl Command {
+    /// How the command is named in messages to the user.
+    pub fn label(&self) -> String {
+        match self {
+            Command::StartSession { .. } => "start".into(),
+            Command::PauseStep { session, step } => format!("pause step {step} of {session}"),
+            Command::ResumeStep { session, step } => format!("resume step {step} of {session}"),
+            Command::PauseSession { session } => format!("pause {session}"),
+            Command::UnpauseSession { session } => format!("unpause {session}"),
+            Command::InterruptStep { session, step } => {
+                format!("interrupt step {step} of {session}")
+            }
+            Command::InterruptSession { session } => format!("interrupt {session}"),
+            Command::ResumeSession { session } => format!("resume {session}"),
+            Command::SetMode(mode) => format!("mode {}", mode.label()),
+            Command::Shutdown { .. } => "shutdown".into(),
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! What happened: the one vocabulary shared by the session fold, the journal and every front end.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::{SessionId, StepId};
+use super::plan::{Plan, PlanSource};
+
+/// Streaming calls show text as it is generated; legacy calls wait for the whole reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CallMode {
+    #[default]
+    Streaming,
+    Legacy,
+}
+
+impl CallMode {
+    pub fn toggled(self) -> CallMode {
+        match self {
+            CallMode::Streaming => CallMode::Legacy,
+            CallMode::Legacy => CallMode::Streaming,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            CallMode::Streaming => "streaming",
+            CallMode::Legacy => "legacy",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// The model ended its answer (end of generation token or stop string).
+    Stop,
+    /// The answer hit the max tokens limit.
+    Length,
+}
+
+/// One provider call, as measured by the agent that made it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallStats {
+    pub provider: String,
+    pub model: String,
+    pub mode: CallMode,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// True when the provider reported no usage and the figures are our own count.
+    #[serde(default)]
+    pub estimated: bool,
+    /// Time to the first piece of text, pauses excluded.
+    pub ttft_ms: Option<u64>,
+    /// Whole call, pauses excluded.
+    pub duration_ms: u64,
+    pub finish: FinishReason,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InterruptReason {
+    /// The user asked for it.
+    User,
+    /// The process that ran the session ended without finishing it (crash, kill -9, power loss).
+    Recovered,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    SessionCreated {
+        goal: String,
+        workspace: PathBuf,
+        mode: CallMode,
+        provider: String,
+        model: String,
+        max_parallel: usize,
+    },
+    PlanningStarted {
+        attempt: u32,
+    },
+    PlanRejected {
+        attempt: u32,
+        error: String,
+    },
+    PlanReady {
+        plan: Plan,
+        source: PlanSource,
+    },
+    Warning {
+        message: String,
+    },
+    StepStarted {
+        step: StepId,
+        agent: String,
+        attempt: u32,
+        max_tokens: u32,
+    },
+    TextDelta {
+        step: StepId,
+        text: String,
+    },
+    /// A provider call finished; `step` is None for the planner's calls.
+    CallFinished {
+        step: Option<StepId>,
+        call: CallStats,
+    },
+    CallFailed {
+        step: Option<StepId>,
+        error: String,
+    },
+    StepPaused {
+        step: StepId,
+    },
+    StepResumed {
+        step: StepId,
+    },
+    StepCompleted {
+        step: StepId,
+        output: String,
+        output_file: Option<PathBuf>,
+    },
+    StepFailed {
+        step: StepId,
+        error: String,
+    },
+    StepInterrupted {
+        step: StepId,
+        /// The agent did not stop within the grace period and was aborted.
+        forced: bool,
+    },
+    SessionPaused,
+    SessionUnpaused,
+    SessionInterrupted {
+        reason: InterruptReason,
+    },
+    /// An interrupted or failed session was picked up again.
+    SessionResumed,
+    SessionCompleted,
+    SessionFailed {
+        error: String,
+    },
+}
+
+impl Event {
+    /// Events that end a session run; the journal syncs them to disk.
+    pub fn ends_session(&self) -> bool {
+        matches!(
+            self,
+            Event::SessionCompleted
+                | Event::SessionFailed { .. }
+                | Event::SessionInterrupted { .. }
+        )
+    }
+}
+
+/// An event with its place in the session's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub seq: u64,
+    /// Milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    pub session: SessionId,
+    pub event: Event,
+}
+
+/// What the engine tells its front ends.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineEvent {
+    Session(Arc<Envelope>),
+    ModeChanged(CallMode),
+    /// A command could not be carried out; the reason is one line for the user.
+    Rejected {
+        command: String,
+        reason: String,
+    },
+    /// The engine stopped: every session is interrupted or finished and journaled.
+    ShutDown,
+}

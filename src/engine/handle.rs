@@ -1,0 +1,96 @@
+//! The typed way to ask the engine for things: one method per intent.
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::oneshot;
+
+use super::command::Command;
+use super::event::CallMode;
+use super::ids::{SessionId, StepId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the engine has stopped")]
+pub struct EngineClosed;
+
+#[derive(Clone, Debug)]
+pub struct EngineHandle {
+    tx: UnboundedSender<Command>,
+}
+
+impl EngineHandle {
+    pub fn new(tx: UnboundedSender<Command>) -> Self {
+        EngineHandle { tx }
+    }
+
+    pub fn send(&self, command: Command) -> Result<(), EngineClosed> {
+        self.tx.send(command).map_err(|_| EngineClosed)
+    }
+
+    /// Starts planning and running a goal; the id is known at once.
+    pub fn start_session(&self, goal: &str) -> Result<SessionId, EngineClosed> {
+        let created_at = chrono::Local::now();
+        let id = SessionId::generate(created_at);
+        self.send(Command::StartSession {
+            id: id.clone(),
+            goal: goal.to_string(),
+            created_at,
+        })?;
+        Ok(id)
+    }
+
+    pub fn pause_step(&self, session: &SessionId, step: &StepId) -> Result<(), EngineClosed> {
+        self.send(Command::PauseStep {
+            session: session.clone(),
+            step: step.clone(),
+        })
+    }
+
+    pub fn resume_step(&self, session: &SessionId, step: &StepId) -> Result<(), EngineClosed> {
+        self.send(Command::ResumeStep {
+            session: session.clone(),
+            step: step.clone(),
+        })
+    }
+
+    pub fn pause_session(&self, session: &SessionId) -> Result<(), EngineClosed> {
+        self.send(Command::PauseSession {
+            session: session.clone(),
+        })
+    }
+
+    pub fn unpause_session(&self, session: &SessionId) -> Result<(), EngineClosed> {
+        self.send(Command::UnpauseSession {
+            session: session.clone(),
+        })
+    }
+
+    pub fn interrupt_step(&self, session: &SessionId, step: &StepId) -> Result<(), EngineClosed> {
+        self.send(Command::InterruptStep {
+            session: session.clone(),
+            step: step.clone(),
+        })
+    }
+
+    pub fn interrupt_session(&self, session: &SessionId) -> Result<(), EngineClosed> {
+        self.send(Command::InterruptSession {
+            session: session.clone(),
+        })
+    }
+
+    pub fn resume_session(&self, session: &SessionId) -> Result<(), EngineClosed> {
+        self.send(Command::ResumeSession {
+            session: session.clone(),
+        })
+    }
+
+    pub fn set_mode(&self, mode: CallMode) -> Result<(), EngineClosed> {
+        self.send(Command::SetMode(mode))
+    }
+
+    /// Interrupts all running work, waits until it is journaled, and stops the engine.
+    pub async fn shutdown(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.send(Command::Shutdown { done }).is_ok() {
+            let _ = wait.await;
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! A session the engine is running: its folded state plus the tasks working on it.
+
+use std::collections::HashMap;
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::session_fold::SessionState;
+use super::task::TaskKey;
+use crate::provider::PauseSwitch;
+
+pub struct RunningTask {
+    pub attempt: u32,
+    pub cancel: CancellationToken,
+    pub pause: PauseSwitch,
+    pub join: JoinHandle<()>,
+}
+
+pub struct LiveSession {
+    pub state: SessionState,
+    pub tasks: HashMap<TaskKey, RunningTask>,
+    /// Parent of every task's token: cancelling it stops the whole session.
+    pub cancel: CancellationToken,
+    /// An interrupt of the whole session is waiting for its tasks to stop.
+    pub interrupting: bool,
+    /// Planner runs so far, so a late report from an abandoned run is recognised.
+    pub planner_runs: u32,
+    /// The journal is open and locked by this process.
+    pub journal_open: bool,
+}
+
+impl LiveSession {
+    pub fn new(state: SessionState) -> Self {
+        LiveSession {
+            state,
+            tasks: HashMap::new(),
+            cancel: CancellationToken::new(),
+            interrupting: false,
+            planner_runs: 0,
+            journal_open: true,
+        }
+    }
+
+    /// Cancels every task; each reports back once stopped (or aborted after the grace period).
+    pub fn cancel_all(&mut self) {
+        self.cancel.cancel();
+        // Later tasks (after a resume) need a token that is not already cancelled.
+        self.cancel = CancellationToken::new();
+    }
+}
+
+impl Drop for LiveSession {
+    fn drop(&mut self) {
+        for task in self.tasks.values() {
+            task.join.abort();
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! Measurements derived from events: per agent, per session and for the whole system.
+
+use std::collections::BTreeMap;
+
+use super::event::CallStats;
+use super::session_fold::{SessionState, StepStatus};
+
+/// Counters for one step, or summed over the steps of one agent role.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AgentMetrics {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// Some figure came from our own count because a provider reported none.
+    pub estimated: bool,
+    pub api_calls: u64,
+    pub tool_calls: u64,
+    pub errors: u64,
+    pub words: u64,
+    ttft_ms_total: u64,
+    ttft_samples: u64,
+    pub response_ms_total: u64,
+    /// Text chunks streamed since the last finished call: a live stand-in for its output tokens.
+    pub live_chunks: u64,
+}
+
+impl AgentMetrics {
+    pub fn record_call(&mut self, call: &CallStats) {
+        self.api_calls += 1;
+        self.input_tokens += call.input_tokens;
+        self.output_tokens += call.output_tokens;
+        self.estimated |= call.estimated;
+        if let Some(ttft) = call.ttft_ms {
+            self.ttft_ms_total += ttft;
+            self.ttft_samples += 1;
+        }
+        self.response_ms_total += call.duration_ms;
+        self.live_chunks = 0;
+    }
+
+    pub fn record_failed_call(&mut self) {
+        self.api_calls += 1;
+        self.errors += 1;
+        self.live_chunks = 0;
+    }
+
+    pub fn add(&mut self, other: &AgentMetrics) {
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+        self.estimated |= other.estimated;
+        self.api_calls += other.api_calls;
+        self.tool_calls += other.tool_calls;
+        self.errors += other.errors;
+        self.words += other.words;
+        self.ttft_ms_total += other.ttft_ms_total;
+        self.ttft_samples += other.ttft_samples;
+        self.response_ms_total += other.response_ms_total;
+        self.live_chunks += other.live_chunks;
+    }
+
+    /// Output tokens including the call still streaming.
+    pub fn output_tokens_live(&self) -> u64 {
+        self.output_tokens + self.live_chunks
+    }
+
+    pub fn total_tokens(&self) -> u64 {
+        self.input_tokens + self.output_tokens_live()
+    }
+
+    pub fn avg_ttft_ms(&self) -> Option<u64> {
+        (self.ttft_samples > 0).then(|| self.ttft_ms_total / self.ttft_samples)
+    }
+
+    pub fn avg_response_ms(&self) -> Option<u64> {
+        (self.api_calls > self.errors)
+            .then(|| self.response_ms_total / (self.api_calls - self.errors))
+    }
+
+    /// Output tokens per second over finished calls.
+    pub fn tokens_per_second(&self) -> Option<f64> {
+        (self.response_ms_total > 0)
+            .then(|| self.output_tokens as f64 * 1000.0 / self.response_ms_total as f64)
+    }
+}
+
+pub fn count_words(text: &str) -> u64 {
+    text.split_whitespace().count() as u64
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatusCounts {
+    pub pending: usize,
+    pub running: usize,
+    pub paused: usize,
+    pub completed: usize,
+    pub failed: usize,
+    pub interrupted: usize,
+}
+
+impl StatusCounts {
+    pub fn total(&self) -> usize {
+        self.pending + self.running + self.paused + self.completed + self.failed + self.interrupted
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionMetrics {
+    /// Time the session spent running (planning included), summed over its runs.
+    pub wall_ms: u64,
+    /// Sum of every step attempt's running time.
+    pub step_time_ms: u64,
+    /// step time / wall time: how much the parallel steps saved.
+    pub speedup: Option<f64>,
+    pub steps: StatusCounts,
+    /// All agents and the planner together.
+    pub totals: AgentMetrics,
+}
+
+impl SessionState {
+    /// Metrics per agent role, in role name order; the planner appears as "planner".
+    pub fn agent_metrics(&self) -> BTreeMap<String, AgentMetrics> {
+        let mut by_role: BTreeMap<String, AgentMetrics> = BTreeMap::new();
+        for step in &self.steps {
+            let entry = by_role.entry(step.spec.agent.clone()).or_default();
+            let mut m = step.metrics.clone();
+            m.words = count_words(&step.output);
+            entry.add(&m);
+        }
+        if self.planner_metrics.api_calls > 0 {
+            by_role.insert("planner".into(), self.planner_metrics.clone());
+        }
+        by_role
+    }
+
+    pub fn metrics(&self, now_ms: i64) -> SessionMetrics {
+        let mut steps = StatusCounts::default();
+        let mut totals = self.planner_metrics.clone();
+        let mut step_time_ms = 0;
+        for step in &self.steps {
+            match step.status {
+                StepStatus::Pending => steps.pending += 1,
+                StepStatus::Running => steps.running += 1,
+                StepStatus::Paused => steps.paused += 1,
+                StepStatus::Completed => steps.completed += 1,
+                StepStatus::Failed => steps.failed += 1,
+                StepStatus::Interrupted => steps.interrupted += 1,
+            }
+            let mut m = step.metrics.clone();
+            m.words = count_words(&step.output);
+            totals.add(&m);
+            step_time_ms += step.busy_ms(now_ms);
+        }
+        let wall_ms = self.active_ms(now_ms);
+        let speedup =
+            (wall_ms > 0 && step_time_ms > 0).then(|| step_time_ms as f64 / wall_ms as f64);
+        SessionMetrics {
+            wall_ms,
+            step_time_ms,
+            speedup,
+            steps,
+            totals,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SystemMetrics {
+    pub sessions: usize,
+    pub active_sessions: usize,
+    pub by_status: BTreeMap<&'static str, usize>,
+}
+
+pub fn system_metrics<'a>(sessions: impl IntoIterator<Item = &'a SessionState>) -> SystemMetrics {
+    let mut out = SystemMetrics::default();
+    for s in sessions {
+        out.sessions += 1;
+        if s.status.is_active() {
+            out.active_sessions += 1;
+        }
+        *out.by_status.entry(s.status.label()).or_default() += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_split_on_any_whitespace() {
+        assert_eq!(count_words(""), 0);
+        assert_eq!(count_words("  one\ttwo\nthree  "), 3);
+    }
+
+    #[test]
+    fn averages_skip_failed_calls_and_missing_ttft() {
+        let mut m = AgentMetrics::default();
+        assert_eq!(m.avg_response_ms(), None);
+        m.record_call(&CallStats {
+            provider: "p".into(),
+            model: "m".into(),
+            mode: super::super::event::CallMode::Streaming,
+            input_tokens: 10,
+            output_tokens: 50,
+            estimated: false,
+            ttft_ms: Some(100),
+            duration_ms: 1000,
+            finish: super::super::event::FinishReason::Stop,
+        });
+        m.record_failed_call();
+        assert_eq!(m.api_calls, 2);
+        assert_eq!(m.errors, 1);
+        assert_eq!(m.avg_response_ms(), Some(1000));
+        assert_eq!(m.avg_ttft_ms(), Some(100));
+        assert_eq!(m.tokens_per_second(), Some(50.0));
+    }
+}

@@ -1,0 +1,24 @@
+//! The engine: plans goals, runs agent steps, and owns every session's state.
+
+pub mod actor;
+pub mod agent;
+pub mod clock;
+pub mod command;
+pub mod event;
+pub mod handle;
+pub mod ids;
+mod live_session;
+pub mod measured_call;
+pub mod metrics;
+pub mod plan;
+pub mod plan_grammar;
+pub mod plan_validation;
+pub mod planner;
+pub mod prompts;
+pub mod roles;
+pub mod scheduling;
+pub mod session_fold;
+pub mod task;
+
+pub use actor::{EngineSettings, start_engine};
+pub use handle::{EngineClosed, EngineHandle};

@@ -1,0 +1,109 @@
+//! Goal -> validated plan: ask the model (grammar-constrained where the provider can), retry once
+//! with the error, else fall back to the default plan with a visible warning.
+
+use std::sync::Arc;
+
+use super::event::{CallMode, Event};
+use super::measured_call::{CallEnd, measured_call};
+use super::plan::{Plan, PlanSource};
+use super::plan_grammar::plan_grammar;
+use super::plan_validation::{parse_plan, validate};
+use super::prompts::planner_messages;
+use super::roles::RoleBook;
+use super::task::{PlanOutcome, Reporter};
+use crate::provider::{CallControl, ChatRequest, Provider};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannerSettings {
+    pub max_tokens: u32,
+    pub temperature: f32,
+    /// Most steps the planner may propose (validation allows up to 12 from any source).
+    pub max_steps: usize,
+}
+
+impl Default for PlannerSettings {
+    fn default() -> Self {
+        PlannerSettings {
+            max_tokens: 700,
+            temperature: 0.3,
+            max_steps: 5,
+        }
+    }
+}
+
+pub struct PlannerRun {
+    pub provider: Arc<dyn Provider>,
+    pub roles: RoleBook,
+    pub goal: String,
+    pub settings: PlannerSettings,
+    pub mode: CallMode,
+    pub control: CallControl,
+    pub reporter: Reporter,
+}
+
+const ATTEMPTS: u32 = 2;
+
+pub async fn run_planner(run: PlannerRun) -> PlanOutcome {
+    let names = run.roles.names();
+    let mut previous: Option<(String, String)> = None;
+    let mut last_error = String::new();
+    for attempt in 1..=ATTEMPTS {
+        run.reporter.event(Event::PlanningStarted { attempt });
+        let mut request = ChatRequest::new(planner_messages(
+            &run.goal,
+            &run.roles,
+            run.settings.max_steps,
+            previous.as_ref().map(|(r, e)| (r.as_str(), e.as_str())),
+        ));
+        request.max_tokens = run.settings.max_tokens;
+        request.temperature = run.settings.temperature;
+        request.mode = run.mode;
+        request.seed = attempt;
+        if run.provider.supports_grammar() {
+            request.grammar = Some(plan_grammar(&names, run.settings.max_steps));
+        }
+        match measured_call(&*run.provider, request, &run.control, |_| {}).await {
+            CallEnd::Finished { text, stats } => {
+                run.reporter.event(Event::CallFinished {
+                    step: None,
+                    call: stats,
+                });
+                match parse_plan(&text).and_then(|plan| validate(plan, &names)) {
+                    Ok(plan) => {
+                        return PlanOutcome::Ready {
+                            plan,
+                            source: PlanSource::Model,
+                        };
+                    }
+                    Err(e) => {
+                        last_error = e.to_string();
+                        previous = Some((text, last_error.clone()));
+                    }
+                }
+            }
+            CallEnd::Failed(error) => {
+                run.reporter.event(Event::CallFailed {
+                    step: None,
+                    error: error.clone(),
+                });
+                last_error = format!("the planner call failed: {error}");
+                previous = None;
+            }
+            CallEnd::Cancelled => return PlanOutcome::Interrupted { forced: false },
+        }
+        run.reporter.event(Event::PlanRejected {
+            attempt,
+            error: last_error.clone(),
+        });
+    }
+    run.reporter.event(Event::Warning {
+        message: format!(
+            "no valid plan after {ATTEMPTS} attempts ({last_error}); using the default \
+             research -> analyze -> write plan"
+        ),
+    });
+    PlanOutcome::Ready {
+        plan: Plan::default_for(&run.goal),
+        source: PlanSource::Default,
+    }
+}

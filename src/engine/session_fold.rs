@@ -1,0 +1,670 @@
+//! Session state as a pure fold over its events: the same code serves live state, crash recovery
+//! and `el-jefe show`.
+
+use std::path::PathBuf;
+
+use super::event::{CallMode, Envelope, Event};
+use super::ids::{SessionId, StepId};
+use super::metrics::AgentMetrics;
+use super::plan::{PlanSource, StepSpec};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionStatus {
+    /// Created, planning.
+    Starting,
+    Running,
+    Paused,
+    Completed,
+    Failed,
+    Interrupted,
+}
+
+impl SessionStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            SessionStatus::Starting => "starting",
+            SessionStatus::Running => "running",
+            SessionStatus::Paused => "paused",
+            SessionStatus::Completed => "completed",
+            SessionStatus::Failed => "failed",
+            SessionStatus::Interrupted => "interrupted",
+        }
+    }
+
+    /// A process is (or was, before a crash) working on the session.
+    pub fn is_active(self) -> bool {
+        match self {
+            SessionStatus::Starting | SessionStatus::Running | SessionStatus::Paused => true,
+            SessionStatus::Completed | SessionStatus::Failed | SessionStatus::Interrupted => false,
+        }
+    }
+
+    pub fn can_resume(self) -> bool {
+        matches!(self, SessionStatus::Interrupted | SessionStatus::Failed)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepStatus {
+    Pending,
+    Running,
+    Paused,
+    Completed,
+    Failed,
+    Interrupted,
+}
+
+impl StepStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            StepStatus::Pending => "pending",
+            StepStatus::Running => "running",
+            StepStatus::Paused => "paused",
+            StepStatus::Completed => "completed",
+            StepStatus::Failed => "failed",
+            StepStatus::Interrupted => "interrupted",
+        }
+    }
+
+    /// An agent task exists for the step.
+    pub fn is_live(self) -> bool {
+        matches!(self, StepStatus::Running | StepStatus::Paused)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepState {
+    pub spec: StepSpec,
+    pub status: StepStatus,
+    /// 0 before the first start.
+    pub attempt: u32,
+    /// Text of the latest attempt (final output once completed).
+    pub output: String,
+    pub output_file: Option<PathBuf>,
+    pub error: Option<String>,
+    pub max_tokens: u32,
+    pub started_at_ms: Option<i64>,
+    pub ended_at_ms: Option<i64>,
+    /// Running time of finished attempts.
+    busy_ms_done: u64,
+    pub metrics: AgentMetrics,
+}
+
+impl StepState {
+    fn new(spec: StepSpec) -> Self {
+        StepState {
+            spec,
+            status: StepStatus::Pending,
+            attempt: 0,
+            output: String::new(),
+            output_file: None,
+            error: None,
+            max_tokens: 0,
+            started_at_ms: None,
+            ended_at_ms: None,
+            busy_ms_done: 0,
+            metrics: AgentMetrics::default(),
+        }
+    }
+
+    /// 0.0 to 1.0; a running step estimates from tokens so far against its token limit.
+    pub fn progress(&self) -> f64 {
+        match self.status {
+            StepStatus::Completed => 1.0,
+            StepStatus::Pending => 0.0,
+            StepStatus::Running
+            | StepStatus::Paused
+            | StepStatus::Failed
+            | StepStatus::Interrupted => {
+                if self.max_tokens == 0 {
+                    0.0
+                } else {
+                    (self.metrics.live_chunks as f64 / self.max_tokens as f64).min(0.99)
+                }
+            }
+        }
+    }
+
+    pub fn busy_ms(&self, now_ms: i64) -> u64 {
+        let current = match (self.status.is_live(), self.started_at_ms) {
+            (true, Some(start)) => (now_ms - start).max(0) as u64,
+            _ => 0,
+        };
+        self.busy_ms_done + current
+    }
+
+    fn finish_attempt(&mut self, status: StepStatus, at_ms: i64) {
+        if self.status.is_live()
+            && let Some(start) = self.started_at_ms
+        {
+            self.busy_ms_done += (at_ms - start).max(0) as u64;
+        }
+        self.status = status;
+        self.ended_at_ms = Some(at_ms);
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionState {
+    pub id: SessionId,
+    pub goal: String,
+    pub workspace: PathBuf,
+    pub mode: CallMode,
+    pub provider: String,
+    pub model: String,
+    pub max_parallel: usize,
+    pub status: SessionStatus,
+    /// Paused as a whole (`P`): no new step starts until unpaused.
+    pub paused: bool,
+    pub created_at_ms: i64,
+    pub ended_at_ms: Option<i64>,
+    pub planning_attempt: u32,
+    pub plan_source: Option<PlanSource>,
+    pub steps: Vec<StepState>,
+    pub warnings: Vec<String>,
+    pub error: Option<String>,
+    pub planner_metrics: AgentMetrics,
+    pub last_seq: u64,
+    /// Start of the current run (creation or latest resume), None when not running.
+    run_started_ms: Option<i64>,
+    runs_ms_done: u64,
+}
+
+impl SessionState {
+    pub fn new(id: SessionId) -> Self {
+        SessionState {
+            id,
+            goal: String::new(),
+            workspace: PathBuf::new(),
+            mode: CallMode::Streaming,
+            provider: String::new(),
+            model: String::new(),
+            max_parallel: 1,
+            status: SessionStatus::Starting,
+            paused: false,
+            created_at_ms: 0,
+            ended_at_ms: None,
+            planning_attempt: 0,
+            plan_source: None,
+            steps: Vec::new(),
+            warnings: Vec::new(),
+            error: None,
+            planner_metrics: AgentMetrics::default(),
+            last_seq: 0,
+            run_started_ms: None,
+            runs_ms_done: 0,
+        }
+    }
+
+    /// Folds a whole history.
+    pub fn replay<'a>(id: SessionId, events: impl IntoIterator<Item = &'a Envelope>) -> Self {
+        let mut state = SessionState::new(id);
+        for e in events {
+            state.apply(e);
+        }
+        state
+    }
+
+    pub fn step(&self, id: &StepId) -> Option<&StepState> {
+        self.steps.iter().find(|s| &s.spec.id == id)
+    }
+
+    fn step_mut(&mut self, id: &StepId) -> Option<&mut StepState> {
+        self.steps.iter_mut().find(|s| &s.spec.id == id)
+    }
+
+    pub fn has_plan(&self) -> bool {
+        self.plan_source.is_some()
+    }
+
+    /// Total time spent running, across interruptions.
+    pub fn active_ms(&self, now_ms: i64) -> u64 {
+        let current = self
+            .run_started_ms
+            .map_or(0, |start| (now_ms - start).max(0) as u64);
+        self.runs_ms_done + current
+    }
+
+    fn end_run(&mut self, at_ms: i64) {
+        if let Some(start) = self.run_started_ms.take() {
+            self.runs_ms_done += (at_ms - start).max(0) as u64;
+        }
+        self.ended_at_ms = Some(at_ms);
+    }
+
+    pub fn apply(&mut self, envelope: &Envelope) {
+        let at = envelope.at_ms;
+        self.last_seq = envelope.seq;
+        match &envelope.event {
+            Event::SessionCreated {
+                goal,
+                workspace,
+                mode,
+                provider,
+                model,
+                max_parallel,
+            } => {
+                self.goal = goal.clone();
+                self.workspace = workspace.clone();
+                self.mode = *mode;
+                self.provider = provider.clone();
+                self.model = model.clone();
+                self.max_parallel = *max_parallel;
+                self.status = SessionStatus::Starting;
+                self.created_at_ms = at;
+                self.run_started_ms = Some(at);
+            }
+            Event::PlanningStarted { attempt } => {
+                self.planning_attempt = *attempt;
+            }
+            Event::PlanRejected { .. } => {}
+            Event::PlanReady { plan, source } => {
+                self.steps = plan.steps.iter().cloned().map(StepState::new).collect();
+                self.plan_source = Some(*source);
+                self.status = if self.paused {
+                    SessionStatus::Paused
+                } else {
+                    SessionStatus::Running
+                };
+            }
+            Event::Warning { message } => self.warnings.push(message.clone()),
+            Event::StepStarted {
+                step,
+                attempt,
+                max_tokens,
+                ..
+            } => {
+                if let Some(s) = self.step_mut(step) {
+                    s.status = StepStatus::Running;
+                    s.attempt = *attempt;
+                    s.output.clear();
+                    s.output_file = None;
+                    s.error = None;
+                    s.max_tokens = *max_tokens;
+                    s.started_at_ms = Some(at);
+                    s.ended_at_ms = None;
+                    s.metrics.live_chunks = 0;
+                }
+            }
+            Event::TextDelta { step, text } => {
+                if let Some(s) = self.step_mut(step) {
+                    s.output.push_str(text);
+                    s.metrics.live_chunks += 1;
+                }
+            }
+            Event::CallFinished { step, call } => match step {
+                Some(id) => {
+                    if let Some(s) = self.step_mut(id) {
+                        s.metrics.record_call(call);
+                    }
+                }
+                None => self.planner_metrics.record_call(call),
+            },
+            Event::CallFailed { step, .. } => match step {
+                Some(id) => {
+                    if let Some(s) = self.step_mut(id) {
+                        s.metrics.record_failed_call();
+                    }
+                }
+                None => self.planner_metrics.record_failed_call(),
+            },
+            Event::StepPaused { step } => {
+                if let Some(s) = self.step_mut(step)
+                    && s.status == StepStatus::Running
+                {
+                    s.status = StepStatus::Paused;
+                }
+            }
+            Event::StepResumed { step } => {
+                if let Some(s) = self.step_mut(step)
+                    && s.status == StepStatus::Paused
+                {
+                    s.status = StepStatus::Running;
+                }
+            }
+            Event::StepCompleted {
+                step,
+                output,
+                output_file,
+            } => {
+                if let Some(s) = self.step_mut(step) {
+                    s.finish_attempt(StepStatus::Completed, at);
+                    s.output = output.clone();
+                    s.output_file = output_file.clone();
+                }
+            }
+            Event::StepFailed { step, error } => {
+                if let Some(s) = self.step_mut(step) {
+                    s.finish_attempt(StepStatus::Failed, at);
+                    s.error = Some(error.clone());
+                }
+            }
+            Event::StepInterrupted { step, .. } => {
+                if let Some(s) = self.step_mut(step) {
+                    s.finish_attempt(StepStatus::Interrupted, at);
+                }
+            }
+            Event::SessionPaused => {
+                self.paused = true;
+                if self.status == SessionStatus::Running {
+                    self.status = SessionStatus::Paused;
+                }
+            }
+            Event::SessionUnpaused => {
+                self.paused = false;
+                if self.status == SessionStatus::Paused {
+                    self.status = SessionStatus::Running;
+                }
+            }
+            Event::SessionInterrupted { .. } => {
+                for s in &mut self.steps {
+                    if s.status.is_live() {
+                        s.finish_attempt(StepStatus::Interrupted, at);
+                    }
+                }
+                self.paused = false;
+                self.status = SessionStatus::Interrupted;
+                self.end_run(at);
+            }
+            Event::SessionResumed => {
+                for s in &mut self.steps {
+                    match s.status {
+                        StepStatus::Interrupted | StepStatus::Failed => {
+                            s.status = StepStatus::Pending;
+                            s.error = None;
+                        }
+                        StepStatus::Pending
+                        | StepStatus::Running
+                        | StepStatus::Paused
+                        | StepStatus::Completed => {}
+                    }
+                }
+                self.paused = false;
+                self.error = None;
+                self.ended_at_ms = None;
+                // Resuming a few steps of a session that is still running continues its run.
+                self.run_started_ms.get_or_insert(at);
+                self.status = if self.has_plan() {
+                    SessionStatus::Running
+                } else {
+                    SessionStatus::Starting
+                };
+            }
+            Event::SessionCompleted => {
+                self.status = SessionStatus::Completed;
+                self.end_run(at);
+            }
+            Event::SessionFailed { error } => {
+                self.status = SessionStatus::Failed;
+                self.error = Some(error.clone());
+                self.end_run(at);
+            }
+        }
+    }
+
+    /// The running (or paused) steps, in plan order.
+    pub fn live_steps(&self) -> impl Iterator<Item = &StepState> {
+        self.steps.iter().filter(|s| s.status.is_live())
+    }
+
+    /// 1-based position of a step in the plan, for "step 2/3" labels.
+    pub fn step_position(&self, id: &StepId) -> Option<usize> {
+        self.steps
+            .iter()
+            .position(|s| &s.spec.id == id)
+            .map(|i| i + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::event::{CallStats, FinishReason, InterruptReason};
+    use crate::engine::plan::Plan;
+
+    struct Log {
+        id: SessionId,
+        seq: u64,
+        events: Vec<Envelope>,
+    }
+
+    impl Log {
+        fn new() -> Self {
+            Log {
+                id: SessionId::parse("session_20260101_000000_00000000").unwrap(),
+                seq: 0,
+                events: vec![],
+            }
+        }
+        fn push(&mut self, at_ms: i64, event: Event) -> &mut Self {
+            self.seq += 1;
+            self.events.push(Envelope {
+                seq: self.seq,
+                at_ms,
+                session: self.id.clone(),
+                event,
+            });
+            self
+        }
+        fn state(&self) -> SessionState {
+            SessionState::replay(self.id.clone(), &self.events)
+        }
+    }
+
+    fn created() -> Event {
+        Event::SessionCreated {
+            goal: "g".into(),
+            workspace: "/w".into(),
+            mode: CallMode::Streaming,
+            provider: "local".into(),
+            model: "m".into(),
+            max_parallel: 3,
+        }
+    }
+
+    fn started(step: &str) -> Event {
+        Event::StepStarted {
+            step: step.into(),
+            agent: "x".into(),
+            attempt: 1,
+            max_tokens: 10,
+        }
+    }
+
+    fn call(output_tokens: u64) -> CallStats {
+        CallStats {
+            provider: "local".into(),
+            model: "m".into(),
+            mode: CallMode::Streaming,
+            input_tokens: 5,
+            output_tokens,
+            estimated: false,
+            ttft_ms: Some(10),
+            duration_ms: 1000,
+            finish: FinishReason::Stop,
+        }
+    }
+
+    fn planned() -> Log {
+        let mut log = Log::new();
+        log.push(0, created()).push(
+            100,
+            Event::PlanReady {
+                plan: Plan::default_for("g"),
+                source: PlanSource::Model,
+            },
+        );
+        log
+    }
+
+    #[test]
+    fn a_full_run_folds_to_completed_with_metrics() {
+        let mut log = planned();
+        log.push(100, started("1"))
+            .push(
+                150,
+                Event::TextDelta {
+                    step: "1".into(),
+                    text: "hello ".into(),
+                },
+            )
+            .push(
+                160,
+                Event::TextDelta {
+                    step: "1".into(),
+                    text: "world".into(),
+                },
+            );
+        let mid = log.state();
+        assert_eq!(mid.status, SessionStatus::Running);
+        assert_eq!(mid.steps[0].status, StepStatus::Running);
+        assert_eq!(mid.steps[0].output, "hello world");
+        assert!((mid.steps[0].progress() - 0.2).abs() < 1e-9);
+
+        log.push(
+            1100,
+            Event::CallFinished {
+                step: Some("1".into()),
+                call: call(7),
+            },
+        )
+        .push(
+            1100,
+            Event::StepCompleted {
+                step: "1".into(),
+                output: "hello world".into(),
+                output_file: None,
+            },
+        );
+        for (i, id) in ["2", "3"].into_iter().enumerate() {
+            let t = 1100 + 1000 * i as i64;
+            log.push(t, started(id))
+                .push(
+                    t + 1000,
+                    Event::CallFinished {
+                        step: Some(id.into()),
+                        call: call(3),
+                    },
+                )
+                .push(
+                    t + 1000,
+                    Event::StepCompleted {
+                        step: id.into(),
+                        output: "done".into(),
+                        output_file: None,
+                    },
+                );
+        }
+        log.push(3100, Event::SessionCompleted);
+        let s = log.state();
+        assert_eq!(s.status, SessionStatus::Completed);
+        let m = s.metrics(99_999);
+        assert_eq!(m.wall_ms, 3100);
+        assert_eq!(m.step_time_ms, 3000);
+        assert_eq!(m.steps.completed, 3);
+        assert_eq!(m.totals.output_tokens, 13);
+        assert_eq!(m.totals.input_tokens, 15);
+        assert_eq!(m.totals.api_calls, 3);
+        assert_eq!(m.totals.words, 4);
+        assert_eq!(s.agent_metrics()["researcher"].output_tokens, 7);
+    }
+
+    #[test]
+    fn interrupt_marks_live_steps_and_resume_requeues_them_keeping_completed() {
+        let mut log = planned();
+        log.push(100, started("1"))
+            .push(
+                200,
+                Event::StepCompleted {
+                    step: "1".into(),
+                    output: "facts".into(),
+                    output_file: None,
+                },
+            )
+            .push(200, started("2"))
+            .push(300, Event::StepPaused { step: "2".into() })
+            .push(
+                400,
+                Event::SessionInterrupted {
+                    reason: InterruptReason::Recovered,
+                },
+            );
+        let s = log.state();
+        assert_eq!(s.status, SessionStatus::Interrupted);
+        assert_eq!(s.steps[1].status, StepStatus::Interrupted);
+        assert_eq!(s.steps[1].busy_ms(10_000), 200);
+        assert_eq!(s.active_ms(10_000), 400);
+
+        log.push(5000, Event::SessionResumed);
+        let s = log.state();
+        assert_eq!(s.status, SessionStatus::Running);
+        assert_eq!(s.steps[0].status, StepStatus::Completed);
+        assert_eq!(s.steps[0].output, "facts");
+        assert_eq!(s.steps[1].status, StepStatus::Pending);
+        assert_eq!(s.active_ms(5100), 500);
+    }
+
+    #[test]
+    fn pause_and_unpause_of_a_session_and_a_step() {
+        let mut log = planned();
+        log.push(100, started("1"))
+            .push(110, Event::SessionPaused)
+            .push(111, Event::StepPaused { step: "1".into() });
+        let s = log.state();
+        assert_eq!(s.status, SessionStatus::Paused);
+        assert_eq!(s.steps[0].status, StepStatus::Paused);
+        log.push(120, Event::StepResumed { step: "1".into() })
+            .push(121, Event::SessionUnpaused);
+        let s = log.state();
+        assert_eq!(s.status, SessionStatus::Running);
+        assert_eq!(s.steps[0].status, StepStatus::Running);
+    }
+
+    #[test]
+    fn a_new_attempt_starts_from_empty_text() {
+        let mut log = planned();
+        log.push(100, started("1"))
+            .push(
+                110,
+                Event::TextDelta {
+                    step: "1".into(),
+                    text: "partial".into(),
+                },
+            )
+            .push(
+                120,
+                Event::StepInterrupted {
+                    step: "1".into(),
+                    forced: false,
+                },
+            )
+            .push(130, Event::SessionResumed)
+            .push(
+                140,
+                Event::StepStarted {
+                    step: "1".into(),
+                    agent: "researcher".into(),
+                    attempt: 2,
+                    max_tokens: 10,
+                },
+            );
+        let s = log.state();
+        assert_eq!(s.steps[0].attempt, 2);
+        assert_eq!(s.steps[0].output, "");
+    }
+
+    #[test]
+    fn failed_planner_calls_count_as_errors() {
+        let mut log = Log::new();
+        log.push(0, created()).push(
+            5,
+            Event::CallFailed {
+                step: None,
+                error: "boom".into(),
+            },
+        );
+        let s = log.state();
+        assert_eq!(s.planner_metrics.errors, 1);
+        assert_eq!(s.agent_metrics()["planner"].errors, 1);
+    }
+}

@@ -1,0 +1,163 @@
+//! The embedded model: llama.cpp in-process, one model in memory serving every agent.
+
+pub mod model_file;
+mod worker;
+
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::sync::mpsc;
+
+use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::llama_backend::LlamaBackend;
+use llama_cpp_2::model::LlamaModel;
+use llama_cpp_2::model::params::LlamaModelParams;
+use tokio::sync::mpsc::unbounded_channel;
+
+use super::{CallControl, ChatRequest, Provider, ProviderError, ProviderStream};
+use model_file::ModelFileError;
+use worker::{Job, Worker, WorkerLimits};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalSettings {
+    pub model_path: PathBuf,
+    /// True for the pinned default model: its SHA-256 is checked before loading.
+    pub pinned: bool,
+    pub threads: u32,
+    /// KV cache cells shared by every call at once (prompt + answer tokens).
+    pub context_tokens: u32,
+    /// Calls decoded together; more wait in line.
+    pub max_sequences: u32,
+    pub flash_attention: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LocalModelError {
+    #[error(transparent)]
+    File(#[from] ModelFileError),
+    #[error("llama.cpp could not start: {0}")]
+    Backend(String),
+    #[error("llama.cpp could not load the model {path}: {detail}")]
+    Load { path: PathBuf, detail: String },
+}
+
+pub struct LocalProvider {
+    jobs: mpsc::Sender<Job>,
+    model_name: String,
+}
+
+fn backend() -> Result<&'static LlamaBackend, LocalModelError> {
+    static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
+    BACKEND
+        .get_or_init(|| {
+            let mut backend = LlamaBackend::init().map_err(|e| e.to_string())?;
+            // llama.cpp logs to stderr, which would scribble over a full-screen terminal.
+            backend.void_logs();
+            Ok(backend)
+        })
+        .as_ref()
+        .map_err(|e| LocalModelError::Backend(e.clone()))
+}
+
+impl LocalProvider {
+    /// Checks and loads the model on its own thread; blocks until it is ready or has failed.
+    pub fn load(settings: LocalSettings) -> Result<LocalProvider, LocalModelError> {
+        if settings.pinned {
+            model_file::verify_pinned(&settings.model_path)?;
+        } else {
+            model_file::check_custom(&settings.model_path)?;
+        }
+        let backend = backend()?;
+        let model_name = settings
+            .model_path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "local".into());
+        let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
+        let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<(), LocalModelError>>(1);
+        std::thread::Builder::new()
+            .name("local-model".into())
+            .spawn(move || {
+                let model = match LlamaModel::load_from_file(
+                    backend,
+                    &settings.model_path,
+                    &LlamaModelParams::default(),
+                ) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(LocalModelError::Load {
+                            path: settings.model_path.clone(),
+                            detail: e.to_string(),
+                        }));
+                        return;
+                    }
+                };
+                let params = LlamaContextParams::default()
+                    .with_n_ctx(NonZeroU32::new(settings.context_tokens))
+                    .with_n_batch(BATCH_TOKENS)
+                    .with_n_ubatch(BATCH_TOKENS)
+                    .with_n_seq_max(settings.max_sequences)
+                    .with_kv_unified(true)
+                    .with_n_threads(settings.threads as i32)
+                    .with_n_threads_batch(settings.threads as i32)
+                    .with_flash_attention_policy(i32::from(settings.flash_attention));
+                let ctx = match model.new_context(backend, params) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(LocalModelError::Load {
+                            path: settings.model_path.clone(),
+                            detail: format!("cannot create a context: {e}"),
+                        }));
+                        return;
+                    }
+                };
+                let limits = WorkerLimits {
+                    context_tokens: settings.context_tokens,
+                    max_sequences: settings.max_sequences,
+                    batch_tokens: BATCH_TOKENS,
+                };
+                let _ = ready_tx.send(Ok(()));
+                Worker::new(&model, ctx, limits).run(jobs_rx);
+            })
+            .map_err(|e| LocalModelError::Backend(format!("cannot start the model thread: {e}")))?;
+        ready_rx.recv().map_err(|_| {
+            LocalModelError::Backend("the model thread stopped while loading".into())
+        })??;
+        Ok(LocalProvider {
+            jobs: jobs_tx,
+            model_name,
+        })
+    }
+}
+
+const BATCH_TOKENS: u32 = 512;
+
+impl Provider for LocalProvider {
+    fn name(&self) -> &str {
+        "local"
+    }
+
+    fn model(&self) -> &str {
+        &self.model_name
+    }
+
+    fn supports_grammar(&self) -> bool {
+        true
+    }
+
+    fn stream(&self, request: ChatRequest, control: CallControl) -> ProviderStream {
+        let (events, rx) = unbounded_channel();
+        if let Err(mpsc::SendError(job)) = self.jobs.send(Job {
+            request,
+            control,
+            events,
+        }) {
+            let _ = job.events.send(Err(ProviderError::Unavailable(
+                "the local model thread has stopped".into(),
+            )));
+        }
+        Box::pin(futures::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        }))
+    }
+}

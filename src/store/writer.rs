@@ -1,0 +1,202 @@
+//! The journal writer: a thread that owns the open journals, so the engine never waits on disk.
+//!
+//! It takes everything queued, writes it, and hands it to the OS before sleeping again: under load
+//! the batches grow, when quiet every event is written at once. What the OS holds survives a
+//! kill -9 of this process; events that end a session are also synced to the disk itself.
+//! Consecutive text deltas of one step are merged into one line, which keeps journals small
+//! without changing what a replay folds to.
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender};
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::engine::event::{Envelope, Event};
+use crate::engine::ids::{SessionId, StepId};
+
+use super::journal::encode_line;
+
+pub enum WriterOp {
+    /// Start writing a session's journal; the file is already locked by us.
+    Attach {
+        session: SessionId,
+        file: File,
+    },
+    Append(Arc<Envelope>),
+    /// Writes a step's output into the workspace (via a temporary file, so it is never half there).
+    WriteFile {
+        path: PathBuf,
+        contents: String,
+    },
+    /// Stop writing a session's journal and release its lock.
+    Detach(SessionId),
+    /// Answered once everything sent before it is in the OS.
+    Flush(SyncSender<()>),
+}
+
+/// Something the writer could not do; the engine turns it into a visible warning.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreProblem {
+    pub session: Option<SessionId>,
+    pub message: String,
+}
+
+struct PendingText {
+    first: Arc<Envelope>,
+    text: String,
+}
+
+struct OpenJournal {
+    file: File,
+    buf: Vec<u8>,
+    /// Text deltas not yet written, per step, in arrival order.
+    pending: Vec<(StepId, PendingText)>,
+    sync: bool,
+    failed: bool,
+}
+
+impl OpenJournal {
+    fn stash_delta(&mut self, env: &Arc<Envelope>, step: &StepId, text: &str) {
+        match self.pending.iter_mut().find(|(s, _)| s == step) {
+            Some((_, p)) => p.text.push_str(text),
+            None => self.pending.push((
+                step.clone(),
+                PendingText {
+                    first: env.clone(),
+                    text: text.to_string(),
+                },
+            )),
+        }
+    }
+
+    fn drain_pending(&mut self) {
+        for (step, p) in self.pending.drain(..) {
+            let merged = Envelope {
+                seq: p.first.seq,
+                at_ms: p.first.at_ms,
+                session: p.first.session.clone(),
+                event: Event::TextDelta { step, text: p.text },
+            };
+            encode_line(&merged, &mut self.buf);
+        }
+    }
+}
+
+pub struct Writer {
+    journals: HashMap<SessionId, OpenJournal>,
+    problems: UnboundedSender<StoreProblem>,
+}
+
+impl Writer {
+    pub fn new(problems: UnboundedSender<StoreProblem>) -> Self {
+        Writer {
+            journals: HashMap::new(),
+            problems,
+        }
+    }
+
+    pub fn run(mut self, ops: Receiver<WriterOp>) {
+        let mut acks = Vec::new();
+        while let Ok(first) = ops.recv() {
+            self.handle(first, &mut acks);
+            // Take whatever else is queued before touching the disk.
+            for op in ops.try_iter().take(16_384) {
+                self.handle(op, &mut acks);
+            }
+            self.write_out();
+            for ack in acks.drain(..) {
+                let _ = ack.send(());
+            }
+        }
+        self.write_out();
+    }
+
+    fn handle(&mut self, op: WriterOp, acks: &mut Vec<SyncSender<()>>) {
+        match op {
+            WriterOp::Attach { session, file } => {
+                self.journals.insert(
+                    session,
+                    OpenJournal {
+                        file,
+                        buf: Vec::with_capacity(8192),
+                        pending: Vec::new(),
+                        sync: false,
+                        failed: false,
+                    },
+                );
+            }
+            WriterOp::Append(env) => {
+                let Some(j) = self.journals.get_mut(&env.session) else {
+                    self.report(
+                        Some(env.session.clone()),
+                        "an event arrived for a session whose journal is not open".into(),
+                    );
+                    return;
+                };
+                if let Event::TextDelta { step, text } = &env.event {
+                    j.stash_delta(&env, step, text);
+                } else {
+                    j.drain_pending();
+                    encode_line(&env, &mut j.buf);
+                    j.sync |= env.event.ends_session();
+                }
+            }
+            WriterOp::WriteFile { path, contents } => {
+                if let Err(e) = write_atomically(&path, &contents) {
+                    self.report(None, format!("could not write {}: {e}", path.display()));
+                }
+            }
+            WriterOp::Detach(session) => {
+                self.write_out();
+                // Dropping the file releases its lock.
+                self.journals.remove(&session);
+            }
+            WriterOp::Flush(ack) => acks.push(ack),
+        }
+    }
+
+    fn write_out(&mut self) {
+        let mut problems = Vec::new();
+        for (session, j) in &mut self.journals {
+            j.drain_pending();
+            if j.buf.is_empty() {
+                continue;
+            }
+            let mut result = j.file.write_all(&j.buf);
+            if result.is_ok() && j.sync {
+                result = j.file.sync_data();
+            }
+            j.buf.clear();
+            j.sync = false;
+            match result {
+                Ok(()) => j.failed = false,
+                Err(e) if !j.failed => {
+                    j.failed = true;
+                    problems.push((session.clone(), format!("could not write the journal: {e}")));
+                }
+                Err(_) => {}
+            }
+        }
+        for (session, message) in problems {
+            self.report(Some(session), message);
+        }
+    }
+
+    fn report(&self, session: Option<SessionId>, message: String) {
+        tracing::error!(session = ?session, "{message}");
+        let _ = self.problems.send(StoreProblem { session, message });
+    }
+}
+
+fn write_atomically(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    let tmp = path.with_extension("partial");
+    fs::write(&tmp, contents)?;
+    fs::rename(&tmp, path)
+}

@@ -1,0 +1,6 @@
+//! Shared test helpers. Each test binary uses a different subset.
+#![allow(dead_code)]
+
+pub mod harness;
+pub mod model;
+pub mod scripted;

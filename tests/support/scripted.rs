@@ -1,0 +1,150 @@
+//! A provider that plays back scripted replies with controlled timing (tokio's clock, so tests
+//! run on a paused clock in no real time). It records every request it receives.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use el_jefe::engine::event::FinishReason;
+use el_jefe::provider::{
+    CallControl, ChatRequest, Provider, ProviderError, ProviderEvent, ProviderStream, Usage,
+};
+
+#[derive(Debug, Clone)]
+pub struct Script {
+    pub chunks: Vec<String>,
+    /// Before the first chunk.
+    pub first_delay: Duration,
+    /// Between chunks.
+    pub delay: Duration,
+    /// Fail with this message after the chunks instead of finishing.
+    pub fail: Option<String>,
+}
+
+impl Script {
+    pub fn text(text: &str, chunks: usize, delay: Duration) -> Script {
+        let words: Vec<&str> = text.split_inclusive(' ').collect();
+        let per = words.len().div_ceil(chunks.max(1)).max(1);
+        Script {
+            chunks: words.chunks(per).map(|c| c.concat()).collect(),
+            first_delay: delay,
+            delay,
+            fail: None,
+        }
+    }
+
+    pub fn chunks(n: usize, delay: Duration) -> Script {
+        Script {
+            chunks: (0..n).map(|i| format!("w{i} ")).collect(),
+            first_delay: delay,
+            delay,
+            fail: None,
+        }
+    }
+}
+
+type ScriptFn = dyn Fn(&ChatRequest) -> Script + Send + Sync;
+
+pub struct ScriptedProvider {
+    script: Box<ScriptFn>,
+    pub requests: Arc<Mutex<Vec<ChatRequest>>>,
+}
+
+impl ScriptedProvider {
+    pub fn new(script: impl Fn(&ChatRequest) -> Script + Send + Sync + 'static) -> Self {
+        ScriptedProvider {
+            script: Box::new(script),
+            requests: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    /// Requests for steps (not the planner), in the order they were made.
+    pub fn step_requests(&self) -> Vec<ChatRequest> {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| !is_planner(r))
+            .cloned()
+            .collect()
+    }
+}
+
+pub fn is_planner(request: &ChatRequest) -> bool {
+    request.messages[0].content.contains("project planner")
+}
+
+/// The task line of a step request ("Your task (title): ..."), to tell steps apart.
+pub fn task_of(request: &ChatRequest) -> String {
+    request.messages[1]
+        .content
+        .lines()
+        .find(|l| l.starts_with("Your task"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A plan JSON with the given (id, agent, deps) steps.
+pub fn plan_json(steps: &[(&str, &str, &[&str])]) -> String {
+    let steps: Vec<serde_json::Value> = steps
+        .iter()
+        .map(|(id, agent, deps)| {
+            serde_json::json!({
+                "id": id, "title": format!("Step {id}"), "agent": agent,
+                "task": format!("task-{id}"), "depends_on": deps,
+            })
+        })
+        .collect();
+    serde_json::json!({ "steps": steps }).to_string()
+}
+
+impl Provider for ScriptedProvider {
+    fn name(&self) -> &str {
+        "scripted"
+    }
+
+    fn model(&self) -> &str {
+        "script-1"
+    }
+
+    fn supports_grammar(&self) -> bool {
+        false
+    }
+
+    fn stream(&self, request: ChatRequest, _control: CallControl) -> ProviderStream {
+        let script = (self.script)(&request);
+        self.requests.lock().unwrap().push(request);
+        let state = (script, 0usize, false);
+        Box::pin(futures::stream::unfold(
+            state,
+            |(script, i, done)| async move {
+                if done {
+                    return None;
+                }
+                if i < script.chunks.len() {
+                    let wait = if i == 0 {
+                        script.first_delay
+                    } else {
+                        script.delay
+                    };
+                    if !wait.is_zero() {
+                        tokio::time::sleep(wait).await;
+                    }
+                    let chunk = script.chunks[i].clone();
+                    return Some((Ok(ProviderEvent::Text(chunk)), (script, i + 1, false)));
+                }
+                let item = match &script.fail {
+                    Some(message) => Err(ProviderError::Failed(message.clone())),
+                    None => Ok(ProviderEvent::Finished {
+                        usage: Usage {
+                            input_tokens: 10,
+                            output_tokens: script.chunks.len() as u64,
+                            estimated: false,
+                        },
+                        finish: FinishReason::Stop,
+                    }),
+                };
+                Some((item, (script, i, true)))
+            },
+        ))
+    }
+}
