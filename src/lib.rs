@@ -1,5 +1,8 @@
 //! El Jefe: mission control for LLM agent workflows.
 
+pub mod config;
 pub mod engine;
+pub mod headless;
+pub mod logging;
 pub mod provider;
 pub mod store;

@@ -1,1 +1,233 @@
-fn main() {}
+//! The `el-jefe` command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use el_jefe::config::{Config, Overrides, parse_mode};
+use el_jefe::engine::clock::Clock;
+use el_jefe::engine::event::CallMode;
+use el_jefe::engine::ids::SessionId;
+use el_jefe::engine::start_engine;
+use el_jefe::headless::{Output, Start, listing, run_headless};
+use el_jefe::provider::Provider;
+use el_jefe::provider::model_file::{self, SETUP_COMMAND};
+use el_jefe::store::Store;
+use el_jefe::store::paths::AppDirs;
+
+#[derive(Parser)]
+#[command(
+    name = "el-jefe",
+    version,
+    about = "Mission control for LLM agent workflows"
+)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalFlags,
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Args)]
+struct GlobalFlags {
+    /// Most steps that run at once (default 3).
+    #[arg(long, global = true, value_name = "N")]
+    max_parallel: Option<usize>,
+    /// streaming (text as it is generated) or legacy (whole replies).
+    #[arg(long, global = true, value_parser = mode_arg)]
+    mode: Option<CallMode>,
+    /// Where session workspaces are created.
+    #[arg(long, global = true, value_name = "DIR")]
+    workspace_root: Option<PathBuf>,
+    /// A GGUF model to use instead of the embedded SmolLM2.
+    #[arg(long, global = true, value_name = "PATH")]
+    model_file: Option<PathBuf>,
+    /// CPU threads for the local model.
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<u32>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Plan a goal and run it to the end, printing every step as it streams.
+    Run {
+        goal: String,
+        /// One JSON event per line instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Continue an interrupted or failed session: completed steps are kept.
+    Resume {
+        session_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every session, newest first.
+    Sessions {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Everything about one session: plan, statuses, metrics and outputs.
+    Show {
+        session_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The embedded model file.
+    Model {
+        #[command(subcommand)]
+        action: ModelCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelCmd {
+    /// Print where the model file is expected.
+    Path,
+    /// Check that the model file is present and intact.
+    Check,
+    /// Where the pinned model comes from, as shell-readable KEY=value lines (used by setup).
+    Info,
+}
+
+fn mode_arg(text: &str) -> Result<CallMode, String> {
+    parse_mode(text).ok_or_else(|| format!("`{text}` is not a mode (streaming or legacy)"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match real_main(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("el-jefe: {e:#}");
+            2
+        }
+    };
+    ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+fn real_main(cli: Cli) -> anyhow::Result<i32> {
+    let dirs = AppDirs::from_env()?;
+    let _log_guard = el_jefe::logging::init(&dirs.log_dir());
+    let flags = Overrides {
+        max_parallel: cli.global.max_parallel,
+        mode: cli.global.mode,
+        workspace_root: cli.global.workspace_root,
+        model_file: cli.global.model_file,
+        threads: cli.global.threads,
+    };
+    let config = Config::load(&dirs, &flags)?;
+    let Some(command) = cli.command else {
+        use clap::CommandFactory;
+        Cli::command().print_help()?;
+        return Ok(0);
+    };
+    match command {
+        Cmd::Model { action } => model_command(&config, action),
+        Cmd::Sessions { json } => {
+            let store = Store::open(&dirs.sessions())?;
+            let now = Clock::new().now_ms();
+            store.recover_orphans(now);
+            let (sessions, warnings) = store.list();
+            for w in warnings {
+                eprintln!("warning: {w}");
+            }
+            if json {
+                print!("{}", listing::sessions_json(&sessions));
+            } else {
+                print!("{}", listing::sessions_table(&sessions, now));
+            }
+            Ok(0)
+        }
+        Cmd::Show { session_id, json } => {
+            let id = SessionId::parse(&session_id)?;
+            let store = Store::open(&dirs.sessions())?;
+            let now = Clock::new().now_ms();
+            store.recover_orphans(now);
+            let session = store.load(&id)?;
+            if json {
+                print!("{}", listing::show_json(&session, now));
+            } else {
+                print!("{}", listing::show_text(&session, now));
+            }
+            Ok(0)
+        }
+        Cmd::Run { goal, json } => run_session(&dirs, config, Start::Goal(goal), json),
+        Cmd::Resume { session_id, json } => {
+            let id = SessionId::parse(&session_id)?;
+            run_session(&dirs, config, Start::Resume(id), json)
+        }
+    }
+}
+
+fn run_session(dirs: &AppDirs, config: Config, start: Start, json: bool) -> anyhow::Result<i32> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let store = Store::open(&dirs.sessions())?;
+        let provider = load_provider(&config).await?;
+        let (engine, mut events) = start_engine(config.engine, provider, store);
+        let output = if json { Output::Json } else { Output::Plain };
+        let end = run_headless(&engine, &mut events, start, output).await?;
+        engine.shutdown().await;
+        Ok(end.exit_code())
+    })
+}
+
+#[cfg(feature = "local")]
+async fn load_provider(config: &Config) -> anyhow::Result<Arc<dyn Provider>> {
+    let settings = config.local.clone();
+    let provider = tokio::task::spawn_blocking(move || {
+        el_jefe::provider::local::LocalProvider::load(settings)
+    })
+    .await??;
+    Ok(Arc::new(provider))
+}
+
+#[cfg(not(feature = "local"))]
+async fn load_provider(_config: &Config) -> anyhow::Result<Arc<dyn Provider>> {
+    anyhow::bail!("this build has no embedded model (cargo feature `local` is off)")
+}
+
+fn model_command(config: &Config, action: ModelCmd) -> anyhow::Result<i32> {
+    let path = &config.local.model_path;
+    match action {
+        ModelCmd::Path => {
+            println!("{}", path.display());
+            Ok(0)
+        }
+        ModelCmd::Info => {
+            let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+            println!("MODEL_PATH={}", quote(&path.to_string_lossy()));
+            println!("MODEL_PACKAGE={}", quote(model_file::MODEL_PACKAGE));
+            println!("MODEL_MEMBER={}", quote(model_file::MODEL_MEMBER));
+            println!("MODEL_SHA256={}", quote(model_file::MODEL_SHA256));
+            Ok(0)
+        }
+        ModelCmd::Check => {
+            let result = if config.local.pinned {
+                model_file::verify_pinned(path)
+            } else {
+                model_file::check_custom(path)
+            };
+            match result {
+                Ok(()) => {
+                    println!("ok: {}", path.display());
+                    Ok(0)
+                }
+                Err(e) => {
+                    eprintln!("el-jefe: {e}");
+                    if !e.to_string().contains(SETUP_COMMAND) {
+                        eprintln!("To install the embedded model run `{SETUP_COMMAND}`.");
+                    }
+                    Ok(1)
+                }
+            }
+        }
+    }
+}

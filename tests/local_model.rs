@@ -60,6 +60,7 @@ fn control() -> CallControl {
 
 #[tokio::test]
 async fn streams_token_by_token_and_counts_real_tokens() {
+    let _turn = model::exclusive().await;
     let p = model::load(2);
     let reply = collect(&p, request("Name three colors.", 24), control()).await;
     assert!(
@@ -76,6 +77,7 @@ async fn streams_token_by_token_and_counts_real_tokens() {
 
 #[tokio::test]
 async fn max_tokens_stop_strings_and_legacy_mode() {
+    let _turn = model::exclusive().await;
     let p = model::load(2);
     let reply = collect(
         &p,
@@ -111,6 +113,7 @@ async fn max_tokens_stop_strings_and_legacy_mode() {
 
 #[tokio::test]
 async fn grammar_constrains_the_reply() {
+    let _turn = model::exclusive().await;
     let p = model::load(1);
     let mut req = request("Is the sky blue? Answer yes or no.", 20);
     req.grammar = Some(r#"root ::= "{\"answer\": \"" ("yes" | "no") "\"}""#.into());
@@ -121,6 +124,7 @@ async fn grammar_constrains_the_reply() {
 
 #[tokio::test]
 async fn pause_holds_between_tokens_and_resume_continues_the_same_generation() {
+    let _turn = model::exclusive().await;
     let p = model::load(1);
     let prompt = "Explain why the sky is blue.";
     let reference = collect(&p, request(prompt, 48), control()).await.text();
@@ -164,6 +168,7 @@ async fn pause_holds_between_tokens_and_resume_continues_the_same_generation() {
 
 #[tokio::test]
 async fn cancel_ends_a_call_and_frees_its_sequence() {
+    let _turn = model::exclusive().await;
     let p = model::load(1);
     let cancel = CancellationToken::new();
     let mut stream = p.stream(
@@ -189,6 +194,7 @@ async fn cancel_ends_a_call_and_frees_its_sequence() {
 
 #[tokio::test]
 async fn parallel_calls_interleave_instead_of_queueing() {
+    let _turn = model::exclusive().await;
     let p = std::sync::Arc::new(model::load(3));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     for i in 0..3 {
@@ -224,6 +230,7 @@ async fn parallel_calls_interleave_instead_of_queueing() {
 
 #[test]
 fn a_missing_model_is_a_clear_error_naming_the_setup_command() {
+    let _turn = model::exclusive_blocking();
     let mut s = model::settings(1);
     s.model_path = "/nonexistent/SmolLM2-135M-Instruct.Q4_1.gguf".into();
     let err = el_jefe::provider::local::LocalProvider::load(s)
@@ -234,4 +241,57 @@ fn a_missing_model_is_a_clear_error_naming_the_setup_command() {
         msg.contains("missing") && msg.contains("scripts/setup.sh"),
         "{msg}"
     );
+}
+
+#[tokio::test]
+async fn the_planner_gets_a_valid_plan_from_the_model_on_its_first_try() {
+    use el_jefe::engine::event::Event;
+    use el_jefe::engine::ids::SessionId;
+    use el_jefe::engine::plan::PlanSource;
+    use el_jefe::engine::plan_validation::validate;
+    use el_jefe::engine::planner::{PlannerRun, PlannerSettings, run_planner};
+    use el_jefe::engine::roles::RoleBook;
+    use el_jefe::engine::task::{PlanOutcome, ReportKind, Reporter, TaskKey};
+
+    let _turn = model::exclusive().await;
+    let provider = std::sync::Arc::new(model::load(1));
+    let roles = RoleBook::built_in();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    for goal in [
+        "Research AI trends for my tech podcast",
+        "Plan a birthday party for my sister",
+    ] {
+        let outcome = run_planner(PlannerRun {
+            provider: provider.clone(),
+            roles: roles.clone(),
+            goal: goal.into(),
+            settings: PlannerSettings::default(),
+            mode: CallMode::Streaming,
+            control: control(),
+            reporter: Reporter {
+                session: SessionId::parse("session_20260101_000000_00000000").unwrap(),
+                task: TaskKey::Planner,
+                attempt: 1,
+                tx: tx.clone(),
+            },
+        })
+        .await;
+        let PlanOutcome::Ready { plan, source } = outcome else {
+            panic!("planner interrupted");
+        };
+        assert_eq!(
+            source,
+            PlanSource::Model,
+            "{goal}: fell back to the default plan"
+        );
+        assert_eq!(validate(plan.clone(), &roles.names()), Ok(plan.clone()));
+        assert!((1..=5).contains(&plan.steps.len()));
+        let mut rejected = 0;
+        while let Ok(report) = rx.try_recv() {
+            if let ReportKind::Event(Event::PlanRejected { .. }) = report.kind {
+                rejected += 1;
+            }
+        }
+        assert_eq!(rejected, 0);
+    }
 }

@@ -28,6 +28,7 @@ pub async fn run_step(run: StepRun) -> StepOutcome {
         reporter.event(Event::TextDelta {
             step: step.clone(),
             text,
+            chunks: 1,
         });
     })
     .await;

@@ -103,6 +103,10 @@ pub enum Event {
     TextDelta {
         step: StepId,
         text: String,
+        /// How many streamed pieces this holds (the journal merges consecutive ones); each piece
+        /// is about one token, which is how progress is estimated while a call streams.
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        chunks: u32,
     },
     /// A provider call finished; `step` is None for the planner's calls.
     CallFinished {
@@ -144,6 +148,14 @@ pub enum Event {
     SessionFailed {
         error: String,
     },
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
 }
 
 impl Event {

@@ -286,10 +286,10 @@ impl SessionState {
                     s.metrics.live_chunks = 0;
                 }
             }
-            Event::TextDelta { step, text } => {
+            Event::TextDelta { step, text, chunks } => {
                 if let Some(s) = self.step_mut(step) {
                     s.output.push_str(text);
-                    s.metrics.live_chunks += 1;
+                    s.metrics.live_chunks += u64::from(*chunks);
                 }
             }
             Event::CallFinished { step, call } => match step {
@@ -506,6 +506,7 @@ mod tests {
                 Event::TextDelta {
                     step: "1".into(),
                     text: "hello ".into(),
+                    chunks: 1,
                 },
             )
             .push(
@@ -513,6 +514,7 @@ mod tests {
                 Event::TextDelta {
                     step: "1".into(),
                     text: "world".into(),
+                    chunks: 1,
                 },
             );
         let mid = log.state();
@@ -629,6 +631,7 @@ mod tests {
                 Event::TextDelta {
                     step: "1".into(),
                     text: "partial".into(),
+                    chunks: 1,
                 },
             )
             .push(

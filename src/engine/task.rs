@@ -128,3 +128,61 @@ where
         reporter.send(outcome.into());
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::sync::mpsc::unbounded_channel;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_task_that_ignores_cancellation_is_aborted_after_the_grace_period() {
+        let (tx, mut rx) = unbounded_channel();
+        let cancel = CancellationToken::new();
+        let reporter = Reporter {
+            session: SessionId::parse("session_20260101_000000_00000000").unwrap(),
+            task: TaskKey::Step("1".into()),
+            attempt: 1,
+            tx,
+        };
+        let stubborn = async {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            StepOutcome::Completed {
+                output: String::new(),
+            }
+        };
+        let join = spawn_supervised(stubborn, cancel.clone(), reporter);
+        let started = tokio::time::Instant::now();
+        cancel.cancel();
+        let report = rx.recv().await.unwrap();
+        assert!(matches!(
+            report.kind,
+            ReportKind::StepDone(StepOutcome::Interrupted { forced: true })
+        ));
+        assert_eq!(started.elapsed(), INTERRUPT_GRACE);
+        join.await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_task_that_stops_in_time_reports_its_own_outcome() {
+        let (tx, mut rx) = unbounded_channel();
+        let cancel = CancellationToken::new();
+        let reporter = Reporter {
+            session: SessionId::parse("session_20260101_000000_00000000").unwrap(),
+            task: TaskKey::Step("1".into()),
+            attempt: 1,
+            tx,
+        };
+        let token = cancel.clone();
+        let polite = async move {
+            token.cancelled().await;
+            StepOutcome::Interrupted { forced: false }
+        };
+        spawn_supervised(polite, cancel.clone(), reporter);
+        cancel.cancel();
+        let report = rx.recv().await.unwrap();
+        assert!(matches!(
+            report.kind,
+            ReportKind::StepDone(StepOutcome::Interrupted { forced: false })
+        ));
+    }
+}

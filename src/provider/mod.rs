@@ -2,6 +2,7 @@
 
 #[cfg(feature = "local")]
 pub mod local;
+pub mod model_file;
 mod pause;
 pub mod stop_matcher;
 
@@ -9,6 +10,22 @@ use futures::stream::BoxStream;
 use tokio_util::sync::CancellationToken;
 
 pub use pause::{PauseSignal, PauseSwitch};
+
+use std::path::PathBuf;
+
+/// How to run the embedded model (used by the `local` provider).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalSettings {
+    pub model_path: PathBuf,
+    /// True for the pinned default model: its SHA-256 is checked before loading.
+    pub pinned: bool,
+    pub threads: u32,
+    /// KV cache cells shared by every call at once (prompt + answer tokens).
+    pub context_tokens: u32,
+    /// Calls decoded together; more wait in line.
+    pub max_sequences: u32,
+    pub flash_attention: bool,
+}
 
 use crate::engine::event::{CallMode, FinishReason};
 

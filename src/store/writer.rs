@@ -48,6 +48,7 @@ pub struct StoreProblem {
 struct PendingText {
     first: Arc<Envelope>,
     text: String,
+    chunks: u32,
 }
 
 struct OpenJournal {
@@ -60,14 +61,18 @@ struct OpenJournal {
 }
 
 impl OpenJournal {
-    fn stash_delta(&mut self, env: &Arc<Envelope>, step: &StepId, text: &str) {
+    fn stash_delta(&mut self, env: &Arc<Envelope>, step: &StepId, text: &str, chunks: u32) {
         match self.pending.iter_mut().find(|(s, _)| s == step) {
-            Some((_, p)) => p.text.push_str(text),
+            Some((_, p)) => {
+                p.text.push_str(text);
+                p.chunks += chunks;
+            }
             None => self.pending.push((
                 step.clone(),
                 PendingText {
                     first: env.clone(),
                     text: text.to_string(),
+                    chunks,
                 },
             )),
         }
@@ -79,7 +84,11 @@ impl OpenJournal {
                 seq: p.first.seq,
                 at_ms: p.first.at_ms,
                 session: p.first.session.clone(),
-                event: Event::TextDelta { step, text: p.text },
+                event: Event::TextDelta {
+                    step,
+                    text: p.text,
+                    chunks: p.chunks,
+                },
             };
             encode_line(&merged, &mut self.buf);
         }
@@ -137,8 +146,8 @@ impl Writer {
                     );
                     return;
                 };
-                if let Event::TextDelta { step, text } = &env.event {
-                    j.stash_delta(&env, step, text);
+                if let Event::TextDelta { step, text, chunks } = &env.event {
+                    j.stash_delta(&env, step, text, *chunks);
                 } else {
                     j.drain_pending();
                     encode_line(&env, &mut j.buf);

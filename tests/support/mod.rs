@@ -1,6 +1,7 @@
 //! Shared test helpers. Each test binary uses a different subset.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod harness;
 pub mod model;
 pub mod scripted;

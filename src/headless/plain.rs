@@ -1,0 +1,339 @@
+//! The plain-text story of a session, for terminals and logs.
+//!
+//! Parallel agents would interleave mid-sentence if all printed at once, so one step streams live
+//! and the others are held back; each is printed whole, in start order, when its turn comes.
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+use chrono::{Local, TimeZone};
+
+use crate::engine::event::{Envelope, Event, InterruptReason};
+use crate::engine::ids::StepId;
+use crate::engine::metrics::count_words;
+use crate::engine::plan::PlanSource;
+use crate::engine::session_fold::SessionState;
+
+use super::format::{group_thousands, seconds};
+
+pub struct PlainPrinter<W: Write> {
+    out: W,
+    state: Option<SessionState>,
+    live: Option<StepId>,
+    /// Steps waiting for their turn to print, in start order.
+    queue: Vec<StepId>,
+    held_text: HashMap<StepId, String>,
+    /// Result lines of held steps that already finished.
+    held_end: HashMap<StepId, String>,
+    at_line_start: bool,
+}
+
+impl<W: Write> PlainPrinter<W> {
+    pub fn new(out: W) -> Self {
+        PlainPrinter {
+            out,
+            state: None,
+            live: None,
+            queue: Vec::new(),
+            held_text: HashMap::new(),
+            held_end: HashMap::new(),
+            at_line_start: true,
+        }
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    pub fn print(&mut self, env: &Envelope) -> io::Result<()> {
+        let state = self
+            .state
+            .get_or_insert_with(|| SessionState::new(env.session.clone()));
+        state.apply(env);
+        let time = clock(env.at_ms);
+        match &env.event {
+            Event::SessionCreated {
+                goal,
+                workspace,
+                mode,
+                provider,
+                model,
+                max_parallel,
+            } => {
+                self.line(&format!("[{time}] Workflow Started"))?;
+                self.line(&format!("           Session:   {}", env.session))?;
+                self.line(&format!("           Goal:      {goal}"))?;
+                self.line(&format!("           Workspace: {}", workspace.display()))?;
+                self.line(&format!(
+                    "           Provider:  {provider} ({model}) · {} · up to {max_parallel} agents at once",
+                    mode.label()
+                ))?;
+            }
+            Event::PlanningStarted { attempt } => {
+                let again = if *attempt > 1 { " again" } else { "" };
+                self.line(&format!("[{time}] Planning{again}..."))?;
+            }
+            Event::PlanRejected { attempt, error } => {
+                self.line(&format!(
+                    "[{time}] Plan attempt {attempt} rejected: {error}"
+                ))?;
+            }
+            Event::PlanReady { plan, source } => {
+                let origin = match source {
+                    PlanSource::Model => "",
+                    PlanSource::Default => " (default plan)",
+                };
+                self.line(&format!(
+                    "[{time}] Planned {} steps{origin}:",
+                    plan.steps.len()
+                ))?;
+                for (i, step) in plan.steps.iter().enumerate() {
+                    let after = if step.depends_on.is_empty() {
+                        String::new()
+                    } else {
+                        let ids: Vec<&str> = step.depends_on.iter().map(StepId::as_str).collect();
+                        format!("  (after {})", ids.join(", "))
+                    };
+                    self.line(&format!(
+                        "             {}. {:<11} {}{after}",
+                        i + 1,
+                        step.agent,
+                        step.title
+                    ))?;
+                }
+            }
+            Event::Warning { message } => self.line(&format!("[{time}] Warning: {message}"))?,
+            Event::StepStarted {
+                step,
+                agent,
+                attempt,
+                ..
+            } => {
+                let title = self
+                    .state
+                    .as_ref()
+                    .and_then(|s| s.step(step))
+                    .map(|s| s.spec.title.clone())
+                    .unwrap_or_default();
+                let header = format!(
+                    "[{time}] ▶ {} · {agent} · {title}{}",
+                    self.step_label(step),
+                    if *attempt > 1 {
+                        format!(" · attempt {attempt}")
+                    } else {
+                        String::new()
+                    }
+                );
+                if self.live.is_none() {
+                    self.live = Some(step.clone());
+                    self.line(&header)?;
+                } else {
+                    self.queue.push(step.clone());
+                    self.held_text.insert(step.clone(), format!("{header}\n"));
+                }
+            }
+            Event::TextDelta { step, text, .. } => {
+                if self.live.as_ref() == Some(step) {
+                    self.text(text)?;
+                } else {
+                    self.held_text
+                        .entry(step.clone())
+                        .or_default()
+                        .push_str(text);
+                }
+            }
+            Event::CallFailed {
+                step: Some(step),
+                error,
+            } => {
+                let line = format!("[{time}] {} call failed: {error}", self.step_label(step));
+                self.line(&line)?;
+            }
+            Event::CallFailed { step: None, error } => {
+                self.line(&format!("[{time}] Planner call failed: {error}"))?;
+            }
+            Event::CallFinished { .. } => {}
+            Event::StepPaused { step } => {
+                let line = format!("[{time}] ⏸ {} paused", self.step_label(step));
+                self.line(&line)?;
+            }
+            Event::StepResumed { step } => {
+                let line = format!("[{time}] ▶ {} resumed", self.step_label(step));
+                self.line(&line)?;
+            }
+            Event::StepCompleted { step, .. }
+            | Event::StepFailed { step, .. }
+            | Event::StepInterrupted { step, .. } => {
+                let end = self.step_end_line(&time, step, &env.event);
+                if self.live.as_ref() == Some(step) {
+                    self.line(&end)?;
+                    self.live = None;
+                    self.promote_next()?;
+                } else {
+                    self.held_end.insert(step.clone(), end);
+                }
+            }
+            Event::SessionPaused => self.line(&format!("[{time}] ⏸ Session paused"))?,
+            Event::SessionUnpaused => self.line(&format!("[{time}] ▶ Session unpaused"))?,
+            Event::SessionResumed => self.line(&format!("[{time}] Workflow Resumed"))?,
+            Event::SessionInterrupted { reason } => {
+                self.flush_held()?;
+                let why = match reason {
+                    InterruptReason::User => "",
+                    InterruptReason::Recovered => " (the process running it stopped)",
+                };
+                self.line(&format!("[{time}] Workflow Interrupted{why}"))?;
+                self.summary()?;
+            }
+            Event::SessionCompleted => {
+                self.flush_held()?;
+                self.line(&format!("[{time}] Workflow Completed"))?;
+                self.summary()?;
+            }
+            Event::SessionFailed { error } => {
+                self.flush_held()?;
+                self.line(&format!("[{time}] Workflow Failed: {error}"))?;
+                self.summary()?;
+            }
+        }
+        self.out.flush()
+    }
+
+    fn step_label(&self, step: &StepId) -> String {
+        let (pos, total) = self
+            .state
+            .as_ref()
+            .map_or((None, 0), |s| (s.step_position(step), s.steps.len()));
+        match pos {
+            Some(p) => format!("Step {p}/{total}"),
+            None => format!("Step {step}"),
+        }
+    }
+
+    fn step_end_line(&self, time: &str, step: &StepId, event: &Event) -> String {
+        let label = self.step_label(step);
+        let Some(s) = self.state.as_ref().and_then(|s| s.step(step)) else {
+            return format!("[{time}] {label} ended");
+        };
+        match event {
+            Event::StepCompleted { output_file, .. } => {
+                let m = &s.metrics;
+                let secs = match (s.started_at_ms, s.ended_at_ms) {
+                    (Some(a), Some(b)) => seconds((b - a).max(0) as u64),
+                    _ => "-".into(),
+                };
+                let saved = output_file
+                    .as_ref()
+                    .map(|p| format!("\n           saved to {}", p.display()))
+                    .unwrap_or_default();
+                format!(
+                    "[{time}] ✓ {label} · {} done: {} words · {} tokens · {} tools · {secs}{saved}",
+                    s.spec.agent,
+                    group_thousands(count_words(&s.output)),
+                    group_thousands(m.total_tokens()),
+                    m.tool_calls,
+                )
+            }
+            Event::StepFailed { error, .. } => {
+                format!("[{time}] ✗ {label} · {} failed: {error}", s.spec.agent)
+            }
+            _ => format!("[{time}] ■ {label} · {} interrupted", s.spec.agent),
+        }
+    }
+
+    /// The live step ended: the next held step (in start order) prints what it has so far.
+    fn promote_next(&mut self) -> io::Result<()> {
+        while !self.queue.is_empty() {
+            let next = self.queue.remove(0);
+            let text = self.held_text.remove(&next).unwrap_or_default();
+            self.text(&text)?;
+            match self.held_end.remove(&next) {
+                Some(end) => self.line(&end)?,
+                None => {
+                    self.live = Some(next);
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The session ended: everything still held is printed, in start order.
+    fn flush_held(&mut self) -> io::Result<()> {
+        self.live = None;
+        for step in std::mem::take(&mut self.queue) {
+            let text = self.held_text.remove(&step).unwrap_or_default();
+            self.text(&text)?;
+            if let Some(end) = self.held_end.remove(&step) {
+                self.line(&end)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn summary(&mut self) -> io::Result<()> {
+        let Some(state) = self.state.clone() else {
+            return Ok(());
+        };
+        let m = state.metrics(state.ended_at_ms.unwrap_or(state.created_at_ms));
+        let t = &m.totals;
+        let avg = t.avg_response_ms().map_or("-".into(), seconds);
+        let speedup = m.speedup.map_or("-".into(), |s| format!("{s:.2}x"));
+        let estimated = if t.estimated { " (estimated)" } else { "" };
+        self.line(&format!(
+            "           Steps {}/{} · tokens {}{estimated} (in {} / out {}) · words {} · API calls {} · avg response {avg}",
+            m.steps.completed,
+            m.steps.total(),
+            group_thousands(t.total_tokens()),
+            group_thousands(t.input_tokens),
+            group_thousands(t.output_tokens_live()),
+            group_thousands(t.words),
+            t.api_calls,
+        ))?;
+        self.line(&format!(
+            "           Wall time {} · step time {} · parallel speedup {speedup}",
+            seconds(m.wall_ms),
+            seconds(m.step_time_ms)
+        ))?;
+        for (agent, a) in state.agent_metrics() {
+            self.line(&format!(
+                "           {agent:<11} {:>6} words {:>7} tokens {:>3} tools {:>3} calls {:>3} errors",
+                group_thousands(a.words),
+                group_thousands(a.total_tokens()),
+                a.tool_calls,
+                a.api_calls,
+                a.errors
+            ))?;
+        }
+        if let Some(dir) = Some(&state.workspace).filter(|w| !w.as_os_str().is_empty()) {
+            self.line(&format!("           Outputs in {}", dir.display()))?;
+        }
+        Ok(())
+    }
+
+    fn text(&mut self, text: &str) -> io::Result<()> {
+        if text.is_empty() {
+            return Ok(());
+        }
+        self.out.write_all(text.as_bytes())?;
+        self.at_line_start = text.ends_with('\n');
+        Ok(())
+    }
+
+    fn line(&mut self, line: &str) -> io::Result<()> {
+        if !self.at_line_start {
+            self.out.write_all(b"\n")?;
+        }
+        self.out.write_all(line.as_bytes())?;
+        self.out.write_all(b"\n")?;
+        self.at_line_start = true;
+        Ok(())
+    }
+}
+
+fn clock(at_ms: i64) -> String {
+    Local
+        .timestamp_millis_opt(at_ms)
+        .single()
+        .map_or_else(|| "--:--:--".into(), |t| t.format("%H:%M:%S").to_string())
+}

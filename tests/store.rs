@@ -1,0 +1,226 @@
+//! The journal store: round trip, torn writes, crash recovery and the per-session lock.
+
+use std::fs;
+use std::io::Write;
+use std::sync::Arc;
+
+use el_jefe::engine::event::{CallMode, Envelope, Event, InterruptReason};
+use el_jefe::engine::ids::SessionId;
+use el_jefe::engine::plan::{Plan, PlanSource};
+use el_jefe::engine::session_fold::{SessionState, SessionStatus, StepStatus};
+use el_jefe::store::{Store, StoreError, paths, read_journal};
+
+fn id(n: u32) -> SessionId {
+    SessionId::parse(&format!("session_20260101_000000_{n:08x}")).unwrap()
+}
+
+fn history(session: &SessionId) -> Vec<Envelope> {
+    let events = vec![
+        Event::SessionCreated {
+            goal: "goal".into(),
+            workspace: "/tmp/ws".into(),
+            mode: CallMode::Streaming,
+            provider: "local".into(),
+            model: "m".into(),
+            max_parallel: 3,
+        },
+        Event::PlanReady {
+            plan: Plan::default_for("goal"),
+            source: PlanSource::Model,
+        },
+        Event::StepStarted {
+            step: "1".into(),
+            agent: "researcher".into(),
+            attempt: 1,
+            max_tokens: 100,
+        },
+        Event::TextDelta {
+            step: "1".into(),
+            text: "Hello".into(),
+            chunks: 1,
+        },
+        Event::StepStarted {
+            step: "2".into(),
+            agent: "analyst".into(),
+            attempt: 1,
+            max_tokens: 100,
+        },
+        Event::TextDelta {
+            step: "2".into(),
+            text: "Other ".into(),
+            chunks: 1,
+        },
+        Event::TextDelta {
+            step: "1".into(),
+            text: ", world".into(),
+            chunks: 1,
+        },
+        Event::TextDelta {
+            step: "2".into(),
+            text: "text".into(),
+            chunks: 1,
+        },
+        Event::StepCompleted {
+            step: "1".into(),
+            output: "Hello, world".into(),
+            output_file: None,
+        },
+        Event::TextDelta {
+            step: "2".into(),
+            text: "!".into(),
+            chunks: 1,
+        },
+    ];
+    events
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| Envelope {
+            seq: i as u64 + 1,
+            at_ms: 1_000 + i as i64,
+            session: session.clone(),
+            event,
+        })
+        .collect()
+}
+
+#[test]
+fn a_journal_round_trips_to_the_same_state_with_deltas_merged() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let sid = id(1);
+    store.create_session(&sid).unwrap();
+    let events = history(&sid);
+    for e in &events {
+        store.append(Arc::new(e.clone()));
+    }
+    store.flush();
+    let read = read_journal(&paths::journal_path(dir.path(), &sid)).unwrap();
+    assert!(read.warnings.is_empty(), "{:?}", read.warnings);
+    assert!(
+        read.events.len() < events.len(),
+        "consecutive deltas of a step are merged"
+    );
+    let live = SessionState::replay(sid.clone(), &events);
+    let replayed = SessionState::replay(sid.clone(), &read.events);
+    assert_eq!(replayed.steps[1].output, "Other text!");
+    assert_eq!(replayed.steps, live.steps);
+    assert_eq!(replayed.status, live.status);
+}
+
+#[test]
+fn a_torn_last_line_is_skipped_with_a_warning_and_later_events_start_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let sid = id(2);
+    let path = paths::journal_path(dir.path(), &sid);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut text = String::new();
+    for e in history(&sid).iter().take(3) {
+        text.push_str(&serde_json::to_string(e).unwrap());
+        text.push('\n');
+    }
+    text.push_str(r#"{"seq":4,"at_ms":5,"session":"session_20260101_000000_00000002","event":{"type":"text_de"#);
+    fs::write(&path, &text).unwrap();
+
+    let read = read_journal(&path).unwrap();
+    assert_eq!(read.events.len(), 3);
+    assert_eq!(read.warnings.len(), 1);
+    assert!(
+        read.warnings[0].contains("line 4 was cut short"),
+        "{}",
+        read.warnings[0]
+    );
+
+    // Taking the session over appends on a fresh line: nothing glued to the torn one.
+    let store = Store::open(dir.path()).unwrap();
+    let stored = store.reopen_session(&sid).unwrap();
+    assert_eq!(stored.warnings.len(), 1);
+    store.append(Arc::new(Envelope {
+        seq: 4,
+        at_ms: 9,
+        session: sid.clone(),
+        event: Event::SessionPaused,
+    }));
+    store.flush();
+    let read = read_journal(&path).unwrap();
+    assert_eq!(read.events.len(), 4);
+    assert_eq!(read.events[3].event, Event::SessionPaused);
+    assert_eq!(read.warnings.len(), 1);
+}
+
+#[test]
+fn a_garbled_middle_line_loses_only_that_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let sid = id(3);
+    let path = paths::journal_path(dir.path(), &sid);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut f = fs::File::create(&path).unwrap();
+    let events = history(&sid);
+    writeln!(f, "{}", serde_json::to_string(&events[0]).unwrap()).unwrap();
+    writeln!(f, "this is not json").unwrap();
+    writeln!(f, "{}", serde_json::to_string(&events[1]).unwrap()).unwrap();
+    drop(f);
+    let read = read_journal(&path).unwrap();
+    assert_eq!(read.events.len(), 2);
+    assert!(read.warnings[0].contains("line 2 is not a valid event"));
+}
+
+#[test]
+fn a_session_left_running_by_a_dead_process_is_recovered_as_interrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    let sid = id(4);
+    let path = paths::journal_path(dir.path(), &sid);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut text = String::new();
+    for e in history(&sid) {
+        text.push_str(&serde_json::to_string(&e).unwrap());
+        text.push('\n');
+    }
+    fs::write(&path, text).unwrap();
+
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.recover_orphans(99_000), vec![sid.clone()]);
+    let stored = store.load(&sid).unwrap();
+    assert_eq!(stored.state.status, SessionStatus::Interrupted);
+    assert_eq!(stored.state.steps[0].status, StepStatus::Completed);
+    assert_eq!(stored.state.steps[0].output, "Hello, world");
+    assert_eq!(stored.state.steps[1].status, StepStatus::Interrupted);
+    let last = read_journal(&path).unwrap().events.pop().unwrap();
+    assert_eq!(
+        last.event,
+        Event::SessionInterrupted {
+            reason: InterruptReason::Recovered
+        }
+    );
+    // Recovering twice changes nothing.
+    assert!(store.recover_orphans(99_500).is_empty());
+}
+
+#[test]
+fn a_session_held_by_a_live_process_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let owner = Store::open(dir.path()).unwrap();
+    let sid = id(5);
+    owner.create_session(&sid).unwrap();
+    for e in history(&sid).into_iter().take(3) {
+        owner.append(Arc::new(e));
+    }
+    owner.flush();
+
+    let other = Store::open(dir.path()).unwrap();
+    assert!(other.recover_orphans(1).is_empty());
+    let seen = other.load(&sid).unwrap();
+    assert!(seen.running_elsewhere);
+    assert_eq!(seen.state.status, SessionStatus::Running);
+    assert!(matches!(
+        other.reopen_session(&sid),
+        Err(StoreError::InUse(_))
+    ));
+
+    owner.release_session(&sid);
+    owner.flush();
+    assert_eq!(other.recover_orphans(2), vec![sid.clone()]);
+    let (listed, warnings) = other.list();
+    assert!(warnings.is_empty());
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].state.status, SessionStatus::Interrupted);
+}
