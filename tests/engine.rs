@@ -442,3 +442,41 @@ async fn shutdown_interrupts_running_work_and_journals_it() {
     assert_eq!(stored.state.status, SessionStatus::Interrupted);
     assert!(!stored.running_elsewhere, "the journal lock is released");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_given_plan_runs_without_planning_and_an_invalid_one_is_rejected() {
+    use el_jefe::engine::plan::{Plan, StepSpec};
+    let provider = provider_with_plan(String::from("unused"));
+    let mut h = Harness::start(provider.clone(), 3);
+    let step = |id: &str, agent: &str, deps: &[&str]| StepSpec {
+        id: id.into(),
+        title: format!("Step {id}"),
+        agent: agent.into(),
+        task: format!("task-{id}"),
+        depends_on: deps.iter().map(|d| StepId::new(*d)).collect(),
+    };
+    let plan = Plan {
+        steps: vec![step("x", "researcher", &[]), step("y", "writer", &["x"])],
+    };
+    let id = h.handle.start_session_with_plan("given", plan).unwrap();
+    assert_eq!(h.until_ended(&id).await.event, Event::SessionCompleted);
+    assert_eq!(h.state(&id).plan_source, Some(PlanSource::Given));
+    assert!(
+        provider
+            .requests
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|r| !is_planner(r))
+    );
+
+    let cyclic = Plan {
+        steps: vec![step("x", "researcher", &["y"]), step("y", "writer", &["x"])],
+    };
+    h.handle.start_session_with_plan("bad", cyclic).unwrap();
+    let reason = h.next_rejection().await;
+    assert!(
+        reason.contains("invalid plan") && reason.contains("cycle"),
+        "{reason}"
+    );
+}

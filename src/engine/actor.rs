@@ -19,6 +19,8 @@ use super::event::{CallMode, EngineEvent, Envelope, Event, InterruptReason};
 use super::handle::EngineHandle;
 use super::ids::{SessionId, StepId};
 use super::live_session::{LiveSession, RunningTask};
+use super::plan::{Plan, PlanSource};
+use super::plan_validation::{MAX_GIVEN_STEPS, validate_with_limit};
 use super::planner::{PlannerRun, PlannerSettings, run_planner};
 use super::prompts::{DependencyOutput, step_messages};
 use super::roles::RoleBook;
@@ -30,7 +32,7 @@ use super::task::{
 };
 use crate::provider::{CallControl, ChatRequest, PauseSwitch, Provider};
 use crate::store::paths::{slug, workspace_path};
-use crate::store::{Store, StoreError, StoreProblem};
+use crate::store::{Store, StoreError, StoreProblem, StoreWrite};
 
 #[derive(Debug, Clone)]
 pub struct EngineSettings {
@@ -67,6 +69,7 @@ pub fn start_engine(
         clock,
         touched: HashSet::new(),
         shutdown: None,
+        store_batch: Vec::new(),
     };
     tokio::spawn(actor.run(cmd_rx, reports_rx, problems));
     (EngineHandle::new(cmd_tx), out_rx)
@@ -85,6 +88,8 @@ struct Actor {
     touched: HashSet<SessionId>,
     /// Set once shutting down: who to tell when done.
     shutdown: Option<Vec<oneshot::Sender<()>>>,
+    /// Events and files of this turn, handed to the store together at the end of the turn.
+    store_batch: Vec<StoreWrite>,
 }
 
 impl Actor {
@@ -117,6 +122,7 @@ impl Actor {
                 Some(problem) = next_problem(&mut problems) => self.on_store_problem(problem),
             }
             self.advance_touched();
+            self.hand_over_store_batch();
             if self.shutdown.is_some() && self.sessions.values().all(|s| s.tasks.is_empty()) {
                 break;
             }
@@ -139,10 +145,23 @@ impl Actor {
             session: id.clone(),
             event,
         });
+        // Text and call reports change nothing the scheduler looks at; skipping them keeps the
+        // per-delta path short.
+        let reschedule = !matches!(
+            envelope.event,
+            Event::TextDelta { .. } | Event::CallFinished { .. } | Event::CallFailed { .. }
+        );
         live.state.apply(&envelope);
-        self.store.append(envelope.clone());
+        self.store_batch.push(StoreWrite::Event(envelope.clone()));
         let _ = self.out.send(EngineEvent::Session(envelope));
-        self.touched.insert(id.clone());
+        if reschedule {
+            self.touched.insert(id.clone());
+        }
+    }
+
+    /// Must run before any other store operation, so the writer sees everything in order.
+    fn hand_over_store_batch(&mut self) {
+        self.store.submit(std::mem::take(&mut self.store_batch));
     }
 
     fn reject(&self, command: String, reason: impl Into<String>) {
@@ -171,11 +190,12 @@ impl Actor {
                 id,
                 goal,
                 created_at,
+                plan,
             } => {
                 if self.shutdown.is_some() {
                     return self.reject(label, "el-jefe is shutting down");
                 }
-                if let Err(reason) = self.start_session(&id, &goal, created_at) {
+                if let Err(reason) = self.start_session(&id, &goal, created_at, plan) {
                     self.reject(label, reason);
                 }
             }
@@ -219,11 +239,19 @@ impl Actor {
         id: &SessionId,
         goal: &str,
         created_at: chrono::DateTime<chrono::Local>,
+        plan: Option<Plan>,
     ) -> Result<(), String> {
         let goal = goal.trim();
         if goal.is_empty() {
             return Err("the goal is empty".into());
         }
+        let plan = match plan {
+            Some(plan) => Some(
+                validate_with_limit(plan, &self.settings.roles.names(), MAX_GIVEN_STEPS)
+                    .map_err(|e| format!("invalid plan: {e}"))?,
+            ),
+            None => None,
+        };
         if self.sessions.contains_key(id) {
             return Err(format!("session {id} already exists"));
         }
@@ -244,7 +272,16 @@ impl Actor {
                 max_parallel: self.settings.max_parallel,
             },
         );
-        self.start_planner(id);
+        match plan {
+            Some(plan) => self.emit(
+                id,
+                Event::PlanReady {
+                    plan,
+                    source: PlanSource::Given,
+                },
+            ),
+            None => self.start_planner(id),
+        }
         Ok(())
     }
 
@@ -274,6 +311,7 @@ impl Actor {
             }
             // This process released the journal when the session ended; the writer thread must
             // have let go of it before it can be locked again.
+            self.hand_over_store_batch();
             self.store.flush();
         }
         let stored = self.store.reopen_session(id).map_err(|e| match e {
@@ -435,7 +473,10 @@ impl Actor {
                     Some(live.state.workspace.join(name))
                 });
                 if let Some(path) = &output_file {
-                    self.store.write_file(path.clone(), output.clone());
+                    self.store_batch.push(StoreWrite::File {
+                        path: path.clone(),
+                        contents: output.clone(),
+                    });
                 }
                 Event::StepCompleted {
                     step,
@@ -498,6 +539,7 @@ impl Actor {
             && live.journal_open
         {
             live.journal_open = false;
+            self.hand_over_store_batch();
             self.store.release_session(id);
         }
     }

@@ -24,11 +24,11 @@ pub async fn run_step(run: StepRun) -> StepOutcome {
         control,
         reporter,
     } = run;
-    let end = measured_call(&*provider, request, &control, |text| {
+    let end = measured_call(&*provider, request, &control, |text, chunks| {
         reporter.event(Event::TextDelta {
             step: step.clone(),
             text,
-            chunks: 1,
+            chunks,
         });
     })
     .await;

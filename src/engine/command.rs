@@ -5,6 +5,7 @@ use tokio::sync::oneshot;
 
 use super::event::CallMode;
 use super::ids::{SessionId, StepId};
+use super::plan::Plan;
 
 #[derive(Debug)]
 pub enum Command {
@@ -12,6 +13,8 @@ pub enum Command {
         id: SessionId,
         goal: String,
         created_at: DateTime<Local>,
+        /// Run this plan instead of asking the model for one.
+        plan: Option<Plan>,
     },
     PauseStep {
         session: SessionId,

@@ -6,6 +6,7 @@ use tokio::sync::oneshot;
 use super::command::Command;
 use super::event::CallMode;
 use super::ids::{SessionId, StepId};
+use super::plan::Plan;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the engine has stopped")]
@@ -27,12 +28,26 @@ impl EngineHandle {
 
     /// Starts planning and running a goal; the id is known at once.
     pub fn start_session(&self, goal: &str) -> Result<SessionId, EngineClosed> {
+        self.start(goal, None)
+    }
+
+    /// Runs a plan as given, without asking the model to plan. An invalid plan is rejected.
+    pub fn start_session_with_plan(
+        &self,
+        goal: &str,
+        plan: Plan,
+    ) -> Result<SessionId, EngineClosed> {
+        self.start(goal, Some(plan))
+    }
+
+    fn start(&self, goal: &str, plan: Option<Plan>) -> Result<SessionId, EngineClosed> {
         let created_at = chrono::Local::now();
         let id = SessionId::generate(created_at);
         self.send(Command::StartSession {
             id: id.clone(),
             goal: goal.to_string(),
             created_at,
+            plan,
         })?;
         Ok(id)
     }

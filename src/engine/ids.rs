@@ -1,14 +1,16 @@
 //! Identifiers of sessions and steps.
 
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, Local};
 use serde::{Deserialize, Serialize};
 
 /// `session_YYYYMMDD_HHMMSS_<8 hex>`: sortable by creation time, unique across processes.
+/// Shared, not copied: it travels with every event.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct SessionId(String);
+pub struct SessionId(Arc<str>);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("`{0}` is not a session id (expected session_YYYYMMDD_HHMMSS_xxxxxxxx)")]
@@ -17,10 +19,7 @@ pub struct BadSessionId(pub String);
 impl SessionId {
     pub fn generate(now: DateTime<Local>) -> Self {
         let suffix: u32 = fastrand::u32(..);
-        SessionId(format!(
-            "session_{}_{suffix:08x}",
-            now.format("%Y%m%d_%H%M%S")
-        ))
+        SessionId(format!("session_{}_{suffix:08x}", now.format("%Y%m%d_%H%M%S")).into())
     }
 
     pub fn parse(text: &str) -> Result<Self, BadSessionId> {
@@ -33,7 +32,7 @@ impl SessionId {
         let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
         let hex_ok = hex.len() == 8 && hex.bytes().all(|b| b.is_ascii_hexdigit());
         if digits(date, 8) && digits(time, 6) && hex_ok {
-            Ok(SessionId(text.to_string()))
+            Ok(SessionId(text.into()))
         } else {
             Err(bad())
         }
@@ -53,11 +52,11 @@ impl fmt::Display for SessionId {
 /// A step's id inside its plan ("1", "2", or a name from a hand-written plan).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct StepId(String);
+pub struct StepId(Arc<str>);
 
 impl StepId {
     pub fn new(id: impl Into<String>) -> Self {
-        StepId(id.into())
+        StepId(id.into().into())
     }
 
     pub fn as_str(&self) -> &str {
@@ -73,7 +72,7 @@ impl fmt::Display for StepId {
 
 impl From<&str> for StepId {
     fn from(s: &str) -> Self {
-        StepId(s.to_string())
+        StepId(s.into())
     }
 }
 

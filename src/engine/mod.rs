@@ -4,6 +4,7 @@ pub mod actor;
 pub mod agent;
 pub mod clock;
 pub mod command;
+mod dag_index;
 pub mod event;
 pub mod handle;
 pub mod ids;

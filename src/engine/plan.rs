@@ -26,6 +26,8 @@ pub struct Plan {
 pub enum PlanSource {
     Model,
     Default,
+    /// Written by the user (a plan file or a program), not planned by a model.
+    Given,
 }
 
 impl Plan {

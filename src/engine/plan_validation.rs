@@ -5,7 +5,10 @@ use std::collections::{HashMap, HashSet};
 use super::ids::StepId;
 use super::plan::Plan;
 
+/// Most steps a planner may propose.
 pub const MAX_STEPS: usize = 12;
+/// Most steps of a plan given by the user (plan files, scripts): big, but bounded.
+pub const MAX_GIVEN_STEPS: usize = 10_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
@@ -53,14 +56,22 @@ pub fn parse_plan(text: &str) -> Result<Plan, PlanError> {
 }
 
 /// Checks a plan against the known roles; duplicate dependencies are merged rather than refused.
-pub fn validate(mut plan: Plan, known_roles: &[String]) -> Result<Plan, PlanError> {
+pub fn validate(plan: Plan, known_roles: &[String]) -> Result<Plan, PlanError> {
+    validate_with_limit(plan, known_roles, MAX_STEPS)
+}
+
+pub fn validate_with_limit(
+    mut plan: Plan,
+    known_roles: &[String],
+    max_steps: usize,
+) -> Result<Plan, PlanError> {
     if plan.steps.is_empty() {
         return Err(PlanError::Empty);
     }
-    if plan.steps.len() > MAX_STEPS {
+    if plan.steps.len() > max_steps {
         return Err(PlanError::TooMany {
             count: plan.steps.len(),
-            max: MAX_STEPS,
+            max: max_steps,
         });
     }
     let mut ids = HashSet::new();

@@ -62,7 +62,7 @@ pub async fn run_planner(run: PlannerRun) -> PlanOutcome {
         if run.provider.supports_grammar() {
             request.grammar = Some(plan_grammar(&names, run.settings.max_steps));
         }
-        match measured_call(&*run.provider, request, &run.control, |_| {}).await {
+        match measured_call(&*run.provider, request, &run.control, |_, _| {}).await {
             CallEnd::Finished { text, stats } => {
                 run.reporter.event(Event::CallFinished {
                     step: None,

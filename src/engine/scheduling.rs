@@ -9,21 +9,12 @@ pub fn ready_steps(state: &SessionState, max_parallel: usize) -> Vec<StepId> {
     if state.paused || state.status != SessionStatus::Running {
         return Vec::new();
     }
-    let live = state.live_steps().count();
-    let free = max_parallel.saturating_sub(live);
+    let free = max_parallel.saturating_sub(state.dag.live);
     state
-        .steps
-        .iter()
-        .filter(|s| s.status == StepStatus::Pending)
-        .filter(|s| {
-            s.spec.depends_on.iter().all(|dep| {
-                state
-                    .step(dep)
-                    .is_some_and(|d| d.status == StepStatus::Completed)
-            })
-        })
+        .dag
+        .ready()
         .take(free)
-        .map(|s| s.spec.id.clone())
+        .map(|i| state.steps[i].spec.id.clone())
         .collect()
 }
 
@@ -42,14 +33,11 @@ pub fn settled_outcome(state: &SessionState, max_parallel: usize) -> Option<Outc
     if state.status != SessionStatus::Running || !state.has_plan() {
         return None;
     }
-    if state.live_steps().next().is_some() || !ready_steps(state, max_parallel.max(1)).is_empty() {
+    // A paused session still has work ahead: its ready steps wait for it to be unpaused.
+    if state.dag.live > 0 || (max_parallel > 0 && state.dag.has_ready()) {
         return None;
     }
-    if state
-        .steps
-        .iter()
-        .all(|s| s.status == StepStatus::Completed)
-    {
+    if state.dag.completed == state.steps.len() {
         return Some(Outcome::Completed);
     }
     if let Some(failed) = state.steps.iter().find(|s| s.status == StepStatus::Failed) {

@@ -1,8 +1,10 @@
 //! Session state as a pure fold over its events: the same code serves live state, crash recovery
 //! and `el-jefe show`.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
+use super::dag_index::DagIndex;
 use super::event::{CallMode, Envelope, Event};
 use super::ids::{SessionId, StepId};
 use super::metrics::AgentMetrics;
@@ -161,6 +163,10 @@ pub struct SessionState {
     pub planning_attempt: u32,
     pub plan_source: Option<PlanSource>,
     pub steps: Vec<StepState>,
+    /// Position of each step in `steps`, so lookups stay cheap in big plans.
+    step_index: HashMap<StepId, usize>,
+    /// What the scheduler needs, kept up to date as events arrive.
+    pub(crate) dag: DagIndex,
     pub warnings: Vec<String>,
     pub error: Option<String>,
     pub planner_metrics: AgentMetrics,
@@ -187,6 +193,8 @@ impl SessionState {
             planning_attempt: 0,
             plan_source: None,
             steps: Vec::new(),
+            step_index: HashMap::new(),
+            dag: DagIndex::default(),
             warnings: Vec::new(),
             error: None,
             planner_metrics: AgentMetrics::default(),
@@ -206,11 +214,27 @@ impl SessionState {
     }
 
     pub fn step(&self, id: &StepId) -> Option<&StepState> {
-        self.steps.iter().find(|s| &s.spec.id == id)
+        self.step_index.get(id).map(|&i| &self.steps[i])
     }
 
     fn step_mut(&mut self, id: &StepId) -> Option<&mut StepState> {
-        self.steps.iter_mut().find(|s| &s.spec.id == id)
+        self.step_index.get(id).map(|&i| &mut self.steps[i])
+    }
+
+    /// Ends a step's attempt and keeps the scheduling index in step.
+    fn end_step(&mut self, id: &StepId, status: StepStatus, at: i64) -> Option<&mut StepState> {
+        let i = *self.step_index.get(id)?;
+        let was_live = self.steps[i].status.is_live();
+        let newly_completed =
+            status == StepStatus::Completed && self.steps[i].status != StepStatus::Completed;
+        self.steps[i].finish_attempt(status, at);
+        self.dag.ended(i, was_live, newly_completed);
+        if newly_completed {
+            let steps = &self.steps;
+            self.dag
+                .release_dependents(i, |d| steps[d].status == StepStatus::Pending);
+        }
+        Some(&mut self.steps[i])
     }
 
     pub fn has_plan(&self) -> bool {
@@ -260,6 +284,24 @@ impl SessionState {
             Event::PlanRejected { .. } => {}
             Event::PlanReady { plan, source } => {
                 self.steps = plan.steps.iter().cloned().map(StepState::new).collect();
+                self.step_index = self
+                    .steps
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (s.spec.id.clone(), i))
+                    .collect();
+                let deps: Vec<Vec<usize>> = self
+                    .steps
+                    .iter()
+                    .map(|s| {
+                        s.spec
+                            .depends_on
+                            .iter()
+                            .filter_map(|d| self.step_index.get(d).copied())
+                            .collect()
+                    })
+                    .collect();
+                self.dag = DagIndex::new(&deps);
                 self.plan_source = Some(*source);
                 self.status = if self.paused {
                     SessionStatus::Paused
@@ -274,6 +316,9 @@ impl SessionState {
                 max_tokens,
                 ..
             } => {
+                if let Some(&i) = self.step_index.get(step) {
+                    self.dag.started(i, self.steps[i].status.is_live());
+                }
                 if let Some(s) = self.step_mut(step) {
                     s.status = StepStatus::Running;
                     s.attempt = *attempt;
@@ -327,22 +372,18 @@ impl SessionState {
                 output,
                 output_file,
             } => {
-                if let Some(s) = self.step_mut(step) {
-                    s.finish_attempt(StepStatus::Completed, at);
+                if let Some(s) = self.end_step(step, StepStatus::Completed, at) {
                     s.output = output.clone();
                     s.output_file = output_file.clone();
                 }
             }
             Event::StepFailed { step, error } => {
-                if let Some(s) = self.step_mut(step) {
-                    s.finish_attempt(StepStatus::Failed, at);
+                if let Some(s) = self.end_step(step, StepStatus::Failed, at) {
                     s.error = Some(error.clone());
                 }
             }
             Event::StepInterrupted { step, .. } => {
-                if let Some(s) = self.step_mut(step) {
-                    s.finish_attempt(StepStatus::Interrupted, at);
-                }
+                self.end_step(step, StepStatus::Interrupted, at);
             }
             Event::SessionPaused => {
                 self.paused = true;
@@ -357,21 +398,21 @@ impl SessionState {
                 }
             }
             Event::SessionInterrupted { .. } => {
-                for s in &mut self.steps {
-                    if s.status.is_live() {
-                        s.finish_attempt(StepStatus::Interrupted, at);
-                    }
+                let live: Vec<StepId> = self.live_steps().map(|s| s.spec.id.clone()).collect();
+                for id in live {
+                    self.end_step(&id, StepStatus::Interrupted, at);
                 }
                 self.paused = false;
                 self.status = SessionStatus::Interrupted;
                 self.end_run(at);
             }
             Event::SessionResumed => {
-                for s in &mut self.steps {
+                for (i, s) in self.steps.iter_mut().enumerate() {
                     match s.status {
                         StepStatus::Interrupted | StepStatus::Failed => {
                             s.status = StepStatus::Pending;
                             s.error = None;
+                            self.dag.pending_again(i);
                         }
                         StepStatus::Pending
                         | StepStatus::Running

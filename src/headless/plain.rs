@@ -82,6 +82,7 @@ impl<W: Write> PlainPrinter<W> {
                 let origin = match source {
                     PlanSource::Model => "",
                     PlanSource::Default => " (default plan)",
+                    PlanSource::Given => " (given plan)",
                 };
                 self.line(&format!(
                     "[{time}] Planned {} steps{origin}:",

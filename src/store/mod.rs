@@ -21,7 +21,7 @@ use crate::engine::ids::SessionId;
 use crate::engine::session_fold::SessionState;
 
 pub use journal::{JournalRead, read_journal};
-pub use writer::StoreProblem;
+pub use writer::{StoreProblem, StoreWrite};
 use writer::{Writer, WriterOp};
 
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +59,7 @@ pub struct Store {
 
 struct Inner {
     root: PathBuf,
-    ops: Mutex<std_mpsc::Sender<WriterOp>>,
+    ops: std_mpsc::Sender<WriterOp>,
     problems: Mutex<Option<UnboundedReceiver<StoreProblem>>>,
 }
 
@@ -77,7 +77,7 @@ impl Store {
         Ok(Store {
             inner: Arc::new(Inner {
                 root: sessions_root.to_path_buf(),
-                ops: Mutex::new(ops_tx),
+                ops: ops_tx,
                 problems: Mutex::new(Some(problems_rx)),
             }),
         })
@@ -93,10 +93,8 @@ impl Store {
     }
 
     fn send(&self, op: WriterOp) {
-        if let Ok(tx) = self.inner.ops.lock() {
-            // The writer thread only ends with the process.
-            let _ = tx.send(op);
-        }
+        // The writer thread only ends with the process.
+        let _ = self.inner.ops.send(op);
     }
 
     fn journal_path(&self, id: &SessionId) -> PathBuf {
@@ -141,11 +139,14 @@ impl Store {
     }
 
     pub fn append(&self, envelope: Arc<Envelope>) {
-        self.send(WriterOp::Append(envelope));
+        self.submit(vec![StoreWrite::Event(envelope)]);
     }
 
-    pub fn write_file(&self, path: PathBuf, contents: String) {
-        self.send(WriterOp::WriteFile { path, contents });
+    /// Hands events and files to the writer, to be written in this order.
+    pub fn submit(&self, writes: Vec<StoreWrite>) {
+        if !writes.is_empty() {
+            self.send(WriterOp::Batch(writes));
+        }
     }
 
     /// Finishes writing a session's journal and releases it for other processes.

@@ -6,10 +6,10 @@
 //! Consecutive text deltas of one step are merged into one line, which keeps journals small
 //! without changing what a replay folds to.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender};
 
@@ -20,18 +20,20 @@ use crate::engine::ids::{SessionId, StepId};
 
 use super::journal::encode_line;
 
-pub enum WriterOp {
-    /// Start writing a session's journal; the file is already locked by us.
-    Attach {
-        session: SessionId,
-        file: File,
-    },
-    Append(Arc<Envelope>),
-    /// Writes a step's output into the workspace (via a temporary file, so it is never half there).
-    WriteFile {
+pub enum StoreWrite {
+    Event(Arc<Envelope>),
+    /// A step's output in the workspace (via a temporary file, so it is never half there).
+    File {
         path: PathBuf,
         contents: String,
     },
+}
+
+pub enum WriterOp {
+    /// Start writing a session's journal; the file is already locked by us.
+    Attach { session: SessionId, file: File },
+    /// Events and files in order; one message per engine turn, so one wake-up of this thread.
+    Batch(Vec<StoreWrite>),
     /// Stop writing a session's journal and release its lock.
     Detach(SessionId),
     /// Answered once everything sent before it is in the OS.
@@ -54,32 +56,40 @@ struct PendingText {
 struct OpenJournal {
     file: File,
     buf: Vec<u8>,
-    /// Text deltas not yet written, per step, in arrival order.
-    pending: Vec<(StepId, PendingText)>,
+    /// Text deltas not yet written, per step.
+    pending: HashMap<StepId, PendingText>,
     sync: bool,
     failed: bool,
 }
 
 impl OpenJournal {
     fn stash_delta(&mut self, env: &Arc<Envelope>, step: &StepId, text: &str, chunks: u32) {
-        match self.pending.iter_mut().find(|(s, _)| s == step) {
-            Some((_, p)) => {
+        match self.pending.get_mut(step) {
+            Some(p) => {
                 p.text.push_str(text);
                 p.chunks += chunks;
             }
-            None => self.pending.push((
-                step.clone(),
-                PendingText {
-                    first: env.clone(),
-                    text: text.to_string(),
-                    chunks,
-                },
-            )),
+            None => {
+                self.pending.insert(
+                    step.clone(),
+                    PendingText {
+                        first: env.clone(),
+                        text: text.to_string(),
+                        chunks,
+                    },
+                );
+            }
         }
     }
 
     fn drain_pending(&mut self) {
-        for (step, p) in self.pending.drain(..) {
+        if self.pending.is_empty() {
+            return;
+        }
+        // In order of their first piece, so the journal reads in time order.
+        let mut merged: Vec<(StepId, PendingText)> = self.pending.drain().collect();
+        merged.sort_by_key(|(_, p)| p.first.seq);
+        for (step, p) in merged {
             let merged = Envelope {
                 seq: p.first.seq,
                 at_ms: p.first.at_ms,
@@ -98,6 +108,8 @@ impl OpenJournal {
 pub struct Writer {
     journals: HashMap<SessionId, OpenJournal>,
     problems: UnboundedSender<StoreProblem>,
+    /// Workspace directories already created: saves two syscalls per output file.
+    made_dirs: HashSet<PathBuf>,
 }
 
 impl Writer {
@@ -105,6 +117,7 @@ impl Writer {
         Writer {
             journals: HashMap::new(),
             problems,
+            made_dirs: HashSet::new(),
         }
     }
 
@@ -132,31 +145,25 @@ impl Writer {
                     OpenJournal {
                         file,
                         buf: Vec::with_capacity(8192),
-                        pending: Vec::new(),
+                        pending: HashMap::new(),
                         sync: false,
                         failed: false,
                     },
                 );
             }
-            WriterOp::Append(env) => {
-                let Some(j) = self.journals.get_mut(&env.session) else {
-                    self.report(
-                        Some(env.session.clone()),
-                        "an event arrived for a session whose journal is not open".into(),
-                    );
-                    return;
-                };
-                if let Event::TextDelta { step, text, chunks } = &env.event {
-                    j.stash_delta(&env, step, text, *chunks);
-                } else {
-                    j.drain_pending();
-                    encode_line(&env, &mut j.buf);
-                    j.sync |= env.event.ends_session();
-                }
-            }
-            WriterOp::WriteFile { path, contents } => {
-                if let Err(e) = write_atomically(&path, &contents) {
-                    self.report(None, format!("could not write {}: {e}", path.display()));
+            WriterOp::Batch(writes) => {
+                for write in writes {
+                    match write {
+                        StoreWrite::Event(env) => self.append(env),
+                        StoreWrite::File { path, contents } => {
+                            if let Err(e) = self.write_atomically(&path, &contents) {
+                                self.report(
+                                    None,
+                                    format!("could not write {}: {e}", path.display()),
+                                );
+                            }
+                        }
+                    }
                 }
             }
             WriterOp::Detach(session) => {
@@ -165,6 +172,23 @@ impl Writer {
                 self.journals.remove(&session);
             }
             WriterOp::Flush(ack) => acks.push(ack),
+        }
+    }
+
+    fn append(&mut self, env: Arc<Envelope>) {
+        let Some(j) = self.journals.get_mut(&env.session) else {
+            self.report(
+                Some(env.session.clone()),
+                "an event arrived for a session whose journal is not open".into(),
+            );
+            return;
+        };
+        if let Event::TextDelta { step, text, chunks } = &env.event {
+            j.stash_delta(&env, step, text, *chunks);
+        } else {
+            j.drain_pending();
+            encode_line(&env, &mut j.buf);
+            j.sync |= env.event.ends_session();
         }
     }
 
@@ -195,17 +219,20 @@ impl Writer {
         }
     }
 
+    fn write_atomically(&mut self, path: &Path, contents: &str) -> std::io::Result<()> {
+        if let Some(parent) = path.parent()
+            && !self.made_dirs.contains(parent)
+        {
+            fs::create_dir_all(parent)?;
+            self.made_dirs.insert(parent.to_path_buf());
+        }
+        let tmp = path.with_extension("partial");
+        fs::write(&tmp, contents)?;
+        fs::rename(&tmp, path)
+    }
+
     fn report(&self, session: Option<SessionId>, message: String) {
         tracing::error!(session = ?session, "{message}");
         let _ = self.problems.send(StoreProblem { session, message });
     }
-}
-
-fn write_atomically(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)?;
-    }
-    let tmp = path.with_extension("partial");
-    fs::write(&tmp, contents)?;
-    fs::rename(&tmp, path)
 }

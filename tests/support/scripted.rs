@@ -18,6 +18,9 @@ pub struct Script {
     pub delay: Duration,
     /// Fail with this message after the chunks instead of finishing.
     pub fail: Option<String>,
+    /// With no delay, still let other tasks run between chunks, as a network stream does: no
+    /// two chunks are ever ready at once.
+    pub yield_between: bool,
 }
 
 impl Script {
@@ -29,6 +32,7 @@ impl Script {
             first_delay: delay,
             delay,
             fail: None,
+            yield_between: false,
         }
     }
 
@@ -38,6 +42,7 @@ impl Script {
             first_delay: delay,
             delay,
             fail: None,
+            yield_between: false,
         }
     }
 }
@@ -128,6 +133,8 @@ impl Provider for ScriptedProvider {
                     };
                     if !wait.is_zero() {
                         tokio::time::sleep(wait).await;
+                    } else if script.yield_between && i > 0 {
+                        tokio::task::yield_now().await;
                     }
                     let chunk = script.chunks[i].clone();
                     return Some((Ok(ProviderEvent::Text(chunk)), (script, i + 1, false)));
