@@ -2,7 +2,6 @@
 
 use std::fs;
 use std::io::Write;
-use std::sync::Arc;
 
 use el_jefe::engine::event::{CallMode, Envelope, Event, InterruptReason};
 use el_jefe::engine::ids::SessionId;
@@ -88,12 +87,12 @@ fn a_journal_round_trips_to_the_same_state_with_deltas_merged() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let sid = id(1);
-    store.create_session(&sid).unwrap();
+    let mut journal = store.create_session(&sid).unwrap();
     let events = history(&sid);
     for e in &events {
-        store.append(Arc::new(e.clone()));
+        journal.append(e);
     }
-    store.flush();
+    journal.write_out().unwrap();
     let read = read_journal(&paths::journal_path(dir.path(), &sid)).unwrap();
     assert!(read.warnings.is_empty(), "{:?}", read.warnings);
     assert!(
@@ -132,15 +131,15 @@ fn a_torn_last_line_is_skipped_with_a_warning_and_later_events_start_clean() {
 
     // Taking the session over appends on a fresh line: nothing glued to the torn one.
     let store = Store::open(dir.path()).unwrap();
-    let stored = store.reopen_session(&sid).unwrap();
+    let (mut journal, stored) = store.reopen_session(&sid).unwrap();
     assert_eq!(stored.warnings.len(), 1);
-    store.append(Arc::new(Envelope {
+    journal.append(&Envelope {
         seq: 4,
         at_ms: 9,
         session: sid.clone(),
         event: Event::SessionPaused,
-    }));
-    store.flush();
+    });
+    journal.write_out().unwrap();
     let read = read_journal(&path).unwrap();
     assert_eq!(read.events.len(), 4);
     assert_eq!(read.events[3].event, Event::SessionPaused);
@@ -200,11 +199,11 @@ fn a_session_held_by_a_live_process_is_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     let owner = Store::open(dir.path()).unwrap();
     let sid = id(5);
-    owner.create_session(&sid).unwrap();
+    let mut journal = owner.create_session(&sid).unwrap();
     for e in history(&sid).into_iter().take(3) {
-        owner.append(Arc::new(e));
+        journal.append(&e);
     }
-    owner.flush();
+    journal.write_out().unwrap();
 
     let other = Store::open(dir.path()).unwrap();
     assert!(other.recover_orphans(1).is_empty());
@@ -216,11 +215,32 @@ fn a_session_held_by_a_live_process_is_left_alone() {
         Err(StoreError::InUse(_))
     ));
 
-    owner.release_session(&sid);
-    owner.flush();
+    drop(journal);
     assert_eq!(other.recover_orphans(2), vec![sid.clone()]);
     let (listed, warnings) = other.list();
     assert!(warnings.is_empty());
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].state.status, SessionStatus::Interrupted);
+}
+
+#[test]
+fn an_output_file_lost_with_its_process_is_written_again_from_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("sessions")).unwrap();
+    let sid = id(6);
+    let output_file = dir.path().join("ws/step-1-researcher.md");
+    let mut journal = store.create_session(&sid).unwrap();
+    let mut events = history(&sid);
+    if let Event::StepCompleted { output_file: f, .. } = &mut events[8].event {
+        *f = Some(output_file.clone());
+    }
+    for e in &events {
+        journal.append(e);
+    }
+    journal.write_out().unwrap();
+    drop(journal); // the process "dies" before the background writer got to the file
+
+    assert!(!output_file.exists());
+    store.recover_orphans(5_000);
+    assert_eq!(fs::read_to_string(&output_file).unwrap(), "Hello, world");
 }

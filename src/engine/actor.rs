@@ -32,7 +32,7 @@ use super::task::{
 };
 use crate::provider::{CallControl, ChatRequest, PauseSwitch, Provider};
 use crate::store::paths::{slug, workspace_path};
-use crate::store::{Store, StoreError, StoreProblem, StoreWrite};
+use crate::store::{Store, StoreError, StoreProblem};
 
 #[derive(Debug, Clone)]
 pub struct EngineSettings {
@@ -69,7 +69,7 @@ pub fn start_engine(
         clock,
         touched: HashSet::new(),
         shutdown: None,
-        store_batch: Vec::new(),
+        outbox: Vec::new(),
     };
     tokio::spawn(actor.run(cmd_rx, reports_rx, problems));
     (EngineHandle::new(cmd_tx), out_rx)
@@ -88,8 +88,8 @@ struct Actor {
     touched: HashSet<SessionId>,
     /// Set once shutting down: who to tell when done.
     shutdown: Option<Vec<oneshot::Sender<()>>>,
-    /// Events and files of this turn, handed to the store together at the end of the turn.
-    store_batch: Vec<StoreWrite>,
+    /// Events of this turn: sent to front ends at the end of the turn, once journaled.
+    outbox: Vec<Arc<Envelope>>,
 }
 
 impl Actor {
@@ -122,7 +122,7 @@ impl Actor {
                 Some(problem) = next_problem(&mut problems) => self.on_store_problem(problem),
             }
             self.advance_touched();
-            self.hand_over_store_batch();
+            self.end_turn();
             if self.shutdown.is_some() && self.sessions.values().all(|s| s.tasks.is_empty()) {
                 break;
             }
@@ -152,16 +152,43 @@ impl Actor {
             Event::TextDelta { .. } | Event::CallFinished { .. } | Event::CallFailed { .. }
         );
         live.state.apply(&envelope);
-        self.store_batch.push(StoreWrite::Event(envelope.clone()));
-        let _ = self.out.send(EngineEvent::Session(envelope));
+        if let Some(journal) = &mut live.journal {
+            journal.append(&envelope);
+        }
+        self.outbox.push(envelope);
         if reschedule {
             self.touched.insert(id.clone());
         }
     }
 
-    /// Must run before any other store operation, so the writer sees everything in order.
-    fn hand_over_store_batch(&mut self) {
-        self.store.submit(std::mem::take(&mut self.store_batch));
+    /// Writes the turn's events to the journals, then tells the front ends: a front end never
+    /// shows anything a kill -9 could still take back.
+    fn end_turn(&mut self) {
+        let mut failures = Vec::new();
+        for (id, live) in &mut self.sessions {
+            if let Some(journal) = &mut live.journal {
+                match journal.write_out() {
+                    Ok(()) => live.journal_failed = false,
+                    Err(e) if !live.journal_failed => {
+                        live.journal_failed = true;
+                        failures.push((id.clone(), e));
+                    }
+                    Err(_) => {}
+                }
+            }
+        }
+        for envelope in self.outbox.drain(..) {
+            let _ = self.out.send(EngineEvent::Session(envelope));
+        }
+        for (id, e) in failures {
+            tracing::error!("journal of {id}: {e}");
+            self.emit(
+                &id,
+                Event::Warning {
+                    message: format!("could not write the journal: {e}; progress may not be saved"),
+                },
+            );
+        }
     }
 
     fn reject(&self, command: String, reason: impl Into<String>) {
@@ -172,15 +199,9 @@ impl Actor {
     }
 
     fn on_store_problem(&mut self, problem: StoreProblem) {
-        match problem.session {
-            Some(id) if self.sessions.contains_key(&id) => self.emit(
-                &id,
-                Event::Warning {
-                    message: problem.message,
-                },
-            ),
-            _ => self.reject("store".into(), problem.message),
-        }
+        let _ = self.out.send(EngineEvent::Problem {
+            message: problem.message,
+        });
     }
 
     fn on_command(&mut self, command: Command) {
@@ -258,9 +279,11 @@ impl Actor {
         let workspace = workspace_path(&self.settings.workspace_root, goal, created_at);
         std::fs::create_dir_all(&workspace)
             .map_err(|e| format!("cannot create the workspace {}: {e}", workspace.display()))?;
-        self.store.create_session(id).map_err(|e| e.to_string())?;
-        self.sessions
-            .insert(id.clone(), LiveSession::new(SessionState::new(id.clone())));
+        let journal = self.store.create_session(id).map_err(|e| e.to_string())?;
+        self.sessions.insert(
+            id.clone(),
+            LiveSession::new(SessionState::new(id.clone()), journal),
+        );
         self.emit(
             id,
             Event::SessionCreated {
@@ -287,7 +310,7 @@ impl Actor {
 
     fn resume_session(&mut self, id: &SessionId) -> Result<(), String> {
         if let Some(live) = self.sessions.get(id)
-            && live.journal_open
+            && live.journal.is_some()
         {
             let retry = live
                 .state
@@ -304,29 +327,24 @@ impl Actor {
             self.emit(id, Event::SessionResumed);
             return Ok(());
         }
-        if let Some(live) = self.sessions.get(id) {
-            if !live.state.status.can_resume() {
-                let status = live.state.status.label();
-                return Err(format!("{id} is {status} and cannot be resumed"));
-            }
-            // This process released the journal when the session ended; the writer thread must
-            // have let go of it before it can be locked again.
-            self.hand_over_store_batch();
-            self.store.flush();
+        if let Some(live) = self.sessions.get(id)
+            && !live.state.status.can_resume()
+        {
+            let status = live.state.status.label();
+            return Err(format!("{id} is {status} and cannot be resumed"));
         }
-        let stored = self.store.reopen_session(id).map_err(|e| match e {
+        let (journal, stored) = self.store.reopen_session(id).map_err(|e| match e {
             StoreError::NotFound(_) => format!("no session {id}"),
             other => other.to_string(),
         })?;
         if !stored.state.status.can_resume() {
-            self.store.release_session(id);
             return Err(format!(
                 "{id} is {} and cannot be resumed",
                 stored.state.status.label()
             ));
         }
         self.sessions
-            .insert(id.clone(), LiveSession::new(stored.state));
+            .insert(id.clone(), LiveSession::new(stored.state, journal));
         for message in stored.warnings {
             self.emit(id, Event::Warning { message });
         }
@@ -473,10 +491,7 @@ impl Actor {
                     Some(live.state.workspace.join(name))
                 });
                 if let Some(path) = &output_file {
-                    self.store_batch.push(StoreWrite::File {
-                        path: path.clone(),
-                        contents: output.clone(),
-                    });
+                    self.store.write_file(path.clone(), output.clone());
                 }
                 Event::StepCompleted {
                     step,
@@ -534,13 +549,16 @@ impl Actor {
         self.close_journal(id);
     }
 
+    /// The session ended: its journal is written out (and synced) and its lock released, so
+    /// another process may take it over.
     fn close_journal(&mut self, id: &SessionId) {
-        if let Some(live) = self.sessions.get_mut(id)
-            && live.journal_open
+        if let Some(mut journal) = self.sessions.get_mut(id).and_then(|l| l.journal.take())
+            && let Err(e) = journal.write_out()
         {
-            live.journal_open = false;
-            self.hand_over_store_batch();
-            self.store.release_session(id);
+            tracing::error!("journal of {id}: {e}");
+            let _ = self.out.send(EngineEvent::Problem {
+                message: format!("could not write the end of {id}'s journal: {e}"),
+            });
         }
     }
 

@@ -190,6 +190,10 @@ pub enum EngineEvent {
         command: String,
         reason: String,
     },
+    /// Something failed outside any command (a workspace file could not be written...).
+    Problem {
+        message: String,
+    },
     /// The engine stopped: every session is interrupted or finished and journaled.
     ShutDown,
 }

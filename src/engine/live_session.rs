@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 use super::session_fold::SessionState;
 use super::task::TaskKey;
 use crate::provider::PauseSwitch;
+use crate::store::Journal;
 
 pub struct RunningTask {
     pub attempt: u32,
@@ -25,19 +26,22 @@ pub struct LiveSession {
     pub interrupting: bool,
     /// Planner runs so far, so a late report from an abandoned run is recognised.
     pub planner_runs: u32,
-    /// The journal is open and locked by this process.
-    pub journal_open: bool,
+    /// Open and locked by this process while the session runs; None once it has ended.
+    pub journal: Option<Journal>,
+    /// Writing the journal failed and the user was told; said once, not every turn.
+    pub journal_failed: bool,
 }
 
 impl LiveSession {
-    pub fn new(state: SessionState) -> Self {
+    pub fn new(state: SessionState, journal: Journal) -> Self {
         LiveSession {
             state,
             tasks: HashMap::new(),
             cancel: CancellationToken::new(),
             interrupting: false,
             planner_runs: 0,
-            journal_open: true,
+            journal: Some(journal),
+            journal_failed: false,
         }
     }
 

@@ -112,6 +112,9 @@ pub async fn run_headless(
                     }
                 }
                 Some(EngineEvent::Session(_)) | Some(EngineEvent::ModeChanged(_)) => {}
+                Some(EngineEvent::Problem { message }) => {
+                    printer.notice("problem", &format!("el-jefe: warning: {message}"))?;
+                }
                 Some(EngineEvent::Rejected { command, reason }) => {
                     let message = format!("el-jefe: cannot {command}: {reason}");
                     printer.notice("rejected", &message)?;

@@ -1,10 +1,17 @@
 //! The journal file: one JSON envelope per line, append-only.
+//!
+//! The engine appends a turn's events to an open `Journal` and writes them out with one `write`
+//! before any front end hears of them: what the OS holds survives a kill -9 of the process, so
+//! nothing a user has seen can be lost. Consecutive text deltas of one step are merged into one
+//! line, which keeps journals small without changing what a replay folds to.
 
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use crate::engine::event::Envelope;
+use crate::engine::event::{Envelope, Event};
+use crate::engine::ids::{SessionId, StepId};
 
 #[derive(Debug, Default)]
 pub struct JournalRead {
@@ -70,4 +77,97 @@ pub fn encode_line(envelope: &Envelope, out: &mut Vec<u8>) {
     // Serialising our own types into a Vec cannot fail.
     serde_json::to_writer(&mut *out, envelope).expect("events serialise");
     out.push(b'\n');
+}
+
+struct PendingText {
+    seq: u64,
+    at_ms: i64,
+    text: String,
+    chunks: u32,
+}
+
+/// A session's journal, open and locked by this process (the lock goes with the file).
+pub struct Journal {
+    session: SessionId,
+    file: File,
+    buf: Vec<u8>,
+    /// Text deltas not yet encoded, per step.
+    pending: HashMap<StepId, PendingText>,
+    /// The session ended: sync to disk, not just to the OS.
+    sync: bool,
+}
+
+impl Journal {
+    pub fn new(session: SessionId, file: File) -> Self {
+        Journal {
+            session,
+            file,
+            buf: Vec::with_capacity(8192),
+            pending: HashMap::new(),
+            sync: false,
+        }
+    }
+
+    pub fn append(&mut self, env: &Envelope) {
+        if let Event::TextDelta { step, text, chunks } = &env.event {
+            match self.pending.get_mut(step) {
+                Some(p) => {
+                    p.text.push_str(text);
+                    p.chunks += chunks;
+                }
+                None => {
+                    self.pending.insert(
+                        step.clone(),
+                        PendingText {
+                            seq: env.seq,
+                            at_ms: env.at_ms,
+                            text: text.clone(),
+                            chunks: *chunks,
+                        },
+                    );
+                }
+            }
+        } else {
+            self.encode_pending();
+            encode_line(env, &mut self.buf);
+            self.sync |= env.event.ends_session();
+        }
+    }
+
+    /// Merged deltas go first, in order of their first piece, so the journal reads in time order.
+    fn encode_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let mut merged: Vec<(StepId, PendingText)> = self.pending.drain().collect();
+        merged.sort_by_key(|(_, p)| p.seq);
+        for (step, p) in merged {
+            let env = Envelope {
+                seq: p.seq,
+                at_ms: p.at_ms,
+                session: self.session.clone(),
+                event: Event::TextDelta {
+                    step,
+                    text: p.text,
+                    chunks: p.chunks,
+                },
+            };
+            encode_line(&env, &mut self.buf);
+        }
+    }
+
+    /// Hands everything appended so far to the OS (and to the disk once the session ended).
+    pub fn write_out(&mut self) -> io::Result<()> {
+        self.encode_pending();
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let result = self.file.write_all(&self.buf);
+        self.buf.clear();
+        result?;
+        if std::mem::take(&mut self.sync) {
+            self.file.sync_data()?;
+        }
+        Ok(())
+    }
 }

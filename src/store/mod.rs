@@ -4,10 +4,11 @@
 //! exclusive lock on its journal; a journal that says "running" but is not locked belongs to a
 //! process that died, and is recovered as interrupted.
 
+mod file_writer;
 pub mod journal;
 pub mod paths;
-mod writer;
 
+use std::collections::HashSet;
 use std::fs::{self, File, TryLockError};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -18,11 +19,11 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use crate::engine::event::{Envelope, Event, InterruptReason};
 use crate::engine::ids::SessionId;
-use crate::engine::session_fold::SessionState;
+use crate::engine::session_fold::{SessionState, StepStatus};
 
-pub use journal::{JournalRead, read_journal};
-pub use writer::{StoreProblem, StoreWrite};
-use writer::{Writer, WriterOp};
+pub use file_writer::StoreProblem;
+use file_writer::{FileOp, write_atomically};
+pub use journal::{Journal, JournalRead, read_journal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -59,25 +60,25 @@ pub struct Store {
 
 struct Inner {
     root: PathBuf,
-    ops: std_mpsc::Sender<WriterOp>,
+    files: std_mpsc::Sender<FileOp>,
     problems: Mutex<Option<UnboundedReceiver<StoreProblem>>>,
 }
 
 impl Store {
-    /// Opens (creating if needed) the sessions directory and starts the journal writer.
+    /// Opens (creating if needed) the sessions directory and starts the workspace file writer.
     pub fn open(sessions_root: &Path) -> Result<Store, StoreError> {
         fs::create_dir_all(sessions_root)
             .map_err(io_err(format!("cannot create {}", sessions_root.display())))?;
-        let (ops_tx, ops_rx) = std_mpsc::channel();
+        let (files_tx, files_rx) = std_mpsc::channel();
         let (problems_tx, problems_rx) = unbounded_channel();
         std::thread::Builder::new()
-            .name("journal-writer".into())
-            .spawn(move || Writer::new(problems_tx).run(ops_rx))
-            .map_err(io_err("cannot start the journal writer"))?;
+            .name("file-writer".into())
+            .spawn(move || file_writer::run(files_rx, problems_tx))
+            .map_err(io_err("cannot start the file writer"))?;
         Ok(Store {
             inner: Arc::new(Inner {
                 root: sessions_root.to_path_buf(),
-                ops: ops_tx,
+                files: files_tx,
                 problems: Mutex::new(Some(problems_rx)),
             }),
         })
@@ -87,37 +88,29 @@ impl Store {
         &self.inner.root
     }
 
-    /// What the writer could not do, for the engine to show. Can be taken once.
+    /// What the file writer could not do, for the engine to show. Can be taken once.
     pub fn take_problems(&self) -> Option<UnboundedReceiver<StoreProblem>> {
         self.inner.problems.lock().ok()?.take()
-    }
-
-    fn send(&self, op: WriterOp) {
-        // The writer thread only ends with the process.
-        let _ = self.inner.ops.send(op);
     }
 
     fn journal_path(&self, id: &SessionId) -> PathBuf {
         paths::journal_path(&self.inner.root, id)
     }
 
-    /// Creates a new session's directory and journal, locked by this process.
-    pub fn create_session(&self, id: &SessionId) -> Result<(), StoreError> {
+    /// Creates a new session's directory and journal, locked by this process while it is open.
+    pub fn create_session(&self, id: &SessionId) -> Result<Journal, StoreError> {
         let dir = paths::session_dir(&self.inner.root, id);
         fs::create_dir_all(&dir).map_err(io_err(format!("cannot create {}", dir.display())))?;
         let path = self.journal_path(id);
         let file = journal::open_for_append(&path)
             .map_err(io_err(format!("cannot open {}", path.display())))?;
         lock(&file, id)?;
-        self.send(WriterOp::Attach {
-            session: id.clone(),
-            file,
-        });
-        Ok(())
+        Ok(Journal::new(id.clone(), file))
     }
 
-    /// Takes over an existing session: locks its journal and returns what it holds.
-    pub fn reopen_session(&self, id: &SessionId) -> Result<StoredSession, StoreError> {
+    /// Takes over an existing session: locks its journal and returns what it holds. Output
+    /// files a crash left unwritten are written again from the journal.
+    pub fn reopen_session(&self, id: &SessionId) -> Result<(Journal, StoredSession), StoreError> {
         let path = self.journal_path(id);
         if !path.exists() {
             return Err(StoreError::NotFound(id.clone()));
@@ -127,38 +120,31 @@ impl Store {
         lock(&file, id)?;
         let read =
             read_journal(&path).map_err(io_err(format!("cannot read {}", path.display())))?;
-        self.send(WriterOp::Attach {
-            session: id.clone(),
-            file,
-        });
-        Ok(StoredSession {
-            state: SessionState::replay(id.clone(), &read.events),
-            warnings: read.warnings,
-            running_elsewhere: false,
-        })
+        let state = SessionState::replay(id.clone(), &read.events);
+        let mut warnings = read.warnings;
+        warnings.extend(restore_outputs(&state));
+        Ok((
+            Journal::new(id.clone(), file),
+            StoredSession {
+                state,
+                warnings,
+                running_elsewhere: false,
+            },
+        ))
     }
 
-    pub fn append(&self, envelope: Arc<Envelope>) {
-        self.submit(vec![StoreWrite::Event(envelope)]);
+    /// Writes a step's output into its workspace, in the background.
+    pub fn write_file(&self, path: PathBuf, contents: String) {
+        // The writer thread only ends with the process.
+        let _ = self.inner.files.send(FileOp::Write { path, contents });
     }
 
-    /// Hands events and files to the writer, to be written in this order.
-    pub fn submit(&self, writes: Vec<StoreWrite>) {
-        if !writes.is_empty() {
-            self.send(WriterOp::Batch(writes));
-        }
-    }
-
-    /// Finishes writing a session's journal and releases it for other processes.
-    pub fn release_session(&self, id: &SessionId) {
-        self.send(WriterOp::Detach(id.clone()));
-    }
-
-    /// Blocks until everything sent so far has been written.
+    /// Blocks until every output file sent so far is written.
     pub fn flush(&self) {
         let (tx, rx) = std_mpsc::sync_channel(1);
-        self.send(WriterOp::Flush(tx));
-        let _ = rx.recv();
+        if self.inner.files.send(FileOp::Flush(tx)).is_ok() {
+            let _ = rx.recv();
+        }
     }
 
     /// Reads one session without taking it over.
@@ -202,21 +188,24 @@ impl Store {
         (sessions, warnings)
     }
 
-    /// Marks sessions whose process died mid-run as interrupted, so they can be resumed.
-    /// Returns the ids recovered.
+    /// Marks sessions whose process died mid-run as interrupted, so they can be resumed, and
+    /// writes output files such a process had no time to write. Returns the ids recovered.
     pub fn recover_orphans(&self, now_ms: i64) -> Vec<SessionId> {
         let (sessions, _) = self.list();
-        sessions
-            .into_iter()
-            .filter(|s| s.state.status.is_active() && !s.running_elsewhere)
-            .filter_map(|s| match self.mark_interrupted(&s.state, now_ms) {
-                Ok(()) => Some(s.state.id),
-                Err(e) => {
-                    tracing::warn!("could not recover {}: {e}", s.state.id);
-                    None
-                }
-            })
-            .collect()
+        let mut recovered = Vec::new();
+        for s in sessions.into_iter().filter(|s| !s.running_elsewhere) {
+            for problem in restore_outputs(&s.state) {
+                tracing::warn!("{problem}");
+            }
+            if !s.state.status.is_active() {
+                continue;
+            }
+            match self.mark_interrupted(&s.state, now_ms) {
+                Ok(()) => recovered.push(s.state.id),
+                Err(e) => tracing::warn!("could not recover {}: {e}", s.state.id),
+            }
+        }
+        recovered
     }
 
     fn mark_interrupted(&self, state: &SessionState, now_ms: i64) -> Result<(), StoreError> {
@@ -256,6 +245,23 @@ fn lock(file: &File, id: &SessionId) -> Result<(), StoreError> {
             source: e,
         }),
     }
+}
+
+/// Writes the workspace copy of each completed step's output that is missing; returns problems.
+fn restore_outputs(state: &SessionState) -> Vec<String> {
+    let mut made_dirs = HashSet::new();
+    state
+        .steps
+        .iter()
+        .filter(|s| s.status == StepStatus::Completed)
+        .filter_map(|s| s.output_file.as_ref().map(|f| (f, &s.output)))
+        .filter(|(file, _)| !file.exists())
+        .filter_map(|(file, output)| {
+            write_atomically(file, output, &mut made_dirs)
+                .err()
+                .map(|e| format!("could not restore {}: {e}", file.display()))
+        })
+        .collect()
 }
 
 fn is_locked_elsewhere(path: &Path) -> bool {

@@ -67,6 +67,7 @@ impl Harness {
                     self.rejections.push(format!("{command}: {reason}"))
                 }
                 Some(EngineEvent::ModeChanged(_)) => {}
+                Some(EngineEvent::Problem { message }) => panic!("store problem: {message}"),
                 Some(EngineEvent::ShutDown) | None => {
                     panic!("engine stopped; log: {:#?}", self.events_brief())
                 }
@@ -88,6 +89,7 @@ impl Harness {
                     self.rejections.push(format!("{command}: {reason}"))
                 }
                 Some(EngineEvent::ModeChanged(_)) => {}
+                Some(EngineEvent::Problem { message }) => panic!("store problem: {message}"),
                 Some(EngineEvent::ShutDown) | None => panic!("engine stopped"),
             }
             if self.rejections.len() > before {
