@@ -2,6 +2,8 @@
 
 mod worker;
 
+pub use worker::build_sampler;
+
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -32,7 +34,8 @@ pub struct LocalProvider {
     model_name: String,
 }
 
-fn backend() -> Result<&'static LlamaBackend, LocalModelError> {
+/// llama.cpp can be initialised once per process; everything that needs it shares this.
+pub fn backend() -> Result<&'static LlamaBackend, LocalModelError> {
     static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
     BACKEND
         .get_or_init(|| {
@@ -78,15 +81,7 @@ impl LocalProvider {
                         return;
                     }
                 };
-                let params = LlamaContextParams::default()
-                    .with_n_ctx(NonZeroU32::new(settings.context_tokens))
-                    .with_n_batch(BATCH_TOKENS)
-                    .with_n_ubatch(BATCH_TOKENS)
-                    .with_n_seq_max(settings.max_sequences)
-                    .with_kv_unified(true)
-                    .with_n_threads(settings.threads as i32)
-                    .with_n_threads_batch(settings.threads as i32)
-                    .with_flash_attention_policy(i32::from(settings.flash_attention));
+                let params = context_params(&settings);
                 let ctx = match model.new_context(backend, params) {
                     Ok(c) => c,
                     Err(e) => {
@@ -117,6 +112,19 @@ impl LocalProvider {
 }
 
 const BATCH_TOKENS: u32 = 512;
+
+/// The llama.cpp context every call shares: one KV cache, one sequence per call.
+pub fn context_params(settings: &LocalSettings) -> LlamaContextParams {
+    LlamaContextParams::default()
+        .with_n_ctx(NonZeroU32::new(settings.context_tokens))
+        .with_n_batch(BATCH_TOKENS)
+        .with_n_ubatch(BATCH_TOKENS)
+        .with_n_seq_max(settings.max_sequences)
+        .with_kv_unified(true)
+        .with_n_threads(settings.threads as i32)
+        .with_n_threads_batch(settings.threads as i32)
+        .with_flash_attention_policy(i32::from(settings.flash_attention))
+}
 
 impl Provider for LocalProvider {
     fn name(&self) -> &str {

@@ -421,7 +421,10 @@ impl Slot {
 }
 
 /// grammar -> repetition penalty -> greedy, or top-k/top-p/temperature sampling.
-fn build_sampler(model: &LlamaModel, request: &ChatRequest) -> Result<LlamaSampler, ProviderError> {
+pub fn build_sampler(
+    model: &LlamaModel,
+    request: &ChatRequest,
+) -> Result<LlamaSampler, ProviderError> {
     let mut chain = Vec::new();
     if let Some(grammar) = &request.grammar {
         let g = LlamaSampler::grammar(model, grammar, "root")
