@@ -108,7 +108,11 @@ pub struct SessionMetrics {
     pub wall_ms: u64,
     /// Sum of every step attempt's running time.
     pub step_time_ms: u64,
-    /// step time / wall time: how much the parallel steps saved.
+    /// Wall time during which at least one step was running (planning and pauses between runs
+    /// left out).
+    pub steps_wall_ms: u64,
+    /// step time / steps' wall time: how much running steps in parallel saved. 1.0 for a plan
+    /// that ran one step at a time.
     pub speedup: Option<f64>,
     pub steps: StatusCounts,
     /// All agents and the planner together.
@@ -150,11 +154,13 @@ impl SessionState {
             step_time_ms += step.busy_ms(now_ms);
         }
         let wall_ms = self.active_ms(now_ms);
-        let speedup =
-            (wall_ms > 0 && step_time_ms > 0).then(|| step_time_ms as f64 / wall_ms as f64);
+        let steps_wall_ms = self.steps_wall_ms(now_ms);
+        let speedup = (steps_wall_ms > 0 && step_time_ms > 0)
+            .then(|| step_time_ms as f64 / steps_wall_ms as f64);
         SessionMetrics {
             wall_ms,
             step_time_ms,
+            steps_wall_ms,
             speedup,
             steps,
             totals,

@@ -20,6 +20,10 @@ pub enum PlanError {
     TooMany { count: usize, max: usize },
     #[error("step id `{0}` is used more than once")]
     DuplicateId(StepId),
+    #[error(
+        "steps `{first}` and `{second}` have the same task; each step must do something different"
+    )]
+    RepeatedTask { first: StepId, second: StepId },
     #[error("step `{step}` has an empty {field}")]
     EmptyField { step: StepId, field: &'static str },
     #[error("step `{step}` uses unknown agent role `{role}` (known: {known})")]
@@ -75,6 +79,7 @@ pub fn validate_with_limit(
         });
     }
     let mut ids = HashSet::new();
+    let mut tasks: HashMap<String, &StepId> = HashMap::new();
     for step in &plan.steps {
         if !ids.insert(step.id.clone()) {
             return Err(PlanError::DuplicateId(step.id.clone()));
@@ -90,6 +95,13 @@ pub fn validate_with_limit(
                     field,
                 });
             }
+        }
+        let task_key = step.task.trim().to_lowercase();
+        if let Some(first) = tasks.insert(task_key, &step.id) {
+            return Err(PlanError::RepeatedTask {
+                first: first.clone(),
+                second: step.id.clone(),
+            });
         }
         if !known_roles.iter().any(|r| r == &step.agent) {
             return Err(PlanError::UnknownRole {
@@ -286,6 +298,21 @@ mod tests {
         };
         let ok = validate(repeated, &roles()).unwrap();
         assert_eq!(ok.steps[1].depends_on, vec![StepId::new("1")]);
+    }
+
+    #[test]
+    fn rejects_steps_that_repeat_a_task() {
+        let mut a = step("1", "writer", &[]);
+        let mut b = step("2", "analyst", &[]);
+        a.task = "Write a cover letter".into();
+        b.task = " write a cover letter ".into();
+        assert_eq!(
+            validate(Plan { steps: vec![a, b] }, &roles()),
+            Err(PlanError::RepeatedTask {
+                first: "1".into(),
+                second: "2".into()
+            })
+        );
     }
 
     #[test]

@@ -174,6 +174,9 @@ pub struct SessionState {
     /// Start of the current run (creation or latest resume), None when not running.
     run_started_ms: Option<i64>,
     runs_ms_done: u64,
+    /// Since when at least one step has been running, None while none is.
+    steps_busy_since: Option<i64>,
+    steps_busy_ms_done: u64,
 }
 
 impl SessionState {
@@ -201,6 +204,8 @@ impl SessionState {
             last_seq: 0,
             run_started_ms: None,
             runs_ms_done: 0,
+            steps_busy_since: None,
+            steps_busy_ms_done: 0,
         }
     }
 
@@ -229,6 +234,7 @@ impl SessionState {
             status == StepStatus::Completed && self.steps[i].status != StepStatus::Completed;
         self.steps[i].finish_attempt(status, at);
         self.dag.ended(i, was_live, newly_completed);
+        self.track_busy(at);
         if newly_completed {
             let steps = &self.steps;
             self.dag
@@ -247,6 +253,26 @@ impl SessionState {
             .run_started_ms
             .map_or(0, |start| (now_ms - start).max(0) as u64);
         self.runs_ms_done + current
+    }
+
+    /// Wall time during which at least one step was running: what parallel steps shared.
+    pub fn steps_wall_ms(&self, now_ms: i64) -> u64 {
+        let current = self
+            .steps_busy_since
+            .map_or(0, |start| (now_ms - start).max(0) as u64);
+        self.steps_busy_ms_done + current
+    }
+
+    /// Keeps `steps_busy_since` in step with the number of live steps.
+    fn track_busy(&mut self, at_ms: i64) {
+        match (self.dag.live > 0, self.steps_busy_since) {
+            (true, None) => self.steps_busy_since = Some(at_ms),
+            (false, Some(start)) => {
+                self.steps_busy_ms_done += (at_ms - start).max(0) as u64;
+                self.steps_busy_since = None;
+            }
+            (true, Some(_)) | (false, None) => {}
+        }
     }
 
     fn end_run(&mut self, at_ms: i64) {
@@ -318,6 +344,7 @@ impl SessionState {
             } => {
                 if let Some(&i) = self.step_index.get(step) {
                     self.dag.started(i, self.steps[i].status.is_live());
+                    self.track_busy(at);
                 }
                 if let Some(s) = self.step_mut(step) {
                     s.status = StepStatus::Running;
@@ -604,6 +631,9 @@ mod tests {
         let m = s.metrics(99_999);
         assert_eq!(m.wall_ms, 3100);
         assert_eq!(m.step_time_ms, 3000);
+        // One step at a time, from 100 to 3100 ms: no parallel gain.
+        assert_eq!(m.steps_wall_ms, 3000);
+        assert_eq!(m.speedup, Some(1.0));
         assert_eq!(m.steps.completed, 3);
         assert_eq!(m.totals.output_tokens, 13);
         assert_eq!(m.totals.input_tokens, 15);
