@@ -12,7 +12,7 @@ use el_jefe::engine::clock::Clock;
 use el_jefe::engine::event::CallMode;
 use el_jefe::engine::ids::SessionId;
 use el_jefe::engine::start_engine;
-use el_jefe::headless::{Output, Start, listing, run_headless};
+use el_jefe::headless::{Output, RunEnd, Start, listing, run_headless};
 use el_jefe::provider::Provider;
 use el_jefe::provider::model_file::{self, SETUP_COMMAND};
 use el_jefe::store::Store;
@@ -155,26 +155,33 @@ fn real_main(cli: Cli) -> anyhow::Result<i32> {
             }
             Ok(0)
         }
-        Cmd::Run { goal, json } => run_session(&dirs, config, Start::Goal(goal), json),
+        Cmd::Run { goal, json } => {
+            let store = Store::open(&dirs.sessions())?;
+            run_session(store, config, Start::Goal(goal), json)
+        }
         Cmd::Resume { session_id, json } => {
             let id = SessionId::parse(&session_id)?;
-            run_session(&dirs, config, Start::Resume(id), json)
+            let store = Store::open(&dirs.sessions())?;
+            // Unreadable or unknown: the engine's refusal says why.
+            let stored = store.load(&id).ok().map(|s| Box::new(s.state));
+            run_session(store, config, Start::Resume(id, stored), json)
         }
     }
 }
 
-fn run_session(dirs: &AppDirs, config: Config, start: Start, json: bool) -> anyhow::Result<i32> {
+fn run_session(store: Store, config: Config, start: Start, json: bool) -> anyhow::Result<i32> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let store = Store::open(&dirs.sessions())?;
         let provider = load_provider(&config).await?;
         let (engine, mut events) = start_engine(config.engine, provider, store);
         let output = if json { Output::Json } else { Output::Plain };
         let end = run_headless(&engine, &mut events, start, output).await?;
-        engine.shutdown().await;
+        if end != RunEnd::StoppedAtOnce {
+            engine.shutdown().await;
+        }
         Ok(end.exit_code())
     })
 }

@@ -41,8 +41,26 @@ impl<W: Write> PlainPrinter<W> {
         }
     }
 
+    /// Starts from a session's stored state, for resuming it: step numbers, titles and totals
+    /// then cover the whole session, not just this run.
+    pub fn resuming(out: W, state: SessionState) -> Self {
+        let mut p = PlainPrinter::new(out);
+        p.state = Some(state);
+        p
+    }
+
     pub fn into_inner(self) -> W {
         self.out
+    }
+
+    /// Ends a line of streamed text so a message printed elsewhere starts on its own line.
+    pub fn break_line(&mut self) -> io::Result<()> {
+        if !self.at_line_start {
+            self.out.write_all(b"\n")?;
+            self.out.flush()?;
+            self.at_line_start = true;
+        }
+        Ok(())
     }
 
     pub fn print(&mut self, env: &Envelope) -> io::Result<()> {
@@ -84,10 +102,9 @@ impl<W: Write> PlainPrinter<W> {
                     PlanSource::Default => " (default plan)",
                     PlanSource::Given => " (given plan)",
                 };
-                self.line(&format!(
-                    "[{time}] Planned {} steps{origin}:",
-                    plan.steps.len()
-                ))?;
+                let n = plan.steps.len();
+                let steps = if n == 1 { "step" } else { "steps" };
+                self.line(&format!("[{time}] Planned {n} {steps}{origin}:"))?;
                 for (i, step) in plan.steps.iter().enumerate() {
                     let after = if step.depends_on.is_empty() {
                         String::new()
@@ -176,7 +193,24 @@ impl<W: Write> PlainPrinter<W> {
             }
             Event::SessionPaused => self.line(&format!("[{time}] ⏸ Session paused"))?,
             Event::SessionUnpaused => self.line(&format!("[{time}] ▶ Session unpaused"))?,
-            Event::SessionResumed => self.line(&format!("[{time}] Workflow Resumed"))?,
+            Event::SessionResumed => {
+                let (done, total) = self.state.as_ref().map_or((0, 0), |s| {
+                    let done = s
+                        .steps
+                        .iter()
+                        .filter(|x| x.status.label() == "completed")
+                        .count();
+                    (done, s.steps.len())
+                });
+                let line = if total == 0 {
+                    format!("[{time}] Workflow Resumed (planning again)")
+                } else {
+                    format!(
+                        "[{time}] Workflow Resumed: {done} of {total} steps already done, running the rest"
+                    )
+                };
+                self.line(&line)?;
+            }
             Event::SessionInterrupted { reason } => {
                 self.flush_held()?;
                 let why = match reason {
@@ -337,4 +371,98 @@ fn clock(at_ms: i64) -> String {
         .timestamp_millis_opt(at_ms)
         .single()
         .map_or_else(|| "--:--:--".into(), |t| t.format("%H:%M:%S").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::event::CallMode;
+    use crate::engine::ids::SessionId;
+    use crate::engine::plan::{Plan, StepSpec};
+
+    fn run(events: Vec<Event>) -> String {
+        let id = SessionId::parse("session_20260101_000000_00000000").unwrap();
+        let mut p = PlainPrinter::new(Vec::new());
+        for (i, event) in events.into_iter().enumerate() {
+            p.print(&Envelope {
+                seq: i as u64 + 1,
+                at_ms: 0,
+                session: id.clone(),
+                event,
+            })
+            .unwrap();
+        }
+        String::from_utf8(p.into_inner()).unwrap()
+    }
+
+    fn delta(step: &str, text: &str) -> Event {
+        Event::TextDelta {
+            step: step.into(),
+            text: text.into(),
+            chunks: 1,
+        }
+    }
+
+    fn done(step: &str, output: &str) -> Event {
+        Event::StepCompleted {
+            step: step.into(),
+            output: output.into(),
+            output_file: None,
+        }
+    }
+
+    fn started(step: &str) -> Event {
+        Event::StepStarted {
+            step: step.into(),
+            agent: "researcher".into(),
+            attempt: 1,
+            max_tokens: 10,
+        }
+    }
+
+    #[test]
+    fn parallel_agents_print_one_after_the_other_never_interleaved() {
+        let step = |id: &str| StepSpec {
+            id: id.into(),
+            title: format!("T{id}"),
+            agent: "researcher".into(),
+            task: "t".into(),
+            depends_on: vec![],
+        };
+        let out = run(vec![
+            Event::SessionCreated {
+                goal: "g".into(),
+                workspace: "/w".into(),
+                mode: CallMode::Streaming,
+                provider: "p".into(),
+                model: "m".into(),
+                max_parallel: 2,
+            },
+            Event::PlanReady {
+                plan: Plan {
+                    steps: vec![step("a"), step("b")],
+                },
+                source: PlanSource::Model,
+            },
+            started("a"),
+            started("b"),
+            delta("a", "alpha "),
+            delta("b", "BETA "),
+            delta("a", "one"),
+            delta("b", "TWO"),
+            done("b", "BETA TWO"),
+            delta("a", " end"),
+            done("a", "alpha one end"),
+            Event::SessionCompleted,
+        ]);
+        let a_text = out.find("alpha one end").expect("a's text whole");
+        let b_text = out.find("BETA TWO").expect("b's text whole");
+        let a_done = out.find("✓ Step 1/2").unwrap();
+        let b_header = out.find("▶ Step 2/2").unwrap();
+        assert!(
+            a_text < a_done && a_done < b_header && b_header < b_text,
+            "{out}"
+        );
+        assert!(out.find("✓ Step 2/2").unwrap() < out.find("Workflow Completed").unwrap());
+    }
 }

@@ -8,10 +8,12 @@ use super::plain::PlainPrinter;
 use crate::engine::EngineHandle;
 use crate::engine::event::{EngineEvent, Envelope, Event};
 use crate::engine::ids::SessionId;
+use crate::engine::session_fold::SessionState;
 
 pub enum Start {
     Goal(String),
-    Resume(SessionId),
+    /// With the session as stored, when it could be read, so the story covers all of it.
+    Resume(SessionId, Option<Box<SessionState>>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +27,8 @@ pub enum RunEnd {
     Completed,
     Failed,
     Interrupted,
+    /// A second Ctrl-C: left without waiting for the interrupt to be recorded.
+    StoppedAtOnce,
     /// The engine refused to start or resume; the reason was printed.
     Refused(String),
 }
@@ -35,7 +39,7 @@ impl RunEnd {
         match self {
             RunEnd::Completed => 0,
             RunEnd::Failed | RunEnd::Refused(_) => 1,
-            RunEnd::Interrupted => 130,
+            RunEnd::Interrupted | RunEnd::StoppedAtOnce => 130,
         }
     }
 }
@@ -59,7 +63,8 @@ impl Printer {
 
     fn notice(&mut self, kind: &str, message: &str) -> io::Result<()> {
         match self {
-            Printer::Plain(_) => {
+            Printer::Plain(p) => {
+                p.break_line()?;
                 eprintln!("{message}");
                 Ok(())
             }
@@ -81,18 +86,21 @@ pub async fn run_headless(
     start: Start,
     output: Output,
 ) -> anyhow::Result<RunEnd> {
-    let mut printer = match output {
-        Output::Plain => Printer::Plain(Box::new(PlainPrinter::new(io::stdout()))),
-        Output::Json => Printer::Json(io::stdout()),
-    };
-    let id = match start {
-        Start::Goal(goal) => engine.start_session(&goal)?,
-        Start::Resume(id) => {
+    let mut interrupts = Interrupts::new()?;
+    let (id, stored) = match start {
+        Start::Goal(goal) => (engine.start_session(&goal)?, None),
+        Start::Resume(id, stored) => {
             engine.resume_session(&id)?;
-            id
+            (id, stored)
         }
     };
-    let mut interrupts = Interrupts::new()?;
+    let mut printer = match (output, stored) {
+        (Output::Plain, Some(state)) => {
+            Printer::Plain(Box::new(PlainPrinter::resuming(io::stdout(), *state)))
+        }
+        (Output::Plain, None) => Printer::Plain(Box::new(PlainPrinter::new(io::stdout()))),
+        (Output::Json, _) => Printer::Json(io::stdout()),
+    };
     let mut interrupting = false;
     loop {
         tokio::select! {
@@ -129,7 +137,7 @@ pub async fn run_headless(
             () = interrupts.next() => {
                 if interrupting {
                     printer.notice("hint", &format!("Stopped at once. Resume with: el-jefe resume {id}"))?;
-                    return Ok(RunEnd::Interrupted);
+                    return Ok(RunEnd::StoppedAtOnce);
                 }
                 interrupting = true;
                 printer.notice("notice", "Interrupting... (press Ctrl-C again to stop at once)")?;
@@ -139,24 +147,34 @@ pub async fn run_headless(
     }
 }
 
-/// Ctrl-C and SIGTERM, as one stream of "please stop".
+/// Ctrl-C and SIGTERM, as one stream of "please stop". The signal streams are made once and
+/// kept: they remember a signal that arrives while nobody is waiting, where a fresh
+/// `ctrl_c()` per wait would lose it (and the default action is already replaced by then).
 struct Interrupts {
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
     #[cfg(unix)]
     term: tokio::signal::unix::Signal,
 }
 
 impl Interrupts {
     fn new() -> io::Result<Self> {
-        Ok(Interrupts {
-            #[cfg(unix)]
-            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?,
-        })
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Interrupts {
+                int: signal(SignalKind::interrupt())?,
+                term: signal(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Interrupts {})
     }
 
     async fn next(&mut self) {
         #[cfg(unix)]
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
+            _ = self.int.recv() => {}
             _ = self.term.recv() => {}
         }
         #[cfg(not(unix))]

@@ -6,8 +6,9 @@ pub use worker::build_sampler;
 
 use std::num::NonZeroU32;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
+use std::sync::{Arc, OnceLock};
 
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::llama_backend::LlamaBackend;
@@ -30,8 +31,23 @@ pub enum LocalModelError {
 }
 
 pub struct LocalProvider {
-    jobs: mpsc::Sender<Job>,
+    /// None only while dropping.
+    jobs: Option<mpsc::Sender<Job>>,
+    worker: Option<std::thread::JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
     model_name: String,
+}
+
+impl Drop for LocalProvider {
+    /// Stops the model thread and waits for it: a process must not exit while llama.cpp is
+    /// decoding, or its static destructors run under the running thread and crash it.
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        self.jobs.take();
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
 }
 
 /// llama.cpp can be initialised once per process; everything that needs it shares this.
@@ -64,7 +80,9 @@ impl LocalProvider {
             .unwrap_or_else(|| "local".into());
         let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
         let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<(), LocalModelError>>(1);
-        std::thread::Builder::new()
+        let stop = Arc::new(AtomicBool::new(false));
+        let worker_stop = stop.clone();
+        let worker = std::thread::Builder::new()
             .name("local-model".into())
             .spawn(move || {
                 let model = match LlamaModel::load_from_file(
@@ -98,14 +116,16 @@ impl LocalProvider {
                     batch_tokens: BATCH_TOKENS,
                 };
                 let _ = ready_tx.send(Ok(()));
-                Worker::new(&model, ctx, limits).run(jobs_rx);
+                Worker::new(&model, ctx, limits, worker_stop).run(jobs_rx);
             })
             .map_err(|e| LocalModelError::Backend(format!("cannot start the model thread: {e}")))?;
         ready_rx.recv().map_err(|_| {
             LocalModelError::Backend("the model thread stopped while loading".into())
         })??;
         Ok(LocalProvider {
-            jobs: jobs_tx,
+            jobs: Some(jobs_tx),
+            worker: Some(worker),
+            stop,
             model_name,
         })
     }
@@ -141,11 +161,16 @@ impl Provider for LocalProvider {
 
     fn stream(&self, request: ChatRequest, control: CallControl) -> ProviderStream {
         let (events, rx) = unbounded_channel();
-        if let Err(mpsc::SendError(job)) = self.jobs.send(Job {
+        let job = Job {
             request,
             control,
             events,
-        }) {
+        };
+        let refused = match &self.jobs {
+            Some(jobs) => jobs.send(job).err().map(|mpsc::SendError(job)| job),
+            None => Some(job),
+        };
+        if let Some(job) = refused {
             let _ = job.events.send(Err(ProviderError::Unavailable(
                 "the local model thread has stopped".into(),
             )));

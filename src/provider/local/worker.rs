@@ -7,6 +7,8 @@
 //! sampler stay as they were, so resuming continues the very same generation.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::Duration;
 
@@ -125,6 +127,8 @@ pub(super) struct Worker<'m> {
     slots: Vec<Option<Slot>>,
     batch: LlamaBatch<'static>,
     jobs_closed: bool,
+    /// Set when the provider is dropped: abandon everything and return.
+    stop: Arc<AtomicBool>,
 }
 
 enum Turn {
@@ -133,7 +137,12 @@ enum Turn {
 }
 
 impl<'m> Worker<'m> {
-    pub fn new(model: &'m LlamaModel, ctx: LlamaContext<'m>, limits: WorkerLimits) -> Self {
+    pub fn new(
+        model: &'m LlamaModel,
+        ctx: LlamaContext<'m>,
+        limits: WorkerLimits,
+        stop: Arc<AtomicBool>,
+    ) -> Self {
         Worker {
             model,
             ctx,
@@ -143,11 +152,16 @@ impl<'m> Worker<'m> {
             slots: (0..limits.max_sequences).map(|_| None).collect(),
             batch: LlamaBatch::new(limits.batch_tokens as usize, limits.max_sequences as i32),
             jobs_closed: false,
+            stop,
         }
     }
 
     pub fn run(mut self, jobs: Receiver<Job>) {
         loop {
+            if self.stop.load(Ordering::Acquire) {
+                self.abandon_all();
+                return;
+            }
             if !self.busy() {
                 if self.jobs_closed {
                     return;
@@ -167,6 +181,18 @@ impl<'m> Worker<'m> {
                     Err(RecvTimeoutError::Timeout) => {}
                     Err(RecvTimeoutError::Disconnected) => self.jobs_closed = true,
                 },
+            }
+        }
+    }
+
+    fn abandon_all(&mut self) {
+        for job in self.queue.drain(..) {
+            let _ = job.events.send(Err(ProviderError::Cancelled));
+        }
+        for i in 0..self.slots.len() {
+            if self.slots[i].is_some() {
+                let slot = self.release(i);
+                let _ = slot.job.events.send(Err(ProviderError::Cancelled));
             }
         }
     }
