@@ -68,12 +68,8 @@ fn request(engine: &EngineSettings) -> ChatRequest {
     r
 }
 
-/// The bare loop: tokenize, decode the prompt, then sample-decode one token at a time.
-fn bare(model: &LlamaModel, local: &LocalSettings, req: &ChatRequest) -> Rates {
-    let backend = local::backend().unwrap();
-    let mut ctx = model
-        .new_context(backend, local::context_params(local))
-        .unwrap();
+/// The request as the model sees it: chat template applied, tokenized.
+fn prompt_tokens(model: &LlamaModel, req: &ChatRequest) -> Vec<llama_cpp_2::token::LlamaToken> {
     let template = model.chat_template(None).unwrap();
     let messages: Vec<LlamaChatMessage> = req
         .messages
@@ -84,7 +80,17 @@ fn bare(model: &LlamaModel, local: &LocalSettings, req: &ChatRequest) -> Rates {
         .apply_chat_template(&template, &messages, true)
         .unwrap();
     let vocab = model.vocab();
-    let tokens = vocab.tokenize(prompt.as_bytes(), vocab.should_add_bos(), true);
+    vocab.tokenize(prompt.as_bytes(), vocab.should_add_bos(), true)
+}
+
+/// The bare loop: tokenize, decode the prompt, then sample-decode one token at a time.
+fn bare(model: &LlamaModel, local: &LocalSettings, req: &ChatRequest) -> Rates {
+    let backend = local::backend().unwrap();
+    let mut ctx = model
+        .new_context(backend, local::context_params(local))
+        .unwrap();
+    let vocab = model.vocab();
+    let tokens = prompt_tokens(model, req);
     let mut sampler = local::build_sampler(model, req).unwrap();
     let mut batch = LlamaBatch::new(512, 1);
     let start = Instant::now();
@@ -120,17 +126,7 @@ fn bare_batched(model: &LlamaModel, local: &LocalSettings, req: &ChatRequest, n:
     let mut ctx = model
         .new_context(backend, local::context_params(local))
         .unwrap();
-    let template = model.chat_template(None).unwrap();
-    let messages: Vec<LlamaChatMessage> = req
-        .messages
-        .iter()
-        .map(|m| LlamaChatMessage::new(m.role.as_str().into(), m.content.clone()).unwrap())
-        .collect();
-    let prompt = model
-        .apply_chat_template(&template, &messages, true)
-        .unwrap();
-    let vocab = model.vocab();
-    let tokens = vocab.tokenize(prompt.as_bytes(), vocab.should_add_bos(), true);
+    let tokens = prompt_tokens(model, req);
     let mut samplers: Vec<_> = (0..n)
         .map(|_| local::build_sampler(model, req).unwrap())
         .collect();

@@ -470,6 +470,10 @@ impl SessionState {
         }
     }
 
+    pub fn completed_steps(&self) -> usize {
+        self.dag.completed
+    }
+
     /// The running (or paused) steps, in plan order.
     pub fn live_steps(&self) -> impl Iterator<Item = &StepState> {
         self.steps.iter().filter(|s| s.status.is_live())

@@ -1,5 +1,33 @@
 //! Number formats shared by the text front ends.
 
+use crate::engine::metrics::SessionMetrics;
+
+/// A session's totals in two lines: what it produced, then how long it took.
+pub fn totals_lines(m: &SessionMetrics) -> [String; 2] {
+    let t = &m.totals;
+    let estimated = if t.estimated { " (estimated)" } else { "" };
+    [
+        format!(
+            "steps {}/{} · tokens {}{estimated} (in {} / out {}) · words {} · API calls {} · errors {} · avg response {}",
+            m.steps.completed,
+            m.steps.total(),
+            group_thousands(t.total_tokens()),
+            group_thousands(t.input_tokens),
+            group_thousands(t.output_tokens_live()),
+            group_thousands(t.words),
+            t.api_calls,
+            t.errors,
+            t.avg_response_ms().map_or("-".into(), seconds),
+        ),
+        format!(
+            "wall time {} · step time {} · parallel speedup {}",
+            seconds(m.wall_ms),
+            seconds(m.step_time_ms),
+            m.speedup.map_or("-".into(), |s| format!("{s:.2}x")),
+        ),
+    ]
+}
+
 /// 1234567 -> "1,234,567".
 pub fn group_thousands(n: u64) -> String {
     let digits = n.to_string();

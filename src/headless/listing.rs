@@ -5,7 +5,7 @@ use std::fmt::Write;
 use crate::engine::session_fold::SessionState;
 use crate::store::StoredSession;
 
-use super::format::{group_thousands, seconds};
+use super::format::totals_lines;
 
 fn status_label(s: &StoredSession) -> String {
     if s.running_elsewhere {
@@ -67,7 +67,7 @@ pub fn sessions_json(sessions: &[StoredSession]) -> String {
             "goal": st.goal,
             "created_at_ms": st.created_at_ms,
             "steps_total": st.steps.len(),
-            "steps_completed": st.steps.iter().filter(|x| x.status.label() == "completed").count(),
+            "steps_completed": st.completed_steps(),
             "workspace": st.workspace,
         });
         let _ = writeln!(out, "{line}");
@@ -97,21 +97,9 @@ pub fn show_text(s: &StoredSession, now_ms: i64) -> String {
         let _ = writeln!(out, "Warning   {w}");
     }
     let m = st.metrics(st.ended_at_ms.unwrap_or(now_ms));
-    let t = &m.totals;
-    let _ = writeln!(
-        out,
-        "Metrics   steps {}/{} · tokens {} (in {} / out {}) · words {} · API calls {} · errors {} · wall {} · speedup {}",
-        m.steps.completed,
-        m.steps.total(),
-        group_thousands(t.total_tokens()),
-        group_thousands(t.input_tokens),
-        group_thousands(t.output_tokens_live()),
-        group_thousands(t.words),
-        t.api_calls,
-        t.errors,
-        seconds(m.wall_ms),
-        m.speedup.map_or("-".into(), |x| format!("{x:.2}x")),
-    );
+    let [produced, timing] = totals_lines(&m);
+    let _ = writeln!(out, "Metrics   {produced}");
+    let _ = writeln!(out, "          {timing}");
     let _ = writeln!(out, "\nSteps");
     for (i, step) in st.steps.iter().enumerate() {
         let deps: Vec<&str> = step.spec.depends_on.iter().map(|d| d.as_str()).collect();

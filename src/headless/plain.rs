@@ -14,7 +14,7 @@ use crate::engine::metrics::count_words;
 use crate::engine::plan::PlanSource;
 use crate::engine::session_fold::SessionState;
 
-use super::format::{group_thousands, seconds};
+use super::format::{group_thousands, seconds, totals_lines};
 
 pub struct PlainPrinter<W: Write> {
     out: W,
@@ -311,25 +311,9 @@ impl<W: Write> PlainPrinter<W> {
             return Ok(());
         };
         let m = state.metrics(state.ended_at_ms.unwrap_or(state.created_at_ms));
-        let t = &m.totals;
-        let avg = t.avg_response_ms().map_or("-".into(), seconds);
-        let speedup = m.speedup.map_or("-".into(), |s| format!("{s:.2}x"));
-        let estimated = if t.estimated { " (estimated)" } else { "" };
-        self.line(&format!(
-            "           Steps {}/{} · tokens {}{estimated} (in {} / out {}) · words {} · API calls {} · avg response {avg}",
-            m.steps.completed,
-            m.steps.total(),
-            group_thousands(t.total_tokens()),
-            group_thousands(t.input_tokens),
-            group_thousands(t.output_tokens_live()),
-            group_thousands(t.words),
-            t.api_calls,
-        ))?;
-        self.line(&format!(
-            "           Wall time {} · step time {} · parallel speedup {speedup}",
-            seconds(m.wall_ms),
-            seconds(m.step_time_ms)
-        ))?;
+        for line in totals_lines(&m) {
+            self.line(&format!("           {line}"))?;
+        }
         for (agent, a) in state.agent_metrics() {
             self.line(&format!(
                 "           {agent:<11} {:>6} words {:>7} tokens {:>3} tools {:>3} calls {:>3} errors",
