@@ -120,6 +120,12 @@ fn real_main(cli: Cli) -> anyhow::Result<i32> {
         threads: cli.global.threads,
     };
     let config = Config::load(&dirs, &flags)?;
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        config = ?config.file,
+        "el-jefe {}",
+        std::env::args().skip(1).collect::<Vec<_>>().join(" ")
+    );
     let Some(command) = cli.command else {
         use clap::CommandFactory;
         Cli::command().print_help()?;

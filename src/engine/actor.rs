@@ -192,10 +192,9 @@ impl Actor {
     }
 
     fn reject(&self, command: String, reason: impl Into<String>) {
-        let _ = self.out.send(EngineEvent::Rejected {
-            command,
-            reason: reason.into(),
-        });
+        let reason = reason.into();
+        tracing::warn!(%command, %reason, "command rejected");
+        let _ = self.out.send(EngineEvent::Rejected { command, reason });
     }
 
     fn on_store_problem(&mut self, problem: StoreProblem) {
@@ -280,6 +279,7 @@ impl Actor {
         std::fs::create_dir_all(&workspace)
             .map_err(|e| format!("cannot create the workspace {}: {e}", workspace.display()))?;
         let journal = self.store.create_session(id).map_err(|e| e.to_string())?;
+        tracing::info!(session = %id, goal, given_plan = plan.is_some(), "session started");
         self.sessions.insert(
             id.clone(),
             LiveSession::new(SessionState::new(id.clone()), journal),
@@ -343,6 +343,7 @@ impl Actor {
                 stored.state.status.label()
             ));
         }
+        tracing::info!(session = %id, "session resumed");
         self.sessions
             .insert(id.clone(), LiveSession::new(stored.state, journal));
         for message in stored.warnings {
@@ -552,6 +553,18 @@ impl Actor {
     /// The session ended: its journal is written out (and synced) and its lock released, so
     /// another process may take it over.
     fn close_journal(&mut self, id: &SessionId) {
+        if let Some(live) = self.sessions.get(id) {
+            let m = live.state.metrics(self.clock.now_ms());
+            tracing::info!(
+                session = %id,
+                status = live.state.status.label(),
+                steps_completed = m.steps.completed,
+                steps = m.steps.total(),
+                tokens = m.totals.total_tokens(),
+                wall_ms = m.wall_ms,
+                "session ended"
+            );
+        }
         if let Some(mut journal) = self.sessions.get_mut(id).and_then(|l| l.journal.take())
             && let Err(e) = journal.write_out()
         {

@@ -73,6 +73,7 @@ impl LocalProvider {
             model_file::check_custom(&settings.model_path)?;
         }
         let backend = backend()?;
+        let started = std::time::Instant::now();
         let model_name = settings
             .model_path
             .file_stem()
@@ -122,6 +123,11 @@ impl LocalProvider {
         ready_rx.recv().map_err(|_| {
             LocalModelError::Backend("the model thread stopped while loading".into())
         })??;
+        tracing::info!(
+            model = %model_name,
+            load_ms = started.elapsed().as_millis() as u64,
+            "local model ready"
+        );
         Ok(LocalProvider {
             jobs: Some(jobs_tx),
             worker: Some(worker),
