@@ -6,3 +6,4 @@ pub mod headless;
 pub mod logging;
 pub mod provider;
 pub mod store;
+pub mod tui;

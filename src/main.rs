@@ -127,9 +127,7 @@ fn real_main(cli: Cli) -> anyhow::Result<i32> {
         std::env::args().skip(1).collect::<Vec<_>>().join(" ")
     );
     let Some(command) = cli.command else {
-        use clap::CommandFactory;
-        Cli::command().print_help()?;
-        return Ok(0);
+        return dashboard(&dirs, config);
     };
     match command {
         Cmd::Model { action } => model_command(&config, action),
@@ -173,6 +171,41 @@ fn real_main(cli: Cli) -> anyhow::Result<i32> {
             run_session(store, config, Start::Resume(id, stored), json)
         }
     }
+}
+
+fn dashboard(dirs: &AppDirs, config: Config) -> anyhow::Result<i32> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        anyhow::bail!(
+            "the dashboard needs a terminal; for pipes and scripts use `el-jefe run \"<goal>\"`"
+        );
+    }
+    let store = Store::open(&dirs.sessions())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        eprintln!("el-jefe: loading the model...");
+        let provider = load_provider(&config).await?;
+        let model_label = format!("{} {}", provider.name(), provider.model());
+        let mode = config.engine.mode;
+        let (engine, events) = start_engine(config.engine, provider, store.clone());
+        // After the engine's start-up recovery, so crashed sessions show as interrupted.
+        let (stored, warnings) = store.list();
+        for w in warnings {
+            tracing::warn!("{w}");
+        }
+        el_jefe::tui::run_dashboard(el_jefe::tui::DashboardSetup {
+            engine,
+            events,
+            stored,
+            mode,
+            model_label,
+        })
+        .await?;
+        Ok(0)
+    })
 }
 
 fn run_session(store: Store, config: Config, start: Start, json: bool) -> anyhow::Result<i32> {

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod dashboard;
 pub mod harness;
 pub mod model;
 pub mod scripted;

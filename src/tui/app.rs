@@ -1,0 +1,246 @@
+//! The dashboard's state: what is shown and selected, apart from the engine's own state.
+//! Engine events update it here; keys and commands are in `input.rs` and `actions.rs`.
+
+use ratatui::layout::Rect;
+
+use super::command_bar::CommandBar;
+use super::rates::ProcessStats;
+use super::session_view::SessionView;
+use crate::engine::EngineHandle;
+use crate::engine::event::{CallMode, EngineEvent};
+use crate::engine::ids::{SessionId, StepId};
+use crate::engine::session_fold::SessionState;
+use crate::store::StoredSession;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Sessions,
+    Steps,
+    Streams,
+    CommandBar,
+}
+
+impl Focus {
+    /// The panes Tab moves between, in order.
+    pub const RING: [Focus; 3] = [Focus::Sessions, Focus::Steps, Focus::Streams];
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Dashboard,
+    /// Every active agent across sessions.
+    Monitor,
+    /// Charts: agents, the session, the system.
+    Metrics,
+}
+
+/// Something that needs a yes before it happens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirmable {
+    InterruptStep(SessionId, StepId),
+    InterruptSession(SessionId),
+    Quit,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    Help,
+    Confirm {
+        question: String,
+        action: Confirmable,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub text: String,
+    pub is_error: bool,
+}
+
+/// Where the last frame put things, for the mouse and for page-sized scrolling.
+#[derive(Debug, Clone, Default)]
+pub struct Areas {
+    pub sessions: Rect,
+    /// First session index shown in the sessions pane (it scrolls with the selection).
+    pub sessions_offset: usize,
+    pub steps: Rect,
+    /// Each stream pane's step and its text area (inside the border).
+    pub streams: Vec<(usize, Rect)>,
+}
+
+pub struct App {
+    pub engine: EngineHandle,
+    /// Newest first.
+    pub sessions: Vec<SessionView>,
+    pub selected: usize,
+    pub focus: Focus,
+    /// Where focus returns when the command bar is left.
+    pub focus_before_bar: Focus,
+    pub view: View,
+    pub overlay: Option<Overlay>,
+    /// The selected step's stream fills the stream area.
+    pub expanded: bool,
+    pub bar: CommandBar,
+    pub message: Option<Message>,
+    pub mode: CallMode,
+    /// The model in use, for the header and /status.
+    pub model_label: String,
+    pub now_ms: i64,
+    pub process: ProcessStats,
+    pub areas: Areas,
+    /// A session this dashboard started, to select when it appears.
+    pub select_when_seen: Option<SessionId>,
+    /// The user confirmed quitting: the loop shuts the engine down and leaves.
+    pub quit_requested: bool,
+    /// Something changed since the last frame.
+    pub dirty: bool,
+}
+
+impl App {
+    pub fn new(
+        engine: EngineHandle,
+        stored: Vec<StoredSession>,
+        mode: CallMode,
+        model_label: String,
+        now_ms: i64,
+    ) -> Self {
+        let sessions: Vec<SessionView> = stored
+            .into_iter()
+            .map(|s| SessionView::new(s.state, s.running_elsewhere))
+            .collect();
+        // With nothing to look at yet, the first thing to do is type a goal.
+        let focus = if sessions.is_empty() {
+            Focus::CommandBar
+        } else {
+            Focus::Sessions
+        };
+        App {
+            engine,
+            sessions,
+            selected: 0,
+            focus,
+            focus_before_bar: Focus::Sessions,
+            view: View::Dashboard,
+            overlay: None,
+            expanded: false,
+            bar: CommandBar::default(),
+            message: None,
+            mode,
+            model_label,
+            now_ms,
+            process: ProcessStats::default(),
+            areas: Areas::default(),
+            select_when_seen: None,
+            quit_requested: false,
+            dirty: true,
+        }
+    }
+
+    pub fn session(&self) -> Option<&SessionView> {
+        self.sessions.get(self.selected)
+    }
+
+    pub fn session_mut(&mut self) -> Option<&mut SessionView> {
+        self.sessions.get_mut(self.selected)
+    }
+
+    pub fn session_ids(&self) -> Vec<SessionId> {
+        self.sessions.iter().map(|s| s.state.id.clone()).collect()
+    }
+
+    pub fn find(&self, id: &SessionId) -> Option<usize> {
+        self.sessions.iter().position(|s| &s.state.id == id)
+    }
+
+    /// Any session this process is running (quitting interrupts them).
+    pub fn work_running_here(&self) -> bool {
+        self.sessions
+            .iter()
+            .any(|s| s.state.status.is_active() && !s.running_elsewhere)
+    }
+
+    pub fn say(&mut self, text: impl Into<String>) {
+        self.message = Some(Message {
+            text: text.into(),
+            is_error: false,
+        });
+        self.dirty = true;
+    }
+
+    pub fn complain(&mut self, text: impl Into<String>) {
+        self.message = Some(Message {
+            text: text.into(),
+            is_error: true,
+        });
+        self.dirty = true;
+    }
+
+    pub fn on_engine_event(&mut self, event: EngineEvent) {
+        self.dirty = true;
+        match event {
+            EngineEvent::Session(env) => {
+                let index = match self.find(&env.session) {
+                    Some(i) => i,
+                    None => {
+                        self.sessions.insert(
+                            0,
+                            SessionView::new(SessionState::new(env.session.clone()), false),
+                        );
+                        // Keep the same session selected as the list shifts down.
+                        if self.sessions.len() > 1 {
+                            self.selected += 1;
+                        }
+                        0
+                    }
+                };
+                let view = &mut self.sessions[index];
+                let was_live = view.selected().is_some_and(|s| s.status.is_live());
+                view.state.apply(&env);
+                // A failure is what the user needs to read next.
+                if let crate::engine::event::Event::StepFailed { step, .. } = &env.event
+                    && !was_live
+                    && let Some(i) = view.state.step_position(step)
+                {
+                    view.selected_step = i - 1;
+                }
+                // A session resumed or run here is no longer only a picture from disk.
+                view.running_elsewhere = false;
+                if !was_live {
+                    view.select_first_live_step();
+                }
+                if self.select_when_seen.as_ref() == Some(&env.session) {
+                    self.select_when_seen = None;
+                    self.selected = index;
+                }
+            }
+            EngineEvent::ModeChanged(mode) => {
+                self.mode = mode;
+                self.say(format!("mode: {} calls", mode.label()));
+            }
+            EngineEvent::Rejected { command, reason } => {
+                self.complain(format!("cannot {command}: {reason}"));
+            }
+            EngineEvent::Problem { message } => self.complain(message),
+            EngineEvent::ShutDown => {}
+        }
+    }
+
+    /// Once a second: token rates of running agents, this process's CPU and memory.
+    pub fn tick(&mut self, now_ms: i64, elapsed_secs: f64) {
+        self.now_ms = now_ms;
+        for view in &mut self.sessions {
+            for step in view.state.steps.iter().filter(|s| s.status.is_live()) {
+                view.rates
+                    .entry(step.spec.id.clone())
+                    .or_default()
+                    .sample(step.metrics.output_tokens_live());
+            }
+        }
+        self.process.sample(elapsed_secs);
+        // Elapsed times and rates on screen change every second while work runs, and the
+        // metrics view charts this process every second.
+        if self.sessions.iter().any(|s| s.state.status.is_active()) || self.view == View::Metrics {
+            self.dirty = true;
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! The dashboard's one loop: terminal input, engine events and timers in a single select.
+//! Events only mark the screen dirty; frames are drawn at most every 16 ms, and an idle
+//! dashboard wakes once a second.
+
+use std::time::Duration;
+
+use crossterm::event::{Event, EventStream};
+use futures::StreamExt;
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use super::app::App;
+use super::terminal::{self, Tui};
+use super::ui;
+use crate::engine::EngineHandle;
+use crate::engine::clock::Clock;
+use crate::engine::event::{CallMode, EngineEvent};
+use crate::store::StoredSession;
+
+/// About 60 frames a second at most.
+const FRAME: Duration = Duration::from_millis(16);
+
+pub struct DashboardSetup {
+    pub engine: EngineHandle,
+    pub events: UnboundedReceiver<EngineEvent>,
+    pub stored: Vec<StoredSession>,
+    pub mode: CallMode,
+    pub model_label: String,
+}
+
+pub async fn run_dashboard(setup: DashboardSetup) -> anyhow::Result<()> {
+    let DashboardSetup {
+        engine,
+        mut events,
+        stored,
+        mode,
+        model_label,
+    } = setup;
+    let (mut tui, _guard) = terminal::setup()?;
+    let clock = Clock::new();
+    let mut app = App::new(engine.clone(), stored, mode, model_label, clock.now_ms());
+    let result = main_loop(&mut app, &mut tui, &mut events, &clock).await;
+    // Leaving: interrupt running agents and write everything, showing that this is happening.
+    if app.work_running_here() {
+        app.say("interrupting running agents and saving the sessions...");
+        app.now_ms = clock.now_ms();
+        let _ = tui.draw(|f| ui::render(&mut app, f));
+    }
+    engine.shutdown().await;
+    result
+}
+
+async fn main_loop(
+    app: &mut App,
+    tui: &mut Tui,
+    events: &mut UnboundedReceiver<EngineEvent>,
+    clock: &Clock,
+) -> anyhow::Result<()> {
+    let mut input = EventStream::new();
+    let mut signals = Signals::new()?;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last_tick = Instant::now();
+    let mut last_frame = Instant::now() - FRAME;
+    let mut next_frame: Option<Instant> = None;
+    let mut batch = Vec::with_capacity(1024);
+    loop {
+        if app.quit_requested {
+            return Ok(());
+        }
+        if app.dirty && next_frame.is_none() {
+            next_frame = Some((last_frame + FRAME).max(Instant::now()));
+        }
+        tokio::select! {
+            event = input.next() => match event {
+                Some(Ok(Event::Key(key))) => app.on_key(key),
+                Some(Ok(Event::Mouse(mouse))) => app.on_mouse(mouse),
+                Some(Ok(Event::Resize(..))) => app.dirty = true,
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(()),
+            },
+            received = events.recv_many(&mut batch, 4096) => {
+                if received == 0 {
+                    anyhow::bail!("the engine stopped");
+                }
+                for event in batch.drain(..) {
+                    app.on_engine_event(event);
+                }
+            }
+            _ = tick.tick() => {
+                let elapsed = last_tick.elapsed().as_secs_f64();
+                last_tick = Instant::now();
+                app.tick(clock.now_ms(), elapsed);
+            }
+            () = sleep_until(next_frame) => {
+                app.now_ms = clock.now_ms();
+                tui.draw(|f| ui::render(app, f))?;
+                app.dirty = false;
+                last_frame = Instant::now();
+                next_frame = None;
+            }
+            () = signals.next() => app.quit_requested = true,
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// SIGTERM, SIGHUP and SIGINT (sent from outside: in raw mode Ctrl-C is a key) mean "quit now".
+struct Signals {
+    #[cfg(unix)]
+    streams: Vec<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Signals {
+                streams: vec![
+                    signal(SignalKind::terminate())?,
+                    signal(SignalKind::hangup())?,
+                    signal(SignalKind::interrupt())?,
+                ],
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        {
+            let waits = self.streams.iter_mut().map(|s| Box::pin(s.recv()));
+            futures::future::select_all(waits).await;
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await;
+    }
+}

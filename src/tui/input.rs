@@ -1,0 +1,134 @@
+//! Keys and mouse to actions. Which key does what depends on the overlay and the focused pane.
+
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::layout::{Position, Rect};
+
+use super::actions::{Action, Scroll};
+use super::app::{App, Focus, Overlay, View};
+use super::command_bar::BarOutcome;
+
+impl App {
+    /// Handles a key press (releases and repeats of other kinds are ignored).
+    pub fn on_key(&mut self, key: KeyEvent) {
+        if key.kind != KeyEventKind::Press {
+            return;
+        }
+        self.dirty = true;
+        if let Some(action) = self.key_action(key) {
+            self.perform(action);
+        }
+    }
+
+    fn key_action(&mut self, key: KeyEvent) -> Option<Action> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl && key.code == KeyCode::Char('c') {
+            // Ctrl-C never types into anything: it is always "leave", asking first if needed,
+            // and a second Ctrl-C on that question means yes.
+            return Some(match &self.overlay {
+                Some(Overlay::Confirm { .. }) => Action::Confirm(true),
+                _ => Action::RequestQuit,
+            });
+        }
+        match &self.overlay {
+            Some(Overlay::Help) => {
+                return matches!(key.code, KeyCode::Esc | KeyCode::Char('?' | 'q'))
+                    .then_some(Action::CloseOverlay);
+            }
+            Some(Overlay::Confirm { .. }) => {
+                return match key.code {
+                    KeyCode::Char('y' | 'Y') | KeyCode::Enter => Some(Action::Confirm(true)),
+                    KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Action::Confirm(false)),
+                    _ => None,
+                };
+            }
+            None => {}
+        }
+        if self.focus == Focus::CommandBar {
+            let ids = self.session_ids();
+            return match self.bar.key(key, &ids) {
+                BarOutcome::Submit(line) => Some(Action::RunLine(line)),
+                BarOutcome::Leave => Some(Action::LeaveBar),
+                BarOutcome::Edited => None,
+            };
+        }
+        let action = match key.code {
+            KeyCode::Char('q') => Action::RequestQuit,
+            KeyCode::Char('?') => Action::ShowHelp,
+            KeyCode::Char('/') => Action::FocusBar("/"),
+            KeyCode::Char(':') => Action::FocusBar(""),
+            KeyCode::Tab => Action::FocusNext,
+            KeyCode::BackTab => Action::FocusPrevious,
+            KeyCode::Esc => Action::Back,
+            KeyCode::Char('p') => Action::TogglePauseStep,
+            KeyCode::Char('P') => Action::TogglePauseSession,
+            KeyCode::Char('i') => Action::AskInterruptStep,
+            KeyCode::Char('I') => Action::AskInterruptSession,
+            KeyCode::Char('r') => Action::ResumeSession,
+            KeyCode::Char('j') | KeyCode::Down => Action::Move(1),
+            KeyCode::Char('k') | KeyCode::Up => Action::Move(-1),
+            KeyCode::Char('g') => Action::MoveTo(0),
+            KeyCode::Enter => Action::Open,
+            KeyCode::PageUp => Action::Scroll(Scroll::PageUp),
+            KeyCode::PageDown => Action::Scroll(Scroll::PageDown),
+            KeyCode::Home => Action::Scroll(Scroll::Top),
+            KeyCode::End | KeyCode::Char('G') => Action::Scroll(Scroll::Follow),
+            _ => return None,
+        };
+        Some(action)
+    }
+
+    pub fn on_mouse(&mut self, mouse: MouseEvent) {
+        if self.overlay.is_some() || self.view != View::Dashboard {
+            return;
+        }
+        let at = Position::new(mouse.column, mouse.row);
+        let action = match mouse.kind {
+            MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
+                let Some(&(step, _)) = self.areas.streams.iter().find(|(_, r)| r.contains(at))
+                else {
+                    return;
+                };
+                let rows = 3;
+                Some(Action::ScrollStep(
+                    step,
+                    if mouse.kind == MouseEventKind::ScrollUp {
+                        Scroll::Up(rows)
+                    } else {
+                        Scroll::Down(rows)
+                    },
+                ))
+            }
+            MouseEventKind::Down(MouseButton::Left) => {
+                if let Some(row) = row_in(self.areas.sessions, at) {
+                    Some(Action::SelectSession(self.areas.sessions_offset + row))
+                } else if let Some(row) = row_in(self.areas.steps, at) {
+                    Some(Action::SelectStep(row))
+                } else {
+                    self.areas
+                        .streams
+                        .iter()
+                        .find(|(_, r)| r.contains(at))
+                        .map(|&(step, _)| Action::SelectStep(step))
+                }
+            }
+            _ => None,
+        };
+        if let Some(action) = action {
+            self.dirty = true;
+            self.perform(action);
+        }
+    }
+}
+
+/// The list row under the pointer, inside a bordered pane.
+fn row_in(area: Rect, at: Position) -> Option<usize> {
+    let inner = Rect {
+        x: area.x + 1,
+        y: area.y + 1,
+        width: area.width.saturating_sub(2),
+        height: area.height.saturating_sub(2),
+    };
+    inner.contains(at).then(|| (at.y - inner.y) as usize)
+}

@@ -1,0 +1,35 @@
+//! The keys that work right now, for the focused pane or the open overlay.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::widgets::Paragraph;
+
+use crate::tui::app::{App, Focus, Overlay, View};
+use crate::tui::theme;
+
+pub fn keys(app: &App) -> &'static str {
+    match (&app.overlay, app.view, app.focus) {
+        (Some(Overlay::Help), _, _) => "esc close help",
+        (Some(Overlay::Confirm { .. }), _, _) => "y/enter yes  n/esc no",
+        (None, _, Focus::CommandBar) => "enter run  tab complete  up/down history  esc leave",
+        (None, View::Monitor | View::Metrics, _) => {
+            "esc back  p/P pause  i/I interrupt  r resume  / command  ? help  q quit"
+        }
+        (None, View::Dashboard, Focus::Sessions) => {
+            ": goal  / command  tab focus  j/k move  enter open  p/P pause  i/I interrupt  r resume  ? help  q quit"
+        }
+        (None, View::Dashboard, Focus::Steps) => {
+            "? help  tab focus  j/k move  enter full view  p/P pause  i/I interrupt  r resume  PgUp/PgDn scroll  q quit"
+        }
+        (None, View::Dashboard, Focus::Streams) => {
+            "? help  tab focus  j/k agent  enter full width  PgUp/PgDn/wheel scroll  End follow  p/P pause  i/I interrupt  q quit"
+        }
+    }
+}
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+    frame.render_widget(
+        Paragraph::new(format!(" {}", keys(app))).style(theme::dim()),
+        area,
+    );
+}

@@ -1,0 +1,51 @@
+//! One line of the selected session's numbers, with a gauge of steps done.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::widgets::{Block, Gauge, Paragraph};
+
+use crate::headless::format::{group_thousands, seconds};
+use crate::tui::app::App;
+use crate::tui::theme;
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+    let block = Block::bordered()
+        .title(" Metrics ")
+        .border_style(theme::border(false));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(session) = app.session() else {
+        return;
+    };
+    let state = &session.state;
+    let m = state.metrics(app.now_ms);
+    let t = &m.totals;
+    let [gauge_area, text_area] =
+        Layout::horizontal([Constraint::Length(24), Constraint::Fill(1)]).areas(inner);
+    let total = m.steps.total();
+    let ratio = if total == 0 {
+        0.0
+    } else {
+        m.steps.completed as f64 / total as f64
+    };
+    frame.render_widget(
+        Gauge::default()
+            .gauge_style(Style::default().fg(Color::Green).bg(Color::DarkGray))
+            .ratio(ratio)
+            .label(format!("{}/{} steps", m.steps.completed, total)),
+        gauge_area,
+    );
+    let estimated = if t.estimated { "~" } else { "" };
+    let text = format!(
+        "  tokens {estimated}{}   words {}   api {}   tools {}   errors {}   avg {}   elapsed {}",
+        group_thousands(t.total_tokens()),
+        group_thousands(t.words),
+        t.api_calls,
+        t.tool_calls,
+        t.errors,
+        t.avg_response_ms().map_or("-".into(), seconds),
+        seconds(m.wall_ms),
+    );
+    frame.render_widget(Paragraph::new(text), text_area);
+}

@@ -1,0 +1,118 @@
+//! Things drawn over the dashboard: the help, a yes/no question, the too-small notice.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use crate::tui::slash_command::COMMANDS;
+use crate::tui::theme;
+
+const KEYS: &[(&str, &str)] = &[
+    (
+        "tab / shift-tab",
+        "move focus between sessions, steps and streams",
+    ),
+    (
+        "j k / up down",
+        "move the selection (between agents in the stream pane)",
+    ),
+    ("g", "first item of the list"),
+    (
+        "enter",
+        "open: session -> steps -> the step's stream at full width",
+    ),
+    ("p", "pause or resume the selected agent"),
+    ("P", "pause or unpause the whole session"),
+    (
+        "i / I",
+        "interrupt the selected agent / the whole session (asks first)",
+    ),
+    ("r", "resume an interrupted or failed session"),
+    (
+        "PgUp PgDn, wheel",
+        "scroll the stream; scrolling up stops following",
+    ),
+    ("Home / End, G", "top of the stream / follow the end again"),
+    (":", "the command bar, to type a goal (esc leaves it)"),
+    ("/", "the command bar, to type a command"),
+    (
+        "esc",
+        "back: out of full width, out of a view, clear the message",
+    ),
+    ("?", "this help"),
+    (
+        "q, ctrl-c",
+        "quit (asks first if work is running; sessions are saved)",
+    ),
+];
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let [v] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [h] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(v);
+    h
+}
+
+pub fn help(frame: &mut Frame, area: Rect) {
+    let bold = Style::default().add_modifier(Modifier::BOLD);
+    let mut lines = vec![Line::styled("Keys", bold)];
+    lines.extend(KEYS.iter().map(|(k, what)| {
+        Line::from(vec![
+            Span::styled(format!("  {k:<18}"), bold),
+            Span::raw(*what),
+        ])
+    }));
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "Commands (type in the bar; text without / starts a goal)",
+        bold,
+    ));
+    lines.extend(COMMANDS.iter().map(|(name, args, what)| {
+        Line::from(vec![
+            Span::styled(format!("  {:<28}", format!("{name} {args}")), bold),
+            Span::raw(*what),
+        ])
+    }));
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "Status: plan run pause done fail int; * = run by another el-jefe process",
+        theme::dim(),
+    ));
+    let rect = centered(area, 100, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" Help: esc closes ")),
+        rect,
+    );
+}
+
+pub fn confirm(frame: &mut Frame, area: Rect, question: &str) {
+    let rect = centered(area, 64, 6);
+    frame.render_widget(Clear, rect);
+    let text = vec![
+        Line::raw(question.to_string()),
+        Line::raw(""),
+        Line::styled("y / enter: yes     n / esc: no", theme::dim()),
+    ];
+    frame.render_widget(
+        Paragraph::new(text).wrap(Wrap { trim: true }).block(
+            Block::bordered()
+                .title(" Confirm ")
+                .border_style(theme::border(true)),
+        ),
+        rect,
+    );
+}
+
+pub fn too_small(frame: &mut Frame, area: Rect, need: (u16, u16)) {
+    let text = format!(
+        "Terminal too small: {}x{}, el-jefe needs at least {}x{}. Enlarge it, or press q to quit.",
+        area.width, area.height, need.0, need.1
+    );
+    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+}

@@ -1,0 +1,66 @@
+//! The steps of the selected session: agent, status, progress and what each waits on.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+use crate::engine::session_fold::StepStatus;
+use crate::tui::app::{App, Focus};
+use crate::tui::theme;
+
+pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
+    let focused = app.focus == Focus::Steps;
+    app.areas.steps = area;
+    let block = Block::bordered()
+        .title(" Steps ")
+        .border_style(theme::border(focused));
+    let Some(session) = app.session() else {
+        frame.render_widget(block, area);
+        return;
+    };
+    let inner_width = area.width.saturating_sub(2) as usize;
+    let lines: Vec<Line> = if session.state.steps.is_empty() {
+        let text = if session.state.status.is_active() {
+            "planning..."
+        } else {
+            "no plan"
+        };
+        vec![Line::styled(text, theme::dim())]
+    } else {
+        session
+            .state
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, step)| {
+                let (label, style) = theme::step_status(step.status);
+                let progress = match step.status {
+                    StepStatus::Running | StepStatus::Paused => {
+                        format!("{:>3.0}%", step.progress() * 100.0)
+                    }
+                    _ => String::new(),
+                };
+                let deps: Vec<&str> = step.spec.depends_on.iter().map(|d| d.as_str()).collect();
+                let after = if deps.is_empty() {
+                    String::new()
+                } else {
+                    format!(" after {}", deps.join(","))
+                };
+                let head = format!("{:>2} {:<10} ", i + 1, theme::clip(&step.spec.agent, 10));
+                let rest_width = inner_width.saturating_sub(head.chars().count() + 5 + 5);
+                let mut line = Line::from(vec![
+                    Span::raw(head),
+                    Span::styled(format!("{label:<5}"), style),
+                    Span::raw(format!("{progress:>5}")),
+                    Span::styled(theme::clip(&after, rest_width), theme::dim()),
+                ]);
+                if i == session.selected_step {
+                    line = line.style(theme::selected(focused));
+                }
+                line
+            })
+            .collect()
+    };
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}

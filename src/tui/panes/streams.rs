@@ -1,0 +1,199 @@
+//! The agents' streams: one pane per running agent of the selected session, or the selected
+//! step at full width. Only the rows on screen are wrapped and drawn.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+use crate::engine::session_fold::{SessionStatus, StepStatus};
+use crate::headless::format::seconds;
+use crate::tui::app::{App, Focus};
+use crate::tui::session_view::SessionView;
+use crate::tui::theme;
+
+/// Below this a pane shows too little to read; more agents than fit are listed instead.
+const MIN_PANE_HEIGHT: u16 = 5;
+
+pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
+    app.areas.streams.clear();
+    let focused = app.focus == Focus::Streams;
+    let expanded = app.expanded;
+    let App {
+        sessions,
+        selected,
+        areas,
+        now_ms,
+        ..
+    } = app;
+    let now_ms = *now_ms;
+    let Some(session) = sessions.get_mut(*selected) else {
+        placeholder(
+            frame,
+            area,
+            "No sessions yet. Type a goal below and press Enter.",
+        );
+        return;
+    };
+    let area = match banner(session, now_ms) {
+        Some(line) => {
+            let [top, rest] =
+                Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+            frame.render_widget(Paragraph::new(line), top);
+            rest
+        }
+        None => area,
+    };
+    let mut panes = if expanded {
+        vec![session.selected_step]
+            .into_iter()
+            .filter(|&i| i < session.state.steps.len())
+            .collect()
+    } else {
+        session.stream_steps()
+    };
+    if panes.is_empty() {
+        let text = match session.state.status {
+            SessionStatus::Starting => "Planning: asking the model for a plan...",
+            _ if session.state.steps.is_empty() => "This session has no plan.",
+            _ => "No agent is running. Select a step to read its output.",
+        };
+        placeholder(frame, area, text);
+        return;
+    }
+    let fit = (area.height / MIN_PANE_HEIGHT).max(1) as usize;
+    let hidden = panes.len().saturating_sub(fit);
+    if hidden > 0 {
+        // Keep the selected agent on screen; the others that do not fit are named below.
+        let keep_selected = panes.iter().position(|&i| i == session.selected_step);
+        let mut shown: Vec<usize> = panes.iter().copied().take(fit).collect();
+        if let Some(at) = keep_selected
+            && at >= fit
+        {
+            shown[fit - 1] = panes[at];
+        }
+        panes = shown;
+    }
+    let constraints = vec![Constraint::Fill(1); panes.len()];
+    let mut rects = Layout::vertical(constraints).split(area).to_vec();
+    if hidden > 0
+        && let Some(last) = rects.last_mut()
+    {
+        last.height = last.height.saturating_sub(1);
+        let note = Rect::new(area.x, area.bottom() - 1, area.width, 1);
+        let text = format!(" +{hidden} more running: j/k here switches agents, /monitor shows all");
+        frame.render_widget(Paragraph::new(text).style(theme::dim()), note);
+    }
+    let total = session.state.steps.len();
+    for (&index, rect) in panes.iter().zip(rects) {
+        let step = &session.state.steps[index];
+        let is_selected = index == session.selected_step;
+        let (status_label, status_style) = theme::step_status(step.status);
+        let status_word = match step.status {
+            StepStatus::Running => "running",
+            StepStatus::Paused => "PAUSED",
+            StepStatus::Interrupted => "INTERRUPTED",
+            _ => status_label,
+        };
+        let mut title = vec![
+            Span::raw(format!(
+                " {} · step {}/{} · ",
+                step.spec.agent,
+                index + 1,
+                total
+            )),
+            Span::styled(status_word, status_style.add_modifier(Modifier::BOLD)),
+        ];
+        if step.status == StepStatus::Running
+            && let Some(rate) = session.rate(&step.spec.id)
+        {
+            title.push(Span::raw(format!(" · {rate:.0} tok/s")));
+        }
+        let empty = step.output.is_empty();
+        let waiting = match step.status {
+            StepStatus::Running => "waiting for the first token...",
+            StepStatus::Paused => "paused before any text",
+            _ => "(no text)",
+        };
+        let border = if is_selected && focused {
+            theme::border(true)
+        } else if is_selected {
+            Style::default().fg(Color::White)
+        } else {
+            theme::border(false)
+        };
+        let mut block = Block::bordered().border_style(border);
+        if let Some(error) = &step.error {
+            block = block.title_bottom(Line::styled(
+                format!(" {error} "),
+                Style::default().fg(Color::Red),
+            ));
+        }
+        let inner = block.inner(rect);
+        let Some((view, text)) = session.stream(index) else {
+            continue;
+        };
+        if !view.is_following() {
+            title.push(Span::styled(" · scrolled, End follows", theme::dim()));
+        }
+        title.push(Span::raw(" "));
+        let lines: Vec<Line> = if empty {
+            vec![Line::styled(waiting, theme::dim())]
+        } else {
+            view.visible_rows(text, inner.width as usize, inner.height as usize)
+                .into_iter()
+                .map(Line::raw)
+                .collect()
+        };
+        areas.streams.push((index, inner));
+        frame.render_widget(
+            Paragraph::new(lines).block(block.title(Line::from(title))),
+            rect,
+        );
+    }
+}
+
+/// One line above the streams when the session is not simply running: how it ended, or why
+/// nothing moves.
+fn banner(session: &SessionView, now_ms: i64) -> Option<Line<'static>> {
+    let state = &session.state;
+    if session.running_elsewhere {
+        return Some(Line::styled(
+            " run by another el-jefe process: shown as it was when this dashboard started",
+            theme::dim(),
+        ));
+    }
+    let (text, color) = match state.status {
+        SessionStatus::Starting | SessionStatus::Running => return None,
+        SessionStatus::Paused => (" session paused: P unpauses it".to_string(), Color::Yellow),
+        SessionStatus::Completed => (
+            format!(
+                " completed in {} · outputs in {}",
+                seconds(state.metrics(now_ms).wall_ms),
+                state.workspace.display()
+            ),
+            Color::Green,
+        ),
+        SessionStatus::Failed => (
+            format!(
+                " failed: {} · r runs the failed steps again",
+                state.error.as_deref().unwrap_or("unknown error")
+            ),
+            Color::Red,
+        ),
+        SessionStatus::Interrupted => (
+            " interrupted: r resumes it (completed steps are kept)".to_string(),
+            Color::Magenta,
+        ),
+    };
+    Some(Line::styled(text, Style::default().fg(color)))
+}
+
+fn placeholder(frame: &mut Frame, area: Rect, text: &str) {
+    let block = Block::bordered().border_style(theme::border(false));
+    frame.render_widget(
+        Paragraph::new(Line::styled(text, theme::dim())).block(block),
+        area,
+    );
+}

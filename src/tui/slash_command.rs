@@ -1,0 +1,230 @@
+//! What the command bar understands: slash commands, or plain text as a goal.
+
+use crate::engine::event::CallMode;
+use crate::engine::ids::SessionId;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SlashCommand {
+    /// `/start-streaming <goal>`, `/start <goal>`, or text without a slash.
+    Start(String),
+    /// Session commands default to the selected session.
+    Interrupt(Option<SessionId>),
+    Pause(Option<SessionId>),
+    Resume(Option<SessionId>),
+    Status,
+    Monitor,
+    Metrics,
+    /// `/mode` toggles; `/mode streaming|legacy` sets.
+    Mode(Option<CallMode>),
+    Sessions,
+    Help,
+    Quit,
+}
+
+/// Name, argument hint, and what it does: for completion and the help overlay.
+pub const COMMANDS: &[(&str, &str, &str)] = &[
+    (
+        "/start-streaming",
+        "<goal>",
+        "plan and run a goal (alias /start; or just type the goal)",
+    ),
+    ("/start", "<goal>", "same as /start-streaming"),
+    (
+        "/interrupt",
+        "[session]",
+        "interrupt a session (default: the selected one)",
+    ),
+    ("/pause", "[session]", "pause or unpause a whole session"),
+    (
+        "/resume",
+        "[session]",
+        "resume an interrupted or failed session",
+    ),
+    (
+        "/status",
+        "",
+        "one-line summary of sessions, mode and model",
+    ),
+    ("/monitor", "", "full-screen view of every active agent"),
+    (
+        "/metrics",
+        "",
+        "agent, workflow and system metrics with charts",
+    ),
+    (
+        "/mode",
+        "[streaming|legacy]",
+        "toggle or set streaming vs whole-reply calls",
+    ),
+    (
+        "/sessions",
+        "",
+        "back to the dashboard, session list focused",
+    ),
+    ("/help", "", "keys and commands"),
+    ("/quit", "", "leave (asks first if work is running)"),
+];
+
+fn takes_session(name: &str) -> bool {
+    matches!(name, "/interrupt" | "/pause" | "/resume")
+}
+
+pub fn parse(input: &str) -> Result<Option<SlashCommand>, String> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Ok(None);
+    }
+    if !input.starts_with('/') {
+        return Ok(Some(SlashCommand::Start(input.to_string())));
+    }
+    let (name, rest) = match input.split_once(char::is_whitespace) {
+        Some((n, r)) => (n, r.trim()),
+        None => (input, ""),
+    };
+    let session = |rest: &str| -> Result<Option<SessionId>, String> {
+        if rest.is_empty() {
+            Ok(None)
+        } else {
+            SessionId::parse(rest).map(Some).map_err(|e| e.to_string())
+        }
+    };
+    let no_args = |cmd: SlashCommand| -> Result<Option<SlashCommand>, String> {
+        if rest.is_empty() {
+            Ok(Some(cmd))
+        } else {
+            Err(format!("{name} takes no arguments"))
+        }
+    };
+    match name {
+        "/start-streaming" | "/start" => {
+            if rest.is_empty() {
+                Err(format!("usage: {name} <goal>"))
+            } else {
+                Ok(Some(SlashCommand::Start(rest.to_string())))
+            }
+        }
+        "/interrupt" => Ok(Some(SlashCommand::Interrupt(session(rest)?))),
+        "/pause" => Ok(Some(SlashCommand::Pause(session(rest)?))),
+        "/resume" => Ok(Some(SlashCommand::Resume(session(rest)?))),
+        "/status" => no_args(SlashCommand::Status),
+        "/monitor" => no_args(SlashCommand::Monitor),
+        "/metrics" => no_args(SlashCommand::Metrics),
+        "/sessions" => no_args(SlashCommand::Sessions),
+        "/help" => no_args(SlashCommand::Help),
+        "/quit" | "/q" | "/exit" => no_args(SlashCommand::Quit),
+        "/mode" => match rest {
+            "" => Ok(Some(SlashCommand::Mode(None))),
+            other => crate::config::parse_mode(other)
+                .map(|m| Some(SlashCommand::Mode(Some(m))))
+                .ok_or_else(|| format!("unknown mode `{other}` (streaming or legacy)")),
+        },
+        other => Err(format!("unknown command {other} (type /help for the list)")),
+    }
+}
+
+/// Candidates for Tab at the end of `input`: command names while typing the first word, then
+/// session ids for commands that take one. Each candidate is the whole new input.
+pub fn completions(input: &str, session_ids: &[SessionId]) -> Vec<String> {
+    if !input.starts_with('/') {
+        return Vec::new();
+    }
+    match input.split_once(' ') {
+        None => COMMANDS
+            .iter()
+            .map(|(name, _, _)| *name)
+            .filter(|name| name.starts_with(input) && *name != input)
+            .map(|name| format!("{name} "))
+            .collect(),
+        Some((name, partial)) if takes_session(name) && !partial.contains(' ') => session_ids
+            .iter()
+            .filter(|id| id.as_str().starts_with(partial) && id.as_str() != partial)
+            .map(|id| format!("{name} {id}"))
+            .collect(),
+        Some(_) => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(s: &str) -> SessionId {
+        SessionId::parse(s).unwrap()
+    }
+
+    #[test]
+    fn plain_text_is_a_goal() {
+        assert_eq!(
+            parse("  Research AI trends "),
+            Ok(Some(SlashCommand::Start("Research AI trends".into())))
+        );
+        assert_eq!(parse("   "), Ok(None));
+    }
+
+    #[test]
+    fn commands_and_their_arguments() {
+        assert_eq!(
+            parse("/start-streaming podcast ideas"),
+            Ok(Some(SlashCommand::Start("podcast ideas".into())))
+        );
+        assert_eq!(parse("/start x"), Ok(Some(SlashCommand::Start("x".into()))));
+        assert_eq!(parse("/interrupt"), Ok(Some(SlashCommand::Interrupt(None))));
+        let sid = "session_20260101_000000_0000000a";
+        assert_eq!(
+            parse(&format!("/resume {sid}")),
+            Ok(Some(SlashCommand::Resume(Some(id(sid)))))
+        );
+        assert_eq!(parse("/mode"), Ok(Some(SlashCommand::Mode(None))));
+        assert_eq!(
+            parse("/mode legacy"),
+            Ok(Some(SlashCommand::Mode(Some(CallMode::Legacy))))
+        );
+        assert_eq!(parse("/monitor"), Ok(Some(SlashCommand::Monitor)));
+        assert_eq!(parse("/quit"), Ok(Some(SlashCommand::Quit)));
+    }
+
+    #[test]
+    fn mistakes_get_one_line_reasons() {
+        assert_eq!(parse("/start"), Err("usage: /start <goal>".into()));
+        assert_eq!(
+            parse("/frobnicate now"),
+            Err("unknown command /frobnicate (type /help for the list)".into())
+        );
+        assert!(
+            parse("/resume nonsense")
+                .unwrap_err()
+                .contains("is not a session id")
+        );
+        assert_eq!(
+            parse("/status now"),
+            Err("/status takes no arguments".into())
+        );
+        assert!(parse("/mode fast").unwrap_err().contains("unknown mode"));
+    }
+
+    #[test]
+    fn tab_completes_command_names_then_session_ids() {
+        assert_eq!(completions("/mo", &[]), ["/monitor ", "/mode "]);
+        assert_eq!(
+            completions("/st", &[]),
+            ["/start-streaming ", "/start ", "/status "]
+        );
+        let ids = [
+            id("session_20260101_000000_0000000a"),
+            id("session_20260102_000000_0000000b"),
+        ];
+        assert_eq!(
+            completions("/resume session_202601", &ids),
+            [
+                "/resume session_20260101_000000_0000000a",
+                "/resume session_20260102_000000_0000000b"
+            ]
+        );
+        assert_eq!(
+            completions("/resume session_20260102", &ids),
+            ["/resume session_20260102_000000_0000000b"]
+        );
+        assert!(completions("/status ", &ids).is_empty());
+        assert!(completions("a goal", &ids).is_empty());
+    }
+}

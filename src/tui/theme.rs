@@ -1,0 +1,81 @@
+//! Colours and short labels, so every pane shows a status the same way.
+
+use ratatui::style::{Color, Modifier, Style};
+
+use crate::engine::session_fold::{SessionStatus, StepStatus};
+
+pub fn border(focused: bool) -> Style {
+    if focused {
+        Style::default().fg(Color::Cyan)
+    } else {
+        Style::default().fg(Color::DarkGray)
+    }
+}
+
+pub fn selected(focused: bool) -> Style {
+    if focused {
+        Style::default().add_modifier(Modifier::REVERSED)
+    } else {
+        Style::default().add_modifier(Modifier::BOLD)
+    }
+}
+
+pub fn dim() -> Style {
+    Style::default().add_modifier(Modifier::DIM)
+}
+
+pub fn session_status(status: SessionStatus) -> (&'static str, Style) {
+    let (label, color) = match status {
+        SessionStatus::Starting => ("plan", Color::Cyan),
+        SessionStatus::Running => ("run", Color::Green),
+        SessionStatus::Paused => ("pause", Color::Yellow),
+        SessionStatus::Completed => ("done", Color::Blue),
+        SessionStatus::Failed => ("fail", Color::Red),
+        SessionStatus::Interrupted => ("int", Color::Magenta),
+    };
+    (label, Style::default().fg(color))
+}
+
+pub fn step_status(status: StepStatus) -> (&'static str, Style) {
+    let (label, color) = match status {
+        StepStatus::Pending => ("wait", Color::DarkGray),
+        StepStatus::Running => ("run", Color::Green),
+        StepStatus::Paused => ("pause", Color::Yellow),
+        StepStatus::Completed => ("done", Color::Blue),
+        StepStatus::Failed => ("fail", Color::Red),
+        StepStatus::Interrupted => ("int", Color::Magenta),
+    };
+    (label, Style::default().fg(color))
+}
+
+/// "3m", "2h", "5d": ages in the session list.
+pub fn compact_age(ms: i64) -> String {
+    let mins = ms.max(0) / 60_000;
+    match mins {
+        0 => "now".into(),
+        1..=59 => format!("{mins}m"),
+        60..=1439 => format!("{}h", mins / 60),
+        _ => format!("{}d", mins / 1440),
+    }
+}
+
+/// Cuts text to `max` columns, marking the cut with an ellipsis.
+pub fn clip(text: &str, max: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    if max == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut width = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if width + w > max {
+            out.pop();
+            out.push('…');
+            return out;
+        }
+        width += w;
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,333 @@
+//! Keys, mouse and commands in the dashboard: each produces the right engine command (asserted on
+//! the command receiver) or the right change on screen.
+
+mod support;
+
+use crossterm::event::{KeyCode, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use el_jefe::engine::command::Command;
+use el_jefe::engine::event::{CallMode, Event, InterruptReason};
+use el_jefe::tui::app::{Focus, Overlay, View};
+use support::dashboard::{Fixture, sid};
+
+/// One session with two running researchers and a waiting writer, selected, list focused.
+fn running() -> Fixture {
+    let mut f = Fixture::new();
+    let id = f.planned(
+        1,
+        "Research AI trends",
+        &[
+            ("1", "researcher", &[]),
+            ("2", "researcher", &[]),
+            ("3", "writer", &["1", "2"]),
+        ],
+    );
+    f.start(&id, "1", 3);
+    f.start(&id, "2", 3);
+    f.stream(&id, "1", 4, "first agent text");
+    f.app.focus = Focus::Sessions;
+    f.app.sessions[0].selected_step = 0;
+    f
+}
+
+fn one(f: &mut Fixture) -> Command {
+    let mut sent = f.sent();
+    assert_eq!(sent.len(), 1, "expected one command, got {sent:?}");
+    sent.remove(0)
+}
+
+#[test]
+fn p_pauses_the_selected_agent_and_resumes_it_once_paused() {
+    let mut f = running();
+    f.char('p');
+    assert!(
+        matches!(one(&mut f), Command::PauseStep { session, step } if session == sid(1) && step.as_str() == "1")
+    );
+    f.event(&sid(1), 5, Event::StepPaused { step: "1".into() });
+    f.char('p');
+    assert!(matches!(one(&mut f), Command::ResumeStep { step, .. } if step.as_str() == "1"));
+}
+
+#[test]
+fn p_on_a_finished_step_says_why_nothing_happens() {
+    let mut f = running();
+    f.app.sessions[0].selected_step = 2;
+    f.char('p');
+    assert!(f.sent().is_empty());
+    let message = f.app.message.clone().unwrap();
+    assert!(
+        message.is_error && message.text.contains("is pending"),
+        "{message:?}"
+    );
+}
+
+#[test]
+fn shift_p_pauses_and_unpauses_the_session() {
+    let mut f = running();
+    f.char('P');
+    assert!(matches!(one(&mut f), Command::PauseSession { session } if session == sid(1)));
+    f.event(&sid(1), 5, Event::SessionPaused);
+    f.char('P');
+    assert!(matches!(one(&mut f), Command::UnpauseSession { .. }));
+}
+
+#[test]
+fn i_asks_before_interrupting_the_agent_and_n_or_esc_cancel() {
+    let mut f = running();
+    f.char('i');
+    assert!(matches!(f.app.overlay, Some(Overlay::Confirm { .. })));
+    assert!(f.sent().is_empty(), "nothing before the answer");
+    f.char('n');
+    assert!(f.app.overlay.is_none());
+    assert!(f.sent().is_empty());
+    f.char('i');
+    f.key(KeyCode::Esc);
+    assert!(f.sent().is_empty());
+    f.char('i');
+    f.char('y');
+    assert!(matches!(one(&mut f), Command::InterruptStep { step, .. } if step.as_str() == "1"));
+}
+
+#[test]
+fn shift_i_interrupts_the_session_on_enter() {
+    let mut f = running();
+    f.char('I');
+    f.key(KeyCode::Enter);
+    assert!(matches!(one(&mut f), Command::InterruptSession { session } if session == sid(1)));
+}
+
+#[test]
+fn r_resumes_an_interrupted_session_but_not_a_running_one() {
+    let mut f = running();
+    f.char('r');
+    assert!(f.sent().is_empty());
+    assert!(f.app.message.as_ref().unwrap().is_error);
+    f.event(
+        &sid(1),
+        6,
+        Event::SessionInterrupted {
+            reason: InterruptReason::User,
+        },
+    );
+    f.char('r');
+    assert!(matches!(one(&mut f), Command::ResumeSession { session } if session == sid(1)));
+}
+
+#[test]
+fn q_asks_first_while_work_runs_and_ctrl_c_twice_leaves() {
+    let mut f = running();
+    f.char('q');
+    assert!(!f.app.quit_requested);
+    assert!(matches!(f.app.overlay, Some(Overlay::Confirm { .. })));
+    f.char('n');
+    assert!(!f.app.quit_requested);
+    f.ctrl('c');
+    f.ctrl('c');
+    assert!(f.app.quit_requested);
+
+    let mut idle = Fixture::new();
+    // An empty dashboard starts in the command bar, where q is just a letter.
+    idle.char('q');
+    assert!(!idle.app.quit_requested);
+    idle.key(KeyCode::Esc);
+    idle.char('q');
+    assert!(idle.app.quit_requested, "nothing running: no question");
+}
+
+#[test]
+fn typing_a_goal_starts_it_and_selects_it_when_it_appears() {
+    let mut f = running();
+    f.char(':');
+    assert_eq!(f.app.focus, Focus::CommandBar);
+    f.type_text("Plan a trip to Rome");
+    f.key(KeyCode::Enter);
+    let Command::StartSession { id, goal, plan, .. } = one(&mut f) else {
+        panic!("expected a start");
+    };
+    assert_eq!(goal, "Plan a trip to Rome");
+    assert!(plan.is_none());
+    assert_eq!(f.app.focus, Focus::Sessions, "focus goes back where it was");
+    f.event(
+        &id,
+        10,
+        Event::SessionCreated {
+            goal,
+            workspace: "/w".into(),
+            mode: CallMode::Streaming,
+            provider: "local".into(),
+            model: "m".into(),
+            max_parallel: 3,
+        },
+    );
+    assert_eq!(f.app.session().unwrap().state.id, id);
+}
+
+#[test]
+fn slash_commands_send_the_right_engine_commands() {
+    let mut f = running();
+    let run = |f: &mut Fixture, line: &str| {
+        f.char('/');
+        // The bar starts with "/": type the rest.
+        f.type_text(line.strip_prefix('/').unwrap());
+        f.key(KeyCode::Enter);
+    };
+    run(&mut f, "/start-streaming Write a haiku");
+    assert!(matches!(one(&mut f), Command::StartSession { goal, .. } if goal == "Write a haiku"));
+    run(&mut f, "/start Another");
+    assert!(matches!(one(&mut f), Command::StartSession { goal, .. } if goal == "Another"));
+    run(&mut f, "/interrupt");
+    assert!(matches!(one(&mut f), Command::InterruptSession { session } if session == sid(1)));
+    let other = sid(7);
+    run(&mut f, &format!("/interrupt {other}"));
+    assert!(matches!(one(&mut f), Command::InterruptSession { session } if session == other));
+    run(&mut f, "/pause");
+    assert!(matches!(one(&mut f), Command::PauseSession { session } if session == sid(1)));
+    run(&mut f, &format!("/resume {other}"));
+    assert!(matches!(one(&mut f), Command::ResumeSession { session } if session == other));
+    run(&mut f, "/mode");
+    assert!(matches!(one(&mut f), Command::SetMode(CallMode::Legacy)));
+    run(&mut f, "/mode streaming");
+    assert!(matches!(one(&mut f), Command::SetMode(CallMode::Streaming)));
+}
+
+#[test]
+fn view_and_help_commands_change_the_screen() {
+    let mut f = running();
+    let run = |f: &mut Fixture, name: &str| {
+        f.char('/');
+        f.type_text(name);
+        f.key(KeyCode::Enter);
+    };
+    run(&mut f, "monitor");
+    assert_eq!(f.app.view, View::Monitor);
+    f.key(KeyCode::Esc);
+    assert_eq!(f.app.view, View::Dashboard);
+    run(&mut f, "metrics");
+    assert_eq!(f.app.view, View::Metrics);
+    run(&mut f, "sessions");
+    assert_eq!(
+        (f.app.view, f.app.focus),
+        (View::Dashboard, Focus::Sessions)
+    );
+    run(&mut f, "status");
+    let status = f.app.message.clone().unwrap().text;
+    assert!(
+        status.contains("1 sessions (1 running)") && status.contains("mode streaming"),
+        "{status}"
+    );
+    run(&mut f, "help");
+    assert_eq!(f.app.overlay, Some(Overlay::Help));
+    f.key(KeyCode::Esc);
+    assert_eq!(f.app.overlay, None);
+    run(&mut f, "quit");
+    assert!(matches!(f.app.overlay, Some(Overlay::Confirm { .. })));
+    assert!(f.sent().is_empty());
+}
+
+#[test]
+fn unknown_commands_and_bad_arguments_get_a_one_line_message() {
+    let mut f = running();
+    for (line, expected) in [
+        ("whatever", "unknown command /whatever"),
+        ("resume not-an-id", "is not a session id"),
+        ("start", "usage: /start <goal>"),
+        ("mode fast", "unknown mode"),
+    ] {
+        f.char('/');
+        f.type_text(line);
+        f.key(KeyCode::Enter);
+        let message = f.app.message.clone().unwrap();
+        assert!(
+            message.is_error && message.text.contains(expected),
+            "{line}: {message:?}"
+        );
+        assert!(!message.text.contains('\n'));
+    }
+    assert!(f.sent().is_empty());
+}
+
+#[test]
+fn focus_and_selection_keys() {
+    let mut f = running();
+    f.planned(2, "Second", &[("1", "writer", &[])]);
+    f.app.selected = 0;
+    f.key(KeyCode::Tab);
+    assert_eq!(f.app.focus, Focus::Steps);
+    f.key(KeyCode::Tab);
+    assert_eq!(f.app.focus, Focus::Streams);
+    f.key(KeyCode::Tab);
+    assert_eq!(f.app.focus, Focus::Sessions);
+    f.app.on_key(crossterm::event::KeyEvent::new(
+        KeyCode::BackTab,
+        KeyModifiers::SHIFT,
+    ));
+    assert_eq!(f.app.focus, Focus::Streams);
+    f.app.focus = Focus::Sessions;
+    f.char('j');
+    assert_eq!(f.app.selected, 1);
+    f.key(KeyCode::Down);
+    assert_eq!(f.app.selected, 1, "stays on the last");
+    f.char('k');
+    assert_eq!(f.app.selected, 0);
+    f.char('j');
+    // The three-step session: enter opens its steps.
+    f.key(KeyCode::Enter);
+    assert_eq!(f.app.focus, Focus::Steps);
+    f.char('j');
+    assert_eq!(f.app.sessions[f.app.selected].selected_step, 1);
+    f.key(KeyCode::Enter);
+    assert!(f.app.expanded);
+    assert_eq!(f.app.focus, Focus::Streams);
+    f.key(KeyCode::Esc);
+    assert!(!f.app.expanded);
+}
+
+#[test]
+fn scrolling_keys_and_wheel_stop_and_restart_following() {
+    let mut f = running();
+    let long: String = (0..60).map(|i| format!("line {i}\n")).collect();
+    f.stream(&sid(1), "1", 5, &long);
+    f.render(100, 30);
+    let following = |f: &mut Fixture| {
+        let s = &mut f.app.sessions[0];
+        s.stream(0).unwrap().0.is_following()
+    };
+    assert!(following(&mut f));
+    f.key(KeyCode::PageUp);
+    assert!(!following(&mut f));
+    f.key(KeyCode::End);
+    assert!(following(&mut f));
+    let (_, pane) = f.app.areas.streams[0];
+    f.app.on_mouse(MouseEvent {
+        kind: MouseEventKind::ScrollUp,
+        column: pane.x + 2,
+        row: pane.y + 2,
+        modifiers: KeyModifiers::NONE,
+    });
+    assert!(!following(&mut f));
+    f.key(KeyCode::Home);
+    let rows = {
+        let s = &mut f.app.sessions[0];
+        let (view, text) = s.stream(0).unwrap();
+        view.visible_rows(text, pane.width as usize, 2)
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(rows, ["first agent textline 0", "line 1"]);
+}
+
+#[test]
+fn clicking_a_session_selects_it() {
+    let mut f = running();
+    f.planned(2, "Second", &[("1", "writer", &[])]);
+    f.app.selected = 0;
+    f.render(100, 30);
+    let list = f.app.areas.sessions;
+    f.app.on_mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: list.x + 3,
+        row: list.y + 2,
+        modifiers: KeyModifiers::NONE,
+    });
+    assert_eq!(f.app.selected, 1);
+}

@@ -1,0 +1,207 @@
+//! Snapshots of every pane and view in its states (ratatui TestBackend + insta). A visible
+//! change to the dashboard comes with its reviewed snapshot.
+
+mod support;
+
+use crossterm::event::KeyCode;
+use el_jefe::engine::event::{Event, InterruptReason};
+use el_jefe::tui::app::{Focus, View};
+use support::dashboard::{Fixture, sid};
+
+const W: u16 = 120;
+const H: u16 = 30;
+
+const RESEARCH: &str = "Large language models keep getting smaller and faster.\nOpen weights \
+models now run on laptops, and agents that use tools are the trend of the year. ";
+const MARKETS: &str = "Chip makers report record demand for inference hardware while \
+prices of cloud GPUs fall. ";
+
+/// Two researchers in parallel feeding a writer.
+fn two_parallel_agents() -> Fixture {
+    let mut f = Fixture::new();
+    f.planned(1, "Older finished goal", &[("1", "writer", &[])]);
+    f.start(&sid(1), "1", 3);
+    f.stream(&sid(1), "1", 4, "An old answer.");
+    f.complete(&sid(1), "1", 5);
+    f.event(&sid(1), 5, Event::SessionCompleted);
+    let id = f.planned(
+        2,
+        "Research AI trends for my tech podcast",
+        &[
+            ("1", "researcher", &[]),
+            ("2", "researcher", &[]),
+            ("3", "writer", &["1", "2"]),
+        ],
+    );
+    f.start(&id, "1", 3);
+    f.start(&id, "2", 3);
+    f.stream(&id, "1", 5, RESEARCH);
+    f.stream(&id, "2", 5, MARKETS);
+    // Two one-second samples: 40 then 90 tokens for step 1, 20 then 30 for step 2.
+    let view = &mut f.app.sessions[0];
+    for (step, samples) in [("1", [0, 40, 90]), ("2", [0, 20, 30])] {
+        let rates = view.rates.entry(step.into()).or_default();
+        for s in samples {
+            rates.sample(s);
+        }
+    }
+    // As after starting it from the command bar: the new session selected, the list focused.
+    f.app.selected = 0;
+    f.app.focus = Focus::Sessions;
+    f.app.sessions[0].select_first_live_step();
+    f.at(65);
+    f
+}
+
+#[test]
+fn empty() {
+    let mut f = Fixture::new();
+    insta::assert_snapshot!(f.render(W, H));
+}
+
+#[test]
+fn planning() {
+    let mut f = Fixture::new();
+    f.event(
+        &sid(1),
+        0,
+        Event::SessionCreated {
+            goal: "Plan a birthday party".into(),
+            workspace: "/work/1".into(),
+            mode: el_jefe::engine::event::CallMode::Streaming,
+            provider: "local".into(),
+            model: "m".into(),
+            max_parallel: 3,
+        },
+    );
+    f.event(&sid(1), 0, Event::PlanningStarted { attempt: 1 });
+    f.at(1);
+    insta::assert_snapshot!(f.render(W, H));
+}
+
+#[test]
+fn running_with_two_parallel_agents() {
+    let mut f = two_parallel_agents();
+    insta::assert_snapshot!(f.render(W, H));
+}
+
+#[test]
+fn paused_agent() {
+    let mut f = two_parallel_agents();
+    f.event(&sid(2), 6, Event::StepPaused { step: "1".into() });
+    insta::assert_snapshot!(f.render(W, H));
+}
+
+#[test]
+fn interrupted_session() {
+    let mut f = two_parallel_agents();
+    f.event(
+        &sid(2),
+        6,
+        Event::SessionInterrupted {
+            reason: InterruptReason::User,
+        },
+    );
+    insta::assert_snapshot!(f.render(W, H));
+}
+
+#[test]
+fn completed_session_shows_the_selected_steps_output() {
+    let mut f = two_parallel_agents();
+    let id = sid(2);
+    f.complete(&id, "1", 8);
+    f.complete(&id, "2", 8);
+    f.start(&id, "3", 8);
+    f.stream(&id, "3", 9, "Episode 12: small models, big agents.");
+    f.complete(&id, "3", 10);
+    f.event(&id, 10, Event::SessionCompleted);
+    insta::assert_snapshot!(f.render(W, H));
+}
+
+#[test]
+fn failed_session() {
+    let mut f = two_parallel_agents();
+    let id = sid(2);
+    f.event(
+        &id,
+        7,
+        Event::StepFailed {
+            step: "2".into(),
+            error: "the provider's stream ended before the reply was complete".into(),
+        },
+    );
+    f.complete(&id, "1", 8);
+    f.event(
+        &id,
+        8,
+        Event::SessionFailed {
+            error: "step 2 (researcher) failed".into(),
+        },
+    );
+    insta::assert_snapshot!(f.render(W, H));
+}
+
+#[test]
+fn too_small_terminal() {
+    let mut f = two_parallel_agents();
+    insta::assert_snapshot!(f.render(50, 12));
+}
+
+#[test]
+fn help_overlay() {
+    let mut f = two_parallel_agents();
+    f.char('?');
+    insta::assert_snapshot!(f.render(W, 40));
+}
+
+#[test]
+fn interrupt_confirmation() {
+    let mut f = two_parallel_agents();
+    f.char('I');
+    insta::assert_snapshot!(f.render(W, H));
+}
+
+#[test]
+fn command_bar_with_an_error_message() {
+    let mut f = two_parallel_agents();
+    f.char('/');
+    f.type_text("frobnicate");
+    f.key(KeyCode::Enter);
+    f.char(':');
+    f.type_text("Next goal");
+    insta::assert_snapshot!(f.render(W, H));
+}
+
+#[test]
+fn full_width_stream_scrolled_up() {
+    let mut f = two_parallel_agents();
+    f.key(KeyCode::Tab);
+    f.key(KeyCode::Enter);
+    f.render(W, H);
+    f.key(KeyCode::PageUp);
+    insta::assert_snapshot!(f.render(W, H));
+}
+
+#[test]
+fn monitor_view() {
+    let mut f = two_parallel_agents();
+    let other = f.planned(3, "Compare note-taking apps", &[("1", "analyst", &[])]);
+    f.start(&other, "1", 4);
+    f.stream(
+        &other,
+        "1",
+        5,
+        "Obsidian keeps notes as plain files.\nNotion is better for teams.",
+    );
+    f.app.view = View::Monitor;
+    insta::assert_snapshot!(f.render(W, H));
+}
+
+#[test]
+fn metrics_view() {
+    let mut f = two_parallel_agents();
+    f.app.process.cpu.extend([3, 12, 35, 20, 8]);
+    f.app.process.rss_bytes = 180 * 1024 * 1024;
+    f.app.view = View::Metrics;
+    insta::assert_snapshot!(f.render(W, 36));
+}
