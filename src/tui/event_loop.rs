@@ -5,12 +5,14 @@
 use std::time::Duration;
 
 use crossterm::event::{Event, EventStream};
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::app::App;
-use super::terminal::{self, Tui};
+use super::terminal;
 use super::ui;
 use crate::engine::EngineHandle;
 use crate::engine::clock::Clock;
@@ -39,7 +41,16 @@ pub async fn run_dashboard(setup: DashboardSetup) -> anyhow::Result<()> {
     let (mut tui, _guard) = terminal::setup()?;
     let clock = Clock::new();
     let mut app = App::new(engine.clone(), stored, mode, model_label, clock.now_ms());
-    let result = main_loop(&mut app, &mut tui, &mut events, &clock).await;
+    let signals = Signals::new()?;
+    let result = main_loop(
+        &mut app,
+        &mut tui,
+        EventStream::new(),
+        &mut events,
+        &clock,
+        signals,
+    )
+    .await;
     // Leaving: interrupt running agents and write everything, showing that this is happening.
     if app.work_running_here() {
         app.say("interrupting running agents and saving the sessions...");
@@ -50,14 +61,19 @@ pub async fn run_dashboard(setup: DashboardSetup) -> anyhow::Result<()> {
     result
 }
 
-async fn main_loop(
+/// The loop itself, over any backend and input stream, so benchmarks can drive it headless.
+pub async fn main_loop<B, I>(
     app: &mut App,
-    tui: &mut Tui,
+    tui: &mut Terminal<B>,
+    mut input: I,
     events: &mut UnboundedReceiver<EngineEvent>,
     clock: &Clock,
-) -> anyhow::Result<()> {
-    let mut input = EventStream::new();
-    let mut signals = Signals::new()?;
+    mut signals: Signals,
+) -> anyhow::Result<()>
+where
+    B: Backend,
+    I: Stream<Item = std::io::Result<Event>> + Unpin,
+{
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_tick = Instant::now();
@@ -113,13 +129,13 @@ async fn sleep_until(deadline: Option<Instant>) {
 }
 
 /// SIGTERM, SIGHUP and SIGINT (sent from outside: in raw mode Ctrl-C is a key) mean "quit now".
-struct Signals {
+pub struct Signals {
     #[cfg(unix)]
     streams: Vec<tokio::signal::unix::Signal>,
 }
 
 impl Signals {
-    fn new() -> std::io::Result<Self> {
+    pub fn new() -> std::io::Result<Self> {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};

@@ -15,4 +15,4 @@ pub mod theme;
 pub mod ui;
 pub mod wrap;
 
-pub use event_loop::{DashboardSetup, run_dashboard};
+pub use event_loop::{DashboardSetup, Signals, main_loop, run_dashboard};

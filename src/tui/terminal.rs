@@ -4,6 +4,7 @@
 
 use std::io::{self, Stdout};
 use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
@@ -24,9 +25,15 @@ impl Drop for TerminalGuard {
     }
 }
 
+/// Whether the terminal is ours: restoring twice would run "leave the alternate screen" on the
+/// normal screen, which puts the cursor back where the program started and lets later output
+/// (the shell prompt) overwrite the panic message the first restore made room for.
+static TAKEN_OVER: AtomicBool = AtomicBool::new(false);
+
 pub fn setup() -> io::Result<(Tui, TerminalGuard)> {
     install_panic_hook();
     enable_raw_mode()?;
+    TAKEN_OVER.store(true, Ordering::SeqCst);
     // From here on a failure must still restore what was already changed.
     let guard = TerminalGuard(());
     execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
@@ -35,8 +42,12 @@ pub fn setup() -> io::Result<(Tui, TerminalGuard)> {
     Ok((terminal, guard))
 }
 
-/// Safe to call more than once, and when nothing was set up.
+/// Safe to call more than once, and when nothing was set up: only the first call after a setup
+/// does anything.
 pub fn restore() {
+    if !TAKEN_OVER.swap(false, Ordering::SeqCst) {
+        return;
+    }
     let _ = disable_raw_mode();
     let _ = execute!(
         io::stdout(),

@@ -6,3 +6,4 @@ pub mod dashboard;
 pub mod harness;
 pub mod model;
 pub mod scripted;
+pub mod tmux;
