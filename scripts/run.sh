@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# The main job: set up whatever is missing, then run a sample goal on the embedded model.
+# The main job: set up whatever is missing, then open the dashboard on the embedded model.
+# With arguments, runs that goal without the dashboard instead: scripts/run.sh "your goal".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-goal="${*:-Research AI trends for my tech podcast}"
-printf '\033[1m==> Running: el-jefe run "%s"\033[0m\n' "$goal"
-exec target/release/el-jefe run "$goal"
+if [ $# -eq 0 ]; then
+  printf '\033[1m==> Opening the dashboard: type a goal and press Enter; ? shows every key, q quits\033[0m\n'
+  exec target/release/el-jefe
+fi
+printf '\033[1m==> Running: el-jefe run "%s"\033[0m\n' "$*"
+exec target/release/el-jefe run "$*"

@@ -196,3 +196,16 @@ fn panic_helper() {
     let (_terminal, _guard) = el_jefe::tui::terminal::setup().unwrap();
     panic!("deliberate panic for the test");
 }
+
+#[test]
+fn ctrl_c_leaves_with_the_shell_intact() {
+    let _turn = model::exclusive_blocking();
+    let home = Home::new(CONFIG);
+    let t = shell(&home, "ctrlc");
+    launch(&t);
+    t.wait_text("No sessions yet", SECS(30));
+    t.key("C-c");
+    let after = wait_exit(&t);
+    assert_eq!(exit_code(&after), Some(0), "{after}");
+    assert_terminal_restored(&after);
+}

@@ -205,3 +205,23 @@ fn metrics_view() {
     f.app.view = View::Metrics;
     insta::assert_snapshot!(f.render(W, 36));
 }
+
+#[test]
+fn resizing_rewraps_the_stream() {
+    let mut f = two_parallel_agents();
+    let wide = f.render(W, H);
+    assert!(wide.contains(
+        "Open weights models now run on laptops, and agents that use tools are the trend"
+    ));
+    let narrow = f.render(80, H);
+    assert!(
+        narrow.contains("││Open weights models now run on laptops, and     │"),
+        "{narrow}"
+    );
+    assert!(
+        narrow.contains("││agents that use tools are the trend of the      │"),
+        "{narrow}"
+    );
+    // And back: nothing cached at the narrow width survives into the wide layout.
+    assert_eq!(f.render(W, H), wide);
+}
