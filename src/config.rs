@@ -195,7 +195,7 @@ impl Config {
             pinned: model_path.file_name().is_some_and(|n| n == MODEL_FILE_NAME),
             model_path,
             threads,
-            context_tokens: file.local.context_tokens.unwrap_or(16_384),
+            context_tokens: file.local.context_tokens.unwrap_or(8_192),
             max_sequences: file.local.max_sequences.unwrap_or(8),
             flash_attention: file.local.flash_attention.unwrap_or(true),
         };

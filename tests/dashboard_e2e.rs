@@ -61,12 +61,17 @@ fn stream_rows(screen: &str) -> Vec<String> {
         .collect()
 }
 
-/// Waits for the shell to print how the program exited (the typed command also contains
-/// "EXIT=", so only a line that starts with it counts).
+/// Waits for the shell to print how the program exited and then the terminal's line flags
+/// (the typed command also contains "EXIT=", so only a line that starts with it counts; the
+/// flags come a moment later, so wait for them too rather than judge a half-printed screen).
 fn wait_exit(t: &Tmux) -> String {
-    t.wait_for("the program to exit", SECS(30), |s| {
+    t.wait_for("the program to exit and stty to report", SECS(30), |s| {
         s.lines()
-            .any(|l| l.starts_with("EXIT=") && l[5..].starts_with(|c: char| c.is_ascii_digit()))
+            .skip_while(|l| {
+                !(l.starts_with("EXIT=") && l[5..].starts_with(|c: char| c.is_ascii_digit()))
+            })
+            .skip(1)
+            .any(|l| l.contains("icanon"))
     })
 }
 
@@ -178,7 +183,7 @@ fn a_panic_restores_the_terminal_before_the_message() {
     let home = Home::new("");
     let t = shell(&home, "panic");
     t.run(&format!(
-        "EL_JEFE_PANIC_HELPER=1 {} --exact panic_helper --nocapture --test-threads 1; echo EXIT=$?; stty -a | tr '\\n' ' ' | grep -o -- '-*isig -*icanon'",
+        "EL_JEFE_PANIC_HELPER=1 RUST_BACKTRACE=0 {} --exact panic_helper --nocapture --test-threads 1; echo EXIT=$?; stty -a | tr '\\n' ' ' | grep -o -- '-*isig -*icanon'",
         std::env::current_exe().unwrap().display()
     ));
     let screen = wait_exit(&t);

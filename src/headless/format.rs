@@ -1,31 +1,43 @@
 //! Number formats shared by the text front ends.
 
-use crate::engine::metrics::SessionMetrics;
+use crate::engine::metrics::{AgentMetrics, SessionMetrics};
 
 /// A session's totals in two lines: what it produced, then how long it took.
 pub fn totals_lines(m: &SessionMetrics) -> [String; 2] {
-    let t = &m.totals;
-    let estimated = if t.estimated { " (estimated)" } else { "" };
     [
         format!(
-            "steps {}/{} · tokens {}{estimated} (in {} / out {}) · words {} · API calls {} · errors {} · avg response {}",
+            "steps {}/{} · {} · avg response {}",
             m.steps.completed,
             m.steps.total(),
-            group_thousands(t.total_tokens()),
-            group_thousands(t.input_tokens),
-            group_thousands(t.output_tokens_live()),
-            group_thousands(t.words),
-            t.api_calls,
-            t.errors,
-            t.avg_response_ms().map_or("-".into(), seconds),
+            token_totals(&m.totals),
+            m.totals.avg_response_ms().map_or("-".into(), seconds),
         ),
         format!(
             "wall time {} · step time {} · parallel speedup {}",
             seconds(m.wall_ms),
             seconds(m.step_time_ms),
-            m.speedup.map_or("-".into(), |s| format!("{s:.2}x")),
+            speedup(m.speedup),
         ),
     ]
+}
+
+/// "tokens 1,024 (in 600 / out 424) · words 700 · API calls 4 · errors 0".
+pub fn token_totals(t: &AgentMetrics) -> String {
+    let estimated = if t.estimated { " (estimated)" } else { "" };
+    format!(
+        "tokens {}{estimated} (in {} / out {}) · words {} · API calls {} · errors {}",
+        group_thousands(t.total_tokens()),
+        group_thousands(t.input_tokens),
+        group_thousands(t.output_tokens_live()),
+        group_thousands(t.words),
+        t.api_calls,
+        t.errors,
+    )
+}
+
+/// "1.85x", or "-" before anything ran.
+pub fn speedup(value: Option<f64>) -> String {
+    value.map_or("-".into(), |s| format!("{s:.2}x"))
 }
 
 /// 1234567 -> "1,234,567".

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Paragraph, Sparkline};
 
 use crate::engine::metrics::system_metrics;
-use crate::headless::format::{group_thousands, seconds};
+use crate::headless::format::{group_thousands, seconds, speedup, token_totals};
 use crate::tui::app::App;
 use crate::tui::theme;
 
@@ -199,22 +199,14 @@ fn workflow_panel(app: &App, frame: &mut Frame, area: Rect) {
             "steps {}/{} · parallel speedup {}",
             m.steps.completed,
             m.steps.total(),
-            m.speedup.map_or("-".into(), |s| format!("{s:.2}x")),
+            speedup(m.speedup),
         )),
         Line::raw(format!(
             "wall {} · step time {} (sum over agents)",
             seconds(m.wall_ms),
             seconds(m.step_time_ms),
         )),
-        Line::raw(format!(
-            "tokens {} (in {} / out {}) · words {} · api calls {} · errors {}",
-            group_thousands(t.total_tokens()),
-            group_thousands(t.input_tokens),
-            group_thousands(t.output_tokens_live()),
-            group_thousands(t.words),
-            t.api_calls,
-            t.errors,
-        )),
+        Line::raw(token_totals(t)),
         Line::raw(format!(
             "time to first token {} · avg response {}",
             t.avg_ttft_ms().map_or("-".into(), seconds),
