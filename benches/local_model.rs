@@ -33,12 +33,19 @@ const GOAL: &str = "Write a long, detailed history of the printing press";
 const TASK: &str = "Write a long, detailed, multi-part history of the printing press, from its \
                     earliest forms in East Asia to Gutenberg and the modern era.";
 
+/// Step `i` of a parallel run. Plans may not repeat a task, so copies after the first get a
+/// short suffix (two or three tokens more prompt, too little to move the figures).
 fn spec(i: usize) -> StepSpec {
+    let task = if i == 0 {
+        TASK.to_string()
+    } else {
+        format!("{TASK} (Copy {}.)", i + 1)
+    };
     StepSpec {
         id: StepId::new(format!("{}", i + 1)),
         title: "History".into(),
         agent: "writer".into(),
-        task: TASK.into(),
+        task,
         depends_on: vec![],
     }
 }
@@ -197,8 +204,12 @@ fn full(
             })
             .collect();
         while let Some(ev) = events.recv().await {
-            let EngineEvent::Session(env) = ev else {
-                continue;
+            let env = match ev {
+                EngineEvent::Session(env) => env,
+                EngineEvent::Rejected { reason, .. } => {
+                    panic!("the engine refused the run: {reason}")
+                }
+                _ => continue,
             };
             match &env.event {
                 Event::TextDelta { step, chunks, .. } => {
