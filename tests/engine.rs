@@ -298,7 +298,7 @@ async fn an_invalid_plan_is_retried_once_with_the_error_then_replaced_by_the_def
         .log
         .iter()
         .find_map(|e| match &e.event {
-            Event::Warning { message } => Some(message.clone()),
+            Event::Warning { message, .. } => Some(message.clone()),
             _ => None,
         })
         .expect("a visible warning");

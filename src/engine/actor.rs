@@ -186,6 +186,7 @@ impl Actor {
                 &id,
                 Event::Warning {
                     message: format!("could not write the journal: {e}; progress may not be saved"),
+                    step: None,
                 },
             );
         }
@@ -347,7 +348,13 @@ impl Actor {
         self.sessions
             .insert(id.clone(), LiveSession::new(stored.state, journal));
         for message in stored.warnings {
-            self.emit(id, Event::Warning { message });
+            self.emit(
+                id,
+                Event::Warning {
+                    message,
+                    step: None,
+                },
+            );
         }
         self.emit(id, Event::SessionResumed);
         if !self.sessions[id].state.has_plan() {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::event::Event;
 use super::ids::StepId;
-use super::measured_call::{CallEnd, measured_call};
+use super::measured_call::{CallEnd, CallUpdate, measured_call};
 use super::task::{Reporter, StepOutcome};
 use crate::provider::{CallControl, ChatRequest, Provider};
 
@@ -24,16 +24,12 @@ pub async fn run_step(run: StepRun) -> StepOutcome {
         control,
         reporter,
     } = run;
-    let end = measured_call(&*provider, request, &control, |text, chunks| {
-        reporter.event(Event::TextDelta {
-            step: step.clone(),
-            text,
-            chunks,
-        });
+    let end = measured_call(&*provider, request, &control, |update| {
+        reporter.event(update_event(Some(&step), update));
     })
     .await;
     match end {
-        CallEnd::Finished { text, stats } => {
+        CallEnd::Finished { text, stats, .. } => {
             reporter.event(Event::CallFinished {
                 step: Some(step),
                 call: stats,
@@ -43,10 +39,32 @@ pub async fn run_step(run: StepRun) -> StepOutcome {
         CallEnd::Failed(error) => {
             reporter.event(Event::CallFailed {
                 step: Some(step),
-                error: error.clone(),
+                error: error.message.clone(),
+                kind: Some(error.kind),
             });
-            StepOutcome::Failed { error }
+            StepOutcome::Failed {
+                error: error.message,
+            }
         }
         CallEnd::Cancelled => StepOutcome::Interrupted { forced: false },
+    }
+}
+
+/// The event that records what a running call reported; `step` is None for the planner.
+pub fn update_event(step: Option<&StepId>, update: CallUpdate) -> Event {
+    let step = step.cloned();
+    match update {
+        CallUpdate::Text(text, chunks) => Event::TextDelta {
+            step: step.expect("only steps stream text to the journal"),
+            text,
+            chunks,
+        },
+        CallUpdate::ToolCall(call) => Event::ToolCallRequested {
+            step: step.expect("only steps call tools"),
+            call,
+        },
+        CallUpdate::Retry(retry) => Event::CallRetry { step, retry },
+        CallUpdate::Failover(failover) => Event::CallFailover { step, failover },
+        CallUpdate::Warning(message) => Event::Warning { message, step },
     }
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ids::{SessionId, StepId};
 use super::plan::{Plan, PlanSource};
+use crate::provider::{ErrorKind, FailoverNotice, RetryNotice, ToolCall};
 
 /// Streaming calls show text as it is generated; legacy calls wait for the whole reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -38,8 +39,30 @@ impl CallMode {
 pub enum FinishReason {
     /// The model ended its answer (end of generation token or stop string).
     Stop,
-    /// The answer hit the max tokens limit.
+    /// The answer hit the max tokens limit (or the model's context window).
     Length,
+    /// The model stopped to have tools run.
+    ToolCalls,
+    /// The provider's content filter cut the answer.
+    ContentFilter,
+    /// The model declined to answer.
+    Refusal,
+    /// Any other reason a provider gave (Anthropic's `pause_turn`...).
+    #[serde(other)]
+    Other,
+}
+
+impl FinishReason {
+    pub fn label(self) -> &'static str {
+        match self {
+            FinishReason::Stop => "stop",
+            FinishReason::Length => "length",
+            FinishReason::ToolCalls => "tool calls",
+            FinishReason::ContentFilter => "content filter",
+            FinishReason::Refusal => "refusal",
+            FinishReason::Other => "other",
+        }
+    }
 }
 
 /// One provider call, as measured by the agent that made it.
@@ -50,6 +73,10 @@ pub struct CallStats {
     pub mode: CallMode,
     pub input_tokens: u64,
     pub output_tokens: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_read_tokens: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_creation_tokens: u64,
     /// True when the provider reported no usage and the figures are our own count.
     #[serde(default)]
     pub estimated: bool,
@@ -93,6 +120,9 @@ pub enum Event {
     },
     Warning {
         message: String,
+        /// The step it concerns, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<StepId>,
     },
     StepStarted {
         step: StepId,
@@ -116,6 +146,24 @@ pub enum Event {
     CallFailed {
         step: Option<StepId>,
         error: String,
+        /// Absent in journals written before kinds were recorded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kind: Option<ErrorKind>,
+    },
+    /// An attempt failed and the provider tries again; `step` is None for the planner.
+    CallRetry {
+        step: Option<StepId>,
+        retry: RetryNotice,
+    },
+    /// A provider gave up and the call continues on its fallback.
+    CallFailover {
+        step: Option<StepId>,
+        failover: FailoverNotice,
+    },
+    /// The model asked for a tool to be run.
+    ToolCallRequested {
+        step: StepId,
+        call: ToolCall,
     },
     StepPaused {
         step: StepId,
@@ -148,6 +196,10 @@ pub enum Event {
     SessionFailed {
         error: String,
     },
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn one() -> u32 {

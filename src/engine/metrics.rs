@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::event::CallStats;
 use super::session_fold::{SessionState, StepStatus};
+use crate::provider::ErrorKind;
 
 /// Counters for one step, or summed over the steps of one agent role.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -13,8 +14,16 @@ pub struct AgentMetrics {
     /// Some figure came from our own count because a provider reported none.
     pub estimated: bool,
     pub api_calls: u64,
+    /// Attempts the provider made again after a failure.
+    pub retries: u64,
+    /// Calls moved to a fallback provider.
+    pub failovers: u64,
     pub tool_calls: u64,
+    /// Failed attempts, retried or not.
     pub errors: u64,
+    pub errors_by_kind: BTreeMap<ErrorKind, u64>,
+    pub cache_read_tokens: u64,
+    pub cache_creation_tokens: u64,
     pub words: u64,
     ttft_ms_total: u64,
     ttft_samples: u64,
@@ -28,6 +37,8 @@ impl AgentMetrics {
         self.api_calls += 1;
         self.input_tokens += call.input_tokens;
         self.output_tokens += call.output_tokens;
+        self.cache_read_tokens += call.cache_read_tokens;
+        self.cache_creation_tokens += call.cache_creation_tokens;
         self.estimated |= call.estimated;
         if let Some(ttft) = call.ttft_ms {
             self.ttft_ms_total += ttft;
@@ -37,10 +48,24 @@ impl AgentMetrics {
         self.live_chunks = 0;
     }
 
-    pub fn record_failed_call(&mut self) {
+    /// A failed attempt; `kind` is None in journals written before kinds were recorded.
+    pub fn record_failed_call(&mut self, kind: Option<ErrorKind>) {
         self.api_calls += 1;
         self.errors += 1;
+        if let Some(kind) = kind {
+            *self.errors_by_kind.entry(kind).or_default() += 1;
+        }
         self.live_chunks = 0;
+    }
+
+    pub fn record_retry(&mut self, kind: ErrorKind) {
+        self.record_failed_call(Some(kind));
+        self.retries += 1;
+    }
+
+    pub fn record_failover(&mut self, kind: ErrorKind) {
+        self.record_failed_call(Some(kind));
+        self.failovers += 1;
     }
 
     pub fn add(&mut self, other: &AgentMetrics) {
@@ -48,8 +73,15 @@ impl AgentMetrics {
         self.output_tokens += other.output_tokens;
         self.estimated |= other.estimated;
         self.api_calls += other.api_calls;
+        self.retries += other.retries;
+        self.failovers += other.failovers;
         self.tool_calls += other.tool_calls;
         self.errors += other.errors;
+        for (kind, n) in &other.errors_by_kind {
+            *self.errors_by_kind.entry(*kind).or_default() += n;
+        }
+        self.cache_read_tokens += other.cache_read_tokens;
+        self.cache_creation_tokens += other.cache_creation_tokens;
         self.words += other.words;
         self.ttft_ms_total += other.ttft_ms_total;
         self.ttft_samples += other.ttft_samples;
@@ -207,12 +239,14 @@ mod tests {
             mode: super::super::event::CallMode::Streaming,
             input_tokens: 10,
             output_tokens: 50,
+            cache_read_tokens: 0,
+            cache_creation_tokens: 0,
             estimated: false,
             ttft_ms: Some(100),
             duration_ms: 1000,
             finish: super::super::event::FinishReason::Stop,
         });
-        m.record_failed_call();
+        m.record_failed_call(None);
         assert_eq!(m.api_calls, 2);
         assert_eq!(m.errors, 1);
         assert_eq!(m.avg_response_ms(), Some(1000));

@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
+use super::agent::update_event;
 use super::event::{CallMode, Event};
-use super::measured_call::{CallEnd, measured_call};
+use super::measured_call::{CallEnd, CallUpdate, measured_call};
 use super::plan::{Plan, PlanSource};
 use super::plan_grammar::plan_grammar;
 use super::plan_validation::{parse_plan, validate};
@@ -62,8 +63,15 @@ pub async fn run_planner(run: PlannerRun) -> PlanOutcome {
         if run.provider.supports_grammar() {
             request.grammar = Some(plan_grammar(&names, run.settings.max_steps));
         }
-        match measured_call(&*run.provider, request, &run.control, |_, _| {}).await {
-            CallEnd::Finished { text, stats } => {
+        let end = measured_call(&*run.provider, request, &run.control, |update| {
+            // The planner's text is JSON for us, not prose for the user; the rest is news.
+            if !matches!(update, CallUpdate::Text(..) | CallUpdate::ToolCall(_)) {
+                run.reporter.event(update_event(None, update));
+            }
+        })
+        .await;
+        match end {
+            CallEnd::Finished { text, stats, .. } => {
                 run.reporter.event(Event::CallFinished {
                     step: None,
                     call: stats,
@@ -84,9 +92,10 @@ pub async fn run_planner(run: PlannerRun) -> PlanOutcome {
             CallEnd::Failed(error) => {
                 run.reporter.event(Event::CallFailed {
                     step: None,
-                    error: error.clone(),
+                    error: error.message.clone(),
+                    kind: Some(error.kind),
                 });
-                last_error = format!("the planner call failed: {error}");
+                last_error = format!("the planner call failed: {}", error.message);
                 previous = None;
             }
             CallEnd::Cancelled => return PlanOutcome::Interrupted { forced: false },
@@ -97,6 +106,7 @@ pub async fn run_planner(run: PlannerRun) -> PlanOutcome {
         });
     }
     run.reporter.event(Event::Warning {
+        step: None,
         message: format!(
             "no valid plan after {ATTEMPTS} attempts ({last_error}); using the default \
              research -> analyze -> write plan"

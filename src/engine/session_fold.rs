@@ -90,9 +90,21 @@ pub struct StepState {
     /// Running time of finished attempts.
     busy_ms_done: u64,
     pub metrics: AgentMetrics,
+    /// Where the text of the call in progress starts in `output`: a retry or failover that
+    /// throws that call's text away cuts back to here.
+    call_text_start: usize,
+    /// The latest retry, failover or warning about this step, for the user.
+    pub notice: Option<String>,
 }
 
 impl StepState {
+    /// The call in progress starts over: its text so far is dropped.
+    fn restart_call(&mut self) {
+        let start = self.call_text_start.min(self.output.len());
+        self.output.truncate(start);
+        self.metrics.live_chunks = 0;
+    }
+
     fn new(spec: StepSpec) -> Self {
         StepState {
             spec,
@@ -106,6 +118,8 @@ impl StepState {
             ended_at_ms: None,
             busy_ms_done: 0,
             metrics: AgentMetrics::default(),
+            call_text_start: 0,
+            notice: None,
         }
     }
 
@@ -335,7 +349,12 @@ impl SessionState {
                     SessionStatus::Running
                 };
             }
-            Event::Warning { message } => self.warnings.push(message.clone()),
+            Event::Warning { message, step } => {
+                if let Some(s) = step.as_ref().and_then(|id| self.step_mut(id)) {
+                    s.notice = Some(message.clone());
+                }
+                self.warnings.push(message.clone());
+            }
             Event::StepStarted {
                 step,
                 attempt,
@@ -356,6 +375,8 @@ impl SessionState {
                     s.started_at_ms = Some(at);
                     s.ended_at_ms = None;
                     s.metrics.live_chunks = 0;
+                    s.call_text_start = 0;
+                    s.notice = None;
                 }
             }
             Event::TextDelta { step, text, chunks } => {
@@ -368,18 +389,58 @@ impl SessionState {
                 Some(id) => {
                     if let Some(s) = self.step_mut(id) {
                         s.metrics.record_call(call);
+                        s.call_text_start = s.output.len();
                     }
                 }
                 None => self.planner_metrics.record_call(call),
             },
-            Event::CallFailed { step, .. } => match step {
+            Event::CallFailed { step, kind, .. } => match step {
                 Some(id) => {
                     if let Some(s) = self.step_mut(id) {
-                        s.metrics.record_failed_call();
+                        s.metrics.record_failed_call(*kind);
                     }
                 }
-                None => self.planner_metrics.record_failed_call(),
+                None => self.planner_metrics.record_failed_call(*kind),
             },
+            Event::CallRetry { step, retry } => {
+                let notice = format!(
+                    "retry {}/{} in {:.1} s: {}",
+                    retry.retry,
+                    retry.max_retries,
+                    retry.delay_ms as f64 / 1000.0,
+                    retry.error
+                );
+                match step.as_ref().and_then(|id| self.step_mut(id)) {
+                    Some(s) => {
+                        s.metrics.record_retry(retry.kind);
+                        if retry.discarded_text {
+                            s.restart_call();
+                        }
+                        s.notice = Some(notice);
+                    }
+                    None => self.planner_metrics.record_retry(retry.kind),
+                }
+            }
+            Event::CallFailover { step, failover } => {
+                let notice = format!(
+                    "{} gave up ({}); continuing on {}",
+                    failover.from, failover.error, failover.to
+                );
+                match step.as_ref().and_then(|id| self.step_mut(id)) {
+                    Some(s) => {
+                        s.metrics.record_failover(failover.kind);
+                        s.restart_call();
+                        s.notice = Some(notice.clone());
+                    }
+                    None => self.planner_metrics.record_failover(failover.kind),
+                }
+                self.warnings.push(notice);
+            }
+            Event::ToolCallRequested { step, .. } => {
+                if let Some(s) = self.step_mut(step) {
+                    s.metrics.tool_calls += 1;
+                }
+            }
             Event::StepPaused { step } => {
                 if let Some(s) = self.step_mut(step)
                     && s.status == StepStatus::Running
@@ -550,6 +611,8 @@ mod tests {
             mode: CallMode::Streaming,
             input_tokens: 5,
             output_tokens,
+            cache_read_tokens: 0,
+            cache_creation_tokens: 0,
             estimated: false,
             ttft_ms: Some(10),
             duration_ms: 1000,
@@ -739,6 +802,7 @@ mod tests {
             Event::CallFailed {
                 step: None,
                 error: "boom".into(),
+                kind: None,
             },
         );
         let s = log.state();

@@ -120,7 +120,57 @@ impl<W: Write> PlainPrinter<W> {
                     ))?;
                 }
             }
-            Event::Warning { message } => self.line(&format!("[{time}] Warning: {message}"))?,
+            Event::Warning {
+                message,
+                step: None,
+            } => self.line(&format!("[{time}] Warning: {message}"))?,
+            Event::Warning {
+                message,
+                step: Some(step),
+            } => {
+                let line = format!("[{time}] Warning ({}): {message}", self.step_label(step));
+                self.line(&line)?;
+            }
+            Event::CallRetry { step, retry } => {
+                let who = self.call_label(step.as_ref());
+                let mut line = format!(
+                    "[{time}] ↻ {who}: {}; retry {} of {} in {:.1} s",
+                    retry.error,
+                    retry.retry,
+                    retry.max_retries,
+                    retry.delay_ms as f64 / 1000.0
+                );
+                if retry.discarded_text {
+                    line.push_str(" (the partial reply is discarded)");
+                    if let Some(step) = step {
+                        self.discard_held_reply(step);
+                    }
+                }
+                self.line(&line)?;
+            }
+            Event::CallFailover { step, failover } => {
+                let who = self.call_label(step.as_ref());
+                let mut line = format!(
+                    "[{time}] ⇢ {who}: {} gave up ({}); continuing on {} ({})",
+                    failover.from, failover.error, failover.to, failover.to_model
+                );
+                if failover.discarded_text {
+                    line.push_str("; the partial reply is discarded");
+                }
+                if let Some(step) = step {
+                    self.discard_held_reply(step);
+                }
+                self.line(&line)?;
+            }
+            Event::ToolCallRequested { step, call } => {
+                let line = format!(
+                    "[{time}] [tool] {} calls {} {}",
+                    self.step_label(step),
+                    call.name,
+                    call.arguments
+                );
+                self.line(&line)?;
+            }
             Event::StepStarted {
                 step,
                 agent,
@@ -163,11 +213,14 @@ impl<W: Write> PlainPrinter<W> {
             Event::CallFailed {
                 step: Some(step),
                 error,
+                ..
             } => {
                 let line = format!("[{time}] {} call failed: {error}", self.step_label(step));
                 self.line(&line)?;
             }
-            Event::CallFailed { step: None, error } => {
+            Event::CallFailed {
+                step: None, error, ..
+            } => {
                 self.line(&format!("[{time}] Planner call failed: {error}"))?;
             }
             Event::CallFinished { .. } => {}
@@ -242,6 +295,22 @@ impl<W: Write> PlainPrinter<W> {
         match pos {
             Some(p) => format!("Step {p}/{total}"),
             None => format!("Step {step}"),
+        }
+    }
+
+    fn call_label(&self, step: Option<&StepId>) -> String {
+        match step {
+            Some(step) => self.step_label(step),
+            None => "Planner".to_string(),
+        }
+    }
+
+    /// A held (not yet shown) step's reply restarts: keep only its header line.
+    fn discard_held_reply(&mut self, step: &StepId) {
+        if let Some(held) = self.held_text.get_mut(step)
+            && let Some(end) = held.find('\n')
+        {
+            held.truncate(end + 1);
         }
     }
 

@@ -1,14 +1,21 @@
 //! Providers turn one chat request into a stream of text and a final usage report.
 
+pub mod anthropic;
+mod error;
+pub mod failover;
+pub mod http;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod model_file;
+pub mod openai;
 mod pause;
 pub mod stop_matcher;
 
 use futures::stream::BoxStream;
+use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
+pub use error::{ErrorKind, ProviderError};
 pub use pause::{PauseSignal, PauseSwitch};
 
 use std::path::PathBuf;
@@ -34,6 +41,8 @@ pub enum ChatRole {
     System,
     User,
     Assistant,
+    /// The result of a tool call, answering one of the assistant's calls.
+    Tool,
 }
 
 impl ChatRole {
@@ -42,6 +51,7 @@ impl ChatRole {
             ChatRole::System => "system",
             ChatRole::User => "user",
             ChatRole::Assistant => "assistant",
+            ChatRole::Tool => "tool",
         }
     }
 }
@@ -50,27 +60,68 @@ impl ChatRole {
 pub struct ChatMessage {
     pub role: ChatRole,
     pub content: String,
+    /// The tools an assistant turn called, in order.
+    pub tool_calls: Vec<ToolCall>,
+    /// For a `Tool` message: the call it answers.
+    pub tool_call_id: Option<String>,
+    /// For a `Tool` message: the tool failed, and `content` says why.
+    pub is_error: bool,
 }
 
 impl ChatMessage {
-    pub fn system(content: impl Into<String>) -> Self {
+    fn plain(role: ChatRole, content: String) -> Self {
         ChatMessage {
-            role: ChatRole::System,
-            content: content.into(),
+            role,
+            content,
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+            is_error: false,
         }
+    }
+    pub fn system(content: impl Into<String>) -> Self {
+        ChatMessage::plain(ChatRole::System, content.into())
     }
     pub fn user(content: impl Into<String>) -> Self {
-        ChatMessage {
-            role: ChatRole::User,
-            content: content.into(),
-        }
+        ChatMessage::plain(ChatRole::User, content.into())
     }
     pub fn assistant(content: impl Into<String>) -> Self {
+        ChatMessage::plain(ChatRole::Assistant, content.into())
+    }
+    pub fn assistant_with_tools(content: impl Into<String>, calls: Vec<ToolCall>) -> Self {
         ChatMessage {
-            role: ChatRole::Assistant,
-            content: content.into(),
+            tool_calls: calls,
+            ..ChatMessage::plain(ChatRole::Assistant, content.into())
         }
     }
+    pub fn tool_result(
+        call_id: impl Into<String>,
+        content: impl Into<String>,
+        is_error: bool,
+    ) -> Self {
+        ChatMessage {
+            tool_call_id: Some(call_id.into()),
+            is_error,
+            ..ChatMessage::plain(ChatRole::Tool, content.into())
+        }
+    }
+}
+
+/// A tool offered to the model: its name, what it does, and a JSON Schema of its arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolSpec {
+    pub name: String,
+    pub description: String,
+    pub parameters: serde_json::Value,
+}
+
+/// A tool call the model made, complete (streamed fragments already joined).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolCall {
+    pub id: String,
+    pub name: String,
+    /// A JSON object; when the model's arguments were not valid JSON, the raw text as a string
+    /// so the tool can say what was wrong.
+    pub arguments: serde_json::Value,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -84,6 +135,9 @@ pub struct ChatRequest {
     pub grammar: Option<String>,
     pub mode: CallMode,
     pub seed: u32,
+    pub tools: Vec<ToolSpec>,
+    /// Overrides the provider's configured model for this call (per-role model choice).
+    pub model: Option<String>,
 }
 
 impl ChatRequest {
@@ -96,36 +150,61 @@ impl ChatRequest {
             grammar: None,
             mode: CallMode::Streaming,
             seed: 0,
+            tools: Vec::new(),
+            model: None,
         }
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Usage {
+    /// Prompt tokens billed at the full rate (for Anthropic: not counting cache reads/writes).
     pub input_tokens: u64,
     pub output_tokens: u64,
+    pub cache_read_tokens: u64,
+    pub cache_creation_tokens: u64,
+    /// The provider reported no usage: these are our own estimate.
     pub estimated: bool,
+}
+
+/// The provider will try the same call again after a failed attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetryNotice {
+    pub provider: String,
+    /// The retry about to happen: 1 for the first.
+    pub retry: u32,
+    pub max_retries: u32,
+    pub delay_ms: u64,
+    pub kind: ErrorKind,
+    pub error: String,
+    /// The failed attempt had already streamed text; it is thrown away and the call restarts.
+    pub discarded_text: bool,
+}
+
+/// A provider gave up; the call continues on the next one in its fallback list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailoverNotice {
+    pub from: String,
+    pub to: String,
+    pub to_model: String,
+    pub kind: ErrorKind,
+    pub error: String,
+    pub discarded_text: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProviderEvent {
     Text(String),
-    Finished { usage: Usage, finish: FinishReason },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ProviderError {
-    /// The model or service cannot be used at all; retrying will not help.
-    #[error("{0}")]
-    Unavailable(String),
-    /// The request cannot be served as asked (too long, bad grammar...).
-    #[error("{0}")]
-    BadRequest(String),
-    /// The call broke while running.
-    #[error("{0}")]
-    Failed(String),
-    #[error("cancelled")]
-    Cancelled,
+    ToolCall(ToolCall),
+    Retrying(RetryNotice),
+    FailingOver(FailoverNotice),
+    /// Something the user should know that does not stop the call (streaming refused and a
+    /// non-streaming call made instead, an empty reply...).
+    Warning(String),
+    Finished {
+        usage: Usage,
+        finish: FinishReason,
+    },
 }
 
 /// How the caller steers a running call.

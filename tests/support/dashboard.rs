@@ -153,6 +153,8 @@ impl Fixture {
                     mode: CallMode::Streaming,
                     input_tokens: 120,
                     output_tokens: output.split_whitespace().count() as u64,
+                    cache_read_tokens: 0,
+                    cache_creation_tokens: 0,
                     estimated: false,
                     ttft_ms: Some(300),
                     duration_ms: 2_000,

@@ -140,12 +140,12 @@ impl Provider for ScriptedProvider {
                     return Some((Ok(ProviderEvent::Text(chunk)), (script, i + 1, false)));
                 }
                 let item = match &script.fail {
-                    Some(message) => Err(ProviderError::Failed(message.clone())),
+                    Some(message) => Err(ProviderError::failed(message.clone())),
                     None => Ok(ProviderEvent::Finished {
                         usage: Usage {
                             input_tokens: 10,
                             output_tokens: script.chunks.len() as u64,
-                            estimated: false,
+                            ..Usage::default()
                         },
                         finish: FinishReason::Stop,
                     }),

@@ -177,8 +177,8 @@ impl Provider for LocalProvider {
             None => Some(job),
         };
         if let Some(job) = refused {
-            let _ = job.events.send(Err(ProviderError::Unavailable(
-                "the local model thread has stopped".into(),
+            let _ = job.events.send(Err(ProviderError::unavailable(
+                "the local model thread has stopped",
             )));
         }
         Box::pin(futures::stream::unfold(rx, |mut rx| async move {

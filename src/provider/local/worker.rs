@@ -109,7 +109,7 @@ impl Slot {
         let usage = Usage {
             input_tokens: self.prompt.len() as u64,
             output_tokens: u64::from(self.generated),
-            estimated: false,
+            ..Usage::default()
         };
         let _ = self
             .job
@@ -187,12 +187,12 @@ impl<'m> Worker<'m> {
 
     fn abandon_all(&mut self) {
         for job in self.queue.drain(..) {
-            let _ = job.events.send(Err(ProviderError::Cancelled));
+            let _ = job.events.send(Err(ProviderError::cancelled()));
         }
         for i in 0..self.slots.len() {
             if self.slots[i].is_some() {
                 let slot = self.release(i);
-                let _ = slot.job.events.send(Err(ProviderError::Cancelled));
+                let _ = slot.job.events.send(Err(ProviderError::cancelled()));
             }
         }
     }
@@ -217,7 +217,7 @@ impl<'m> Worker<'m> {
     fn drop_abandoned(&mut self) {
         self.queue.retain(|job| {
             if job.abandoned() {
-                let _ = job.events.send(Err(ProviderError::Cancelled));
+                let _ = job.events.send(Err(ProviderError::cancelled()));
                 false
             } else {
                 true
@@ -226,7 +226,7 @@ impl<'m> Worker<'m> {
         for i in 0..self.slots.len() {
             if self.slots[i].as_ref().is_some_and(|s| s.job.abandoned()) {
                 let slot = self.release(i);
-                let _ = slot.job.events.send(Err(ProviderError::Cancelled));
+                let _ = slot.job.events.send(Err(ProviderError::cancelled()));
             }
         }
     }
@@ -259,7 +259,7 @@ impl<'m> Worker<'m> {
             };
             let capacity = self.limits.context_tokens;
             if prompt.len() as u32 + MIN_ANSWER_TOKENS > capacity {
-                let _ = job.events.send(Err(ProviderError::BadRequest(format!(
+                let _ = job.events.send(Err(ProviderError::invalid_request(format!(
                     "the prompt has {} tokens; the local model's context holds {capacity}",
                     prompt.len()
                 ))));
@@ -304,18 +304,20 @@ impl<'m> Worker<'m> {
 
     fn tokenize_prompt(&self, request: &ChatRequest) -> Result<Vec<LlamaToken>, ProviderError> {
         let template = self.template.as_ref().ok_or_else(|| {
-            ProviderError::Unavailable("the local model file has no chat template".into())
+            ProviderError::unavailable("the local model file has no chat template")
         })?;
         let messages = request
             .messages
             .iter()
             .map(|m| LlamaChatMessage::new(m.role.as_str().into(), m.content.clone()))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ProviderError::BadRequest(format!("message contains a NUL byte: {e}")))?;
+            .map_err(|e| {
+                ProviderError::invalid_request(format!("message contains a NUL byte: {e}"))
+            })?;
         let text = self
             .model
             .apply_chat_template(template, &messages, true)
-            .map_err(|e| ProviderError::BadRequest(format!("chat template failed: {e}")))?;
+            .map_err(|e| ProviderError::invalid_request(format!("chat template failed: {e}")))?;
         let add_bos = self.model.vocab().should_add_bos();
         Ok(self.model.vocab().tokenize(text.as_bytes(), add_bos, true))
     }
@@ -393,7 +395,7 @@ impl<'m> Worker<'m> {
                 let _ = slot
                     .job
                     .events
-                    .send(Err(ProviderError::Failed(message.to_string())));
+                    .send(Err(ProviderError::failed(message.to_string())));
             }
         }
     }
@@ -454,7 +456,7 @@ pub fn build_sampler(
     let mut chain = Vec::new();
     if let Some(grammar) = &request.grammar {
         let g = LlamaSampler::grammar(model, grammar, "root")
-            .map_err(|e| ProviderError::BadRequest(format!("invalid grammar: {e}")))?;
+            .map_err(|e| ProviderError::invalid_request(format!("invalid grammar: {e}")))?;
         chain.push(g);
     }
     // top-k first: it shrinks the 49k-token vocabulary before the costlier steps; the token

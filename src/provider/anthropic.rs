@@ -1,0 +1,442 @@
+//! Anthropic's Messages API.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::http::status::{ErrorDetail, one_line};
+use super::http::{Decoded, HttpProvider, HttpSettings, SseEvent, StreamDecoder, Wire};
+use super::openai::parse_arguments;
+use super::{ChatMessage, ChatRequest, ChatRole, ErrorKind, ProviderError, ToolCall, Usage};
+use crate::engine::event::FinishReason;
+
+pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
+pub const API_VERSION: &str = "2023-06-01";
+
+pub type AnthropicProvider = HttpProvider<AnthropicWire>;
+
+pub fn provider(settings: HttpSettings) -> Result<AnthropicProvider, ProviderError> {
+    HttpProvider::new(AnthropicWire, settings)
+}
+
+pub struct AnthropicWire;
+
+impl Wire for AnthropicWire {
+    fn request(
+        &self,
+        client: &reqwest::Client,
+        settings: &HttpSettings,
+        request: &ChatRequest,
+        streaming: bool,
+    ) -> reqwest::RequestBuilder {
+        let mut builder = client
+            .post(format!("{}/v1/messages", settings.base_url))
+            .header("anthropic-version", API_VERSION)
+            .json(&request_body(settings, request, streaming));
+        if let Some(key) = &settings.api_key {
+            builder = builder.header("x-api-key", key.expose());
+        }
+        builder
+    }
+
+    fn stream_decoder(&self, provider: &str) -> Box<dyn StreamDecoder> {
+        Box::new(EventDecoder {
+            provider: provider.to_string(),
+            ..EventDecoder::default()
+        })
+    }
+
+    fn decode_whole(&self, provider: &str, body: &[u8]) -> Result<Vec<Decoded>, ProviderError> {
+        let json: Value = serde_json::from_slice(body).map_err(|e| {
+            ProviderError::new(
+                ErrorKind::Malformed,
+                format!("{provider}'s reply is not valid JSON: {e}"),
+            )
+        })?;
+        if json["type"] == "error" {
+            return Err(reported_error(provider, &json));
+        }
+        let mut out = Vec::new();
+        for block in json["content"].as_array().into_iter().flatten() {
+            match block["type"].as_str() {
+                Some("text") => out.push(Decoded::Text(
+                    block["text"].as_str().unwrap_or_default().to_string(),
+                )),
+                Some("tool_use") => out.push(Decoded::ToolCall(ToolCall {
+                    id: block["id"].as_str().unwrap_or_default().to_string(),
+                    name: block["name"].as_str().unwrap_or_default().to_string(),
+                    arguments: match &block["input"] {
+                        Value::Object(_) => block["input"].clone(),
+                        _ => json!({}),
+                    },
+                })),
+                // Thinking and server-tool blocks are not part of the answer.
+                _ => {}
+            }
+        }
+        let mut usage = Usage::default();
+        update_usage(&mut usage, &json["usage"]);
+        out.push(Decoded::Done {
+            usage: Some(usage),
+            finish: stop_reason(json["stop_reason"].as_str()),
+        });
+        Ok(out)
+    }
+}
+
+fn request_body(settings: &HttpSettings, request: &ChatRequest, streaming: bool) -> Value {
+    let system: Vec<&str> = request
+        .messages
+        .iter()
+        .filter(|m| m.role == ChatRole::System)
+        .map(|m| m.content.as_str())
+        .collect();
+    let mut body = json!({
+        "model": settings.model_for(request),
+        "max_tokens": settings.max_tokens_for(request),
+        "messages": conversation(&request.messages),
+        "temperature": request.temperature.clamp(0.0, 1.0),
+        "stream": streaming,
+    });
+    if !system.is_empty() {
+        body["system"] = json!(system.join("\n\n"));
+    }
+    if !request.stop.is_empty() {
+        body["stop_sequences"] = json!(request.stop);
+    }
+    if !request.tools.is_empty() {
+        body["tools"] = request
+            .tools
+            .iter()
+            .map(|t| json!({"name": t.name, "description": t.description, "input_schema": t.parameters}))
+            .collect();
+    }
+    body
+}
+
+/// The messages in Anthropic's shape. Tool results travel in a user turn that must BEGIN with
+/// one `tool_result` per `tool_use` of the assistant turn before it (any text after them), or
+/// the API answers 400. A turn that was interrupted before its tools ran gets error results,
+/// so the history never holds a `tool_use` without its answer.
+fn conversation(messages: &[ChatMessage]) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    let mut owed: Vec<String> = Vec::new();
+    let mut results: Vec<Value> = Vec::new();
+    let flush = |out: &mut Vec<Value>,
+                 owed: &mut Vec<String>,
+                 results: &mut Vec<Value>,
+                 text: Option<&str>| {
+        if owed.is_empty() && results.is_empty() {
+            if let Some(text) = text {
+                out.push(json!({"role": "user", "content": text}));
+            }
+            return;
+        }
+        // Results in the order the calls were made, then any the model never asked for.
+        let mut content: Vec<Value> = Vec::new();
+        for id in owed.iter() {
+            match results.iter().position(|r| r["tool_use_id"] == id.as_str()) {
+                Some(i) => content.push(results.remove(i)),
+                None => content.push(json!({
+                    "type": "tool_result",
+                    "tool_use_id": id,
+                    "content": "the tool was not run: the turn was interrupted",
+                    "is_error": true,
+                })),
+            }
+        }
+        content.append(results);
+        if let Some(text) = text.filter(|t| !t.is_empty()) {
+            content.push(json!({"type": "text", "text": text}));
+        }
+        owed.clear();
+        out.push(json!({"role": "user", "content": content}));
+    };
+    for message in messages {
+        match message.role {
+            ChatRole::System => {}
+            ChatRole::Tool => results.push(json!({
+                "type": "tool_result",
+                "tool_use_id": message.tool_call_id.clone().unwrap_or_default(),
+                "content": message.content,
+                "is_error": message.is_error,
+            })),
+            ChatRole::User => flush(&mut out, &mut owed, &mut results, Some(&message.content)),
+            ChatRole::Assistant => {
+                flush(&mut out, &mut owed, &mut results, None);
+                if message.tool_calls.is_empty() {
+                    out.push(json!({"role": "assistant", "content": message.content}));
+                    continue;
+                }
+                let mut content = Vec::new();
+                if !message.content.is_empty() {
+                    content.push(json!({"type": "text", "text": message.content}));
+                }
+                for call in &message.tool_calls {
+                    owed.push(call.id.clone());
+                    let input = match &call.arguments {
+                        Value::Object(_) => call.arguments.clone(),
+                        _ => json!({}),
+                    };
+                    content.push(json!({"type": "tool_use", "id": call.id, "name": call.name, "input": input}));
+                }
+                out.push(json!({"role": "assistant", "content": content}));
+            }
+        }
+    }
+    flush(&mut out, &mut owed, &mut results, None);
+    out
+}
+
+/// Reads the event sequence message_start, content blocks, message_delta, message_stop.
+#[derive(Default)]
+struct EventDecoder {
+    provider: String,
+    /// Tool-use blocks being streamed, by block index: id, name and JSON text so far.
+    tools: BTreeMap<u64, (String, String, String)>,
+    usage: Usage,
+    finish: Option<FinishReason>,
+}
+
+impl StreamDecoder for EventDecoder {
+    fn event(&mut self, event: &SseEvent) -> Result<Vec<Decoded>, ProviderError> {
+        if event.data.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        let json: Value = serde_json::from_str(&event.data).map_err(|e| {
+            ProviderError::new(
+                ErrorKind::Malformed,
+                format!(
+                    "{} sent an event that is not valid JSON ({e}): {}",
+                    self.provider,
+                    one_line(&event.data)
+                ),
+            )
+        })?;
+        let kind = json["type"].as_str().unwrap_or(event.name.as_str());
+        let index = json["index"].as_u64().unwrap_or(0);
+        let mut out = Vec::new();
+        match kind {
+            "message_start" => update_usage(&mut self.usage, &json["message"]["usage"]),
+            "content_block_start" => {
+                let block = &json["content_block"];
+                match block["type"].as_str() {
+                    Some("tool_use") => {
+                        let id = block["id"].as_str().unwrap_or_default().to_string();
+                        let name = block["name"].as_str().unwrap_or_default().to_string();
+                        self.tools.insert(index, (id, name, String::new()));
+                    }
+                    Some("text") => {
+                        if let Some(text) = block["text"].as_str().filter(|t| !t.is_empty()) {
+                            out.push(Decoded::Text(text.to_string()));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            "content_block_delta" => {
+                let delta = &json["delta"];
+                match delta["type"].as_str() {
+                    Some("text_delta") => out.push(Decoded::Text(
+                        delta["text"].as_str().unwrap_or_default().to_string(),
+                    )),
+                    Some("input_json_delta") => {
+                        if let Some(tool) = self.tools.get_mut(&index) {
+                            tool.2
+                                .push_str(delta["partial_json"].as_str().unwrap_or_default());
+                        }
+                    }
+                    // thinking, signature and citation deltas are not the answer.
+                    _ => {}
+                }
+            }
+            "content_block_stop" => {
+                if let Some((id, name, args)) = self.tools.remove(&index) {
+                    let arguments = match parse_arguments(&args) {
+                        // The API promises an object; anything else is reported as received.
+                        value @ (Value::Object(_) | Value::String(_)) => value,
+                        _ => json!({}),
+                    };
+                    out.push(Decoded::ToolCall(ToolCall {
+                        id,
+                        name,
+                        arguments,
+                    }));
+                }
+            }
+            "message_delta" => {
+                if let Some(reason) = json["delta"]["stop_reason"].as_str() {
+                    self.finish = Some(stop_reason(Some(reason)));
+                }
+                update_usage(&mut self.usage, &json["usage"]);
+            }
+            "message_stop" => out.push(Decoded::Done {
+                usage: Some(self.usage),
+                finish: self.finish.unwrap_or(FinishReason::Stop),
+            }),
+            "error" => return Err(reported_error(&self.provider, &json)),
+            // ping, and event types added after this was written.
+            _ => {}
+        }
+        Ok(out)
+    }
+}
+
+/// Usage figures are cumulative: each report replaces the ones it names.
+fn update_usage(usage: &mut Usage, report: &Value) {
+    let field = |name: &str| report.get(name).and_then(Value::as_u64);
+    if let Some(n) = field("input_tokens") {
+        usage.input_tokens = n;
+    }
+    if let Some(n) = field("output_tokens") {
+        usage.output_tokens = n;
+    }
+    if let Some(n) = field("cache_read_input_tokens") {
+        usage.cache_read_tokens = n;
+    }
+    if let Some(n) = field("cache_creation_input_tokens") {
+        usage.cache_creation_tokens = n;
+    }
+}
+
+fn stop_reason(reason: Option<&str>) -> FinishReason {
+    match reason {
+        None | Some("end_turn") | Some("stop_sequence") => FinishReason::Stop,
+        Some("max_tokens") | Some("model_context_window_exceeded") => FinishReason::Length,
+        Some("tool_use") => FinishReason::ToolCalls,
+        Some("refusal") => FinishReason::Refusal,
+        Some(_) => FinishReason::Other,
+    }
+}
+
+fn reported_error(provider: &str, json: &Value) -> ProviderError {
+    let detail = ErrorDetail::from_json(json);
+    let text = detail.message.clone().unwrap_or_else(|| json.to_string());
+    ProviderError::new(
+        detail.stream_kind(),
+        format!("{provider} reported an error: {}", one_line(&text)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(events: &[(&str, &str)]) -> Result<Vec<Decoded>, ProviderError> {
+        let mut d = AnthropicWire.stream_decoder("claude");
+        let mut out = Vec::new();
+        for (name, data) in events {
+            out.extend(d.event(&SseEvent {
+                name: name.to_string(),
+                data: data.to_string(),
+            })?);
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn text_tool_use_thinking_usage_and_stop() {
+        let out = decode(&[
+            ("message_start", r#"{"type":"message_start","message":{"id":"m","model":"c","usage":{"input_tokens":25,"output_tokens":1,"cache_read_input_tokens":7}}}"#),
+            ("content_block_start", r#"{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}"#),
+            ("content_block_delta", r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"hmm"}}"#),
+            ("content_block_delta", r#"{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"x"}}"#),
+            ("content_block_stop", r#"{"type":"content_block_stop","index":0}"#),
+            ("ping", r#"{"type":"ping"}"#),
+            ("content_block_start", r#"{"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}}"#),
+            ("content_block_delta", r#"{"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"Hi"}}"#),
+            ("content_block_stop", r#"{"type":"content_block_stop","index":1}"#),
+            ("content_block_start", r#"{"type":"content_block_start","index":2,"content_block":{"type":"tool_use","id":"t1","name":"read","input":{}}}"#),
+            ("content_block_delta", r#"{"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":""}}"#),
+            ("content_block_delta", r#"{"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"{\"path\": \"a"}}"#),
+            ("content_block_delta", r#"{"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":".md\"}"}}"#),
+            ("content_block_stop", r#"{"type":"content_block_stop","index":2}"#),
+            ("something_new", r#"{"type":"something_new"}"#),
+            ("message_delta", r#"{"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":30}}"#),
+            ("message_stop", r#"{"type":"message_stop"}"#),
+        ])
+        .unwrap();
+        assert_eq!(
+            out,
+            vec![
+                Decoded::Text("Hi".into()),
+                Decoded::ToolCall(ToolCall {
+                    id: "t1".into(),
+                    name: "read".into(),
+                    arguments: json!({"path": "a.md"})
+                }),
+                Decoded::Done {
+                    usage: Some(Usage {
+                        input_tokens: 25,
+                        output_tokens: 30,
+                        cache_read_tokens: 7,
+                        cache_creation_tokens: 0,
+                        estimated: false
+                    }),
+                    finish: FinishReason::ToolCalls
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn a_mid_stream_error_event_fails_with_the_providers_message() {
+        let e = decode(&[
+            (
+                "message_start",
+                r#"{"type":"message_start","message":{"usage":{"input_tokens":1}}}"#,
+            ),
+            (
+                "error",
+                r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+            ),
+        ])
+        .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Overloaded);
+        assert_eq!(e.message, "claude reported an error: Overloaded");
+        assert!(e.retryable());
+    }
+
+    #[test]
+    fn tool_results_lead_the_next_user_turn_and_none_dangle() {
+        let call = |id: &str| ToolCall {
+            id: id.into(),
+            name: "read".into(),
+            arguments: json!({}),
+        };
+        let messages = vec![
+            ChatMessage::system("be brief"),
+            ChatMessage::user("q"),
+            ChatMessage::assistant_with_tools("let me look", vec![call("a"), call("b")]),
+            ChatMessage::tool_result("b", "B", false),
+            ChatMessage::tool_result("a", "A", true),
+            ChatMessage::user("and now?"),
+            ChatMessage::assistant_with_tools("", vec![call("c")]),
+        ];
+        let conv = conversation(&messages);
+        assert_eq!(conv.len(), 5);
+        assert_eq!(conv[0], json!({"role":"user","content":"q"}));
+        assert_eq!(
+            conv[1]["content"][0],
+            json!({"type":"text","text":"let me look"})
+        );
+        assert_eq!(conv[1]["content"][1]["type"], "tool_use");
+        assert_eq!(
+            conv[2],
+            json!({"role":"user","content":[
+                {"type":"tool_result","tool_use_id":"a","content":"A","is_error":true},
+                {"type":"tool_result","tool_use_id":"b","content":"B","is_error":false},
+                {"type":"text","text":"and now?"}
+            ]})
+        );
+        // The last turn was cut before its tool ran: it gets an error result, not a gap.
+        assert_eq!(conv[4]["content"][0]["tool_use_id"], "c");
+        assert_eq!(conv[4]["content"][0]["is_error"], true);
+        let body = request_body(
+            &HttpSettings::new("c", "http://x", "m"),
+            &ChatRequest::new(messages),
+            true,
+        );
+        assert_eq!(body["system"], "be brief");
+    }
+}

@@ -1,0 +1,218 @@
+//! An HTTP error response turned into a `ProviderError` with the provider's own message.
+
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+
+use super::retry::{retry_after, should_retry};
+use crate::provider::{ErrorKind, ProviderError};
+
+/// Longest error body quoted to the user.
+const MAX_MESSAGE_CHARS: usize = 300;
+
+pub fn error_from_response(
+    provider: &str,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> ProviderError {
+    let detail = ErrorDetail::parse(body);
+    let kind = kind_for(status, &detail);
+    let what = match kind {
+        ErrorKind::Auth => "rejected the API key",
+        ErrorKind::Permission => "refused access",
+        ErrorKind::NotFound => "does not know this model or endpoint",
+        ErrorKind::RateLimited => "is rate limiting us",
+        ErrorKind::QuotaExhausted => "says the account's quota is used up",
+        ErrorKind::Overloaded => "is overloaded",
+        ErrorKind::TooLarge => "says the request is too large",
+        ErrorKind::InvalidRequest => "rejected the request",
+        _ => "failed",
+    };
+    let mut message = format!("{provider} {what} (HTTP {status})");
+    if let Some(text) = detail.message.as_deref().filter(|m| !m.is_empty()) {
+        message.push_str(": ");
+        message.push_str(&one_line(text));
+    }
+    ProviderError {
+        kind,
+        message,
+        retry_after: retry_after(headers),
+        should_retry: should_retry(headers),
+    }
+}
+
+/// What an error body says, in either provider's shape:
+/// Anthropic `{"type":"error","error":{"type","message"}}`,
+/// OpenAI `{"error":{"message","type","code"}}` (some servers send `{"error":"text"}`).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ErrorDetail {
+    pub message: Option<String>,
+    pub kind: Option<String>,
+    pub code: Option<String>,
+}
+
+impl ErrorDetail {
+    pub fn parse(body: &[u8]) -> ErrorDetail {
+        match serde_json::from_slice::<Value>(body) {
+            Ok(json) => ErrorDetail::from_json(&json),
+            Err(_) => ErrorDetail {
+                message: Some(String::from_utf8_lossy(body).trim().to_string())
+                    .filter(|m| !m.is_empty()),
+                ..ErrorDetail::default()
+            },
+        }
+    }
+
+    pub fn from_json(json: &Value) -> ErrorDetail {
+        let error = json.get("error").unwrap_or(json);
+        if let Some(text) = error.as_str() {
+            return ErrorDetail {
+                message: Some(text.to_string()),
+                ..ErrorDetail::default()
+            };
+        }
+        let field = |name: &str| match error.get(name)? {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        ErrorDetail {
+            message: field("message").or_else(|| field("detail")),
+            kind: field("type"),
+            code: field("code"),
+        }
+    }
+
+    fn says(&self, what: &str) -> bool {
+        self.kind.as_deref().is_some_and(|k| k.contains(what))
+            || self.code.as_deref().is_some_and(|c| c.contains(what))
+    }
+
+    /// The kind an error reported inside a stream (no HTTP status to go by) belongs to.
+    pub fn stream_kind(&self) -> ErrorKind {
+        if self.says("overloaded") {
+            ErrorKind::Overloaded
+        } else if self.says("insufficient_quota") || self.says("billing") {
+            ErrorKind::QuotaExhausted
+        } else if self.says("rate_limit") {
+            ErrorKind::RateLimited
+        } else if self.says("api_error") || self.says("server_error") || self.says("timeout") {
+            ErrorKind::Server
+        } else if self.says("authentication") {
+            ErrorKind::Auth
+        } else if self.says("invalid_request") {
+            ErrorKind::InvalidRequest
+        } else {
+            ErrorKind::Provider
+        }
+    }
+}
+
+fn kind_for(status: u16, detail: &ErrorDetail) -> ErrorKind {
+    match status {
+        400 | 422 if detail.says("context_length") => ErrorKind::TooLarge,
+        401 => ErrorKind::Auth,
+        403 => ErrorKind::Permission,
+        404 => ErrorKind::NotFound,
+        408 | 409 => ErrorKind::Server,
+        413 => ErrorKind::TooLarge,
+        // A 429 for an exhausted quota never clears by waiting.
+        429 if detail.says("insufficient_quota") || detail.says("billing") => {
+            ErrorKind::QuotaExhausted
+        }
+        429 => ErrorKind::RateLimited,
+        529 => ErrorKind::Overloaded,
+        500..=599 if detail.says("overloaded") => ErrorKind::Overloaded,
+        500..=599 => ErrorKind::Server,
+        _ => ErrorKind::InvalidRequest,
+    }
+}
+
+pub fn one_line(text: &str) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > MAX_MESSAGE_CHARS {
+        let cut: String = flat.chars().take(MAX_MESSAGE_CHARS).collect();
+        format!("{cut}…")
+    } else {
+        flat
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classify(status: u16, body: &str) -> ProviderError {
+        error_from_response("p", status, &HeaderMap::new(), body.as_bytes())
+    }
+
+    #[test]
+    fn anthropic_and_openai_bodies_give_the_providers_message() {
+        let e = classify(
+            401,
+            r#"{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"},"request_id":"req_1"}"#,
+        );
+        assert_eq!(e.kind, ErrorKind::Auth);
+        assert_eq!(
+            e.message,
+            "p rejected the API key (HTTP 401): invalid x-api-key"
+        );
+        assert!(!e.retryable());
+
+        let e = classify(
+            429,
+            r#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}"#,
+        );
+        assert_eq!(e.kind, ErrorKind::QuotaExhausted);
+        assert!(!e.retryable());
+
+        let e = classify(
+            429,
+            r#"{"error":{"message":"slow down","type":"rate_limit_error"}}"#,
+        );
+        assert_eq!(e.kind, ErrorKind::RateLimited);
+        assert!(e.retryable());
+    }
+
+    #[test]
+    fn statuses_map_to_kinds() {
+        assert_eq!(classify(529, "{}").kind, ErrorKind::Overloaded);
+        assert_eq!(classify(503, "Service Unavailable").kind, ErrorKind::Server);
+        assert_eq!(classify(408, "").kind, ErrorKind::Server);
+        assert_eq!(classify(409, "").kind, ErrorKind::Server);
+        assert_eq!(classify(404, "").kind, ErrorKind::NotFound);
+        assert_eq!(classify(403, "").kind, ErrorKind::Permission);
+        assert_eq!(classify(413, "").kind, ErrorKind::TooLarge);
+        assert_eq!(
+            classify(400, r#"{"error":"bad"}"#).kind,
+            ErrorKind::InvalidRequest
+        );
+        assert_eq!(
+            classify(400, r#"{"error":"bad"}"#).message,
+            "p rejected the request (HTTP 400): bad"
+        );
+        for s in [408, 409, 429, 500, 502, 503, 529] {
+            assert!(classify(s, "").retryable(), "{s}");
+        }
+        for s in [400, 401, 403, 404, 413, 422] {
+            assert!(!classify(s, "").retryable(), "{s}");
+        }
+    }
+
+    #[test]
+    fn the_servers_should_retry_header_overrides() {
+        let mut h = HeaderMap::new();
+        h.insert("x-should-retry", "false".parse().unwrap());
+        assert!(!error_from_response("p", 503, &h, b"").retryable());
+        h.insert("x-should-retry", "true".parse().unwrap());
+        assert!(error_from_response("p", 400, &h, b"").retryable());
+    }
+
+    #[test]
+    fn long_bodies_are_cut_to_one_line() {
+        let body = format!("line one\nline two {}", "x".repeat(1000));
+        let e = classify(500, &body);
+        assert!(!e.message.contains('\n'));
+        assert!(e.message.chars().count() < 400, "{}", e.message);
+    }
+}

@@ -1,0 +1,463 @@
+//! OpenAI Chat Completions, and every server that speaks it: OpenAI, Ollama (/v1), vLLM,
+//! llama.cpp's server, LM Studio, OpenRouter.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::http::status::{ErrorDetail, one_line};
+use super::http::{Decoded, HttpProvider, HttpSettings, SseEvent, StreamDecoder, Wire};
+use super::{ChatMessage, ChatRequest, ChatRole, ErrorKind, ProviderError, ToolCall, Usage};
+use crate::engine::event::FinishReason;
+
+pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+
+pub type OpenAiProvider = HttpProvider<OpenAiWire>;
+
+pub fn provider(settings: HttpSettings) -> Result<OpenAiProvider, ProviderError> {
+    HttpProvider::new(OpenAiWire, settings)
+}
+
+pub struct OpenAiWire;
+
+impl Wire for OpenAiWire {
+    fn request(
+        &self,
+        client: &reqwest::Client,
+        settings: &HttpSettings,
+        request: &ChatRequest,
+        streaming: bool,
+    ) -> reqwest::RequestBuilder {
+        let mut builder = client
+            .post(format!("{}/chat/completions", settings.base_url))
+            .json(&request_body(settings, request, streaming));
+        if let Some(key) = &settings.api_key {
+            builder = builder.bearer_auth(key.expose());
+        }
+        builder
+    }
+
+    fn stream_decoder(&self, provider: &str) -> Box<dyn StreamDecoder> {
+        Box::new(ChunkDecoder {
+            provider: provider.to_string(),
+            ..ChunkDecoder::default()
+        })
+    }
+
+    fn decode_whole(&self, provider: &str, body: &[u8]) -> Result<Vec<Decoded>, ProviderError> {
+        let json: Value = serde_json::from_slice(body).map_err(|e| {
+            ProviderError::new(
+                ErrorKind::Malformed,
+                format!("{provider}'s reply is not valid JSON: {e}"),
+            )
+        })?;
+        if let Some(error) = json.get("error") {
+            return Err(reported_error(provider, error));
+        }
+        let choice = json
+            .get("choices")
+            .and_then(|c| c.get(0))
+            .ok_or_else(|| malformed(provider, "a reply without choices"))?;
+        let message = &choice["message"];
+        let mut out = Vec::new();
+        if let Some(text) = message["content"].as_str() {
+            out.push(Decoded::Text(text.to_string()));
+        }
+        let mut calls = ToolCallParts::default();
+        for (position, call) in message["tool_calls"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            calls.merge(position, call);
+        }
+        out.extend(calls.finish().into_iter().map(Decoded::ToolCall));
+        out.push(Decoded::Done {
+            usage: usage_from(&json["usage"]),
+            finish: finish_reason(choice["finish_reason"].as_str()),
+        });
+        Ok(out)
+    }
+}
+
+fn request_body(settings: &HttpSettings, request: &ChatRequest, streaming: bool) -> Value {
+    let mut body = json!({
+        "model": settings.model_for(request),
+        "messages": request.messages.iter().map(message_json).collect::<Vec<_>>(),
+        "max_tokens": settings.max_tokens_for(request),
+        "temperature": request.temperature,
+        "stream": streaming,
+    });
+    if streaming && settings.stream_usage {
+        body["stream_options"] = json!({ "include_usage": true });
+    }
+    if !request.stop.is_empty() {
+        body["stop"] = json!(request.stop);
+    }
+    if !request.tools.is_empty() {
+        body["tools"] = request
+            .tools
+            .iter()
+            .map(|t| {
+                json!({
+                    "type": "function",
+                    "function": {
+                        "name": t.name,
+                        "description": t.description,
+                        "parameters": t.parameters,
+                    }
+                })
+            })
+            .collect();
+    }
+    body
+}
+
+fn message_json(message: &ChatMessage) -> Value {
+    match message.role {
+        ChatRole::Tool => json!({
+            "role": "tool",
+            "tool_call_id": message.tool_call_id.clone().unwrap_or_default(),
+            "content": message.content,
+        }),
+        ChatRole::Assistant if !message.tool_calls.is_empty() => json!({
+            "role": "assistant",
+            "content": if message.content.is_empty() { Value::Null } else { json!(message.content) },
+            "tool_calls": message.tool_calls.iter().map(|c| json!({
+                "id": c.id,
+                "type": "function",
+                "function": { "name": c.name, "arguments": arguments_text(&c.arguments) },
+            })).collect::<Vec<_>>(),
+        }),
+        role => json!({ "role": role.as_str(), "content": message.content }),
+    }
+}
+
+/// Arguments go back as the JSON text the model wrote (or the raw text it wrote instead).
+fn arguments_text(arguments: &Value) -> String {
+    match arguments {
+        Value::String(raw) => raw.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Reads `chat.completion.chunk`s up to `[DONE]`.
+#[derive(Default)]
+struct ChunkDecoder {
+    provider: String,
+    calls: ToolCallParts,
+    finish: Option<FinishReason>,
+    usage: Option<Usage>,
+}
+
+impl StreamDecoder for ChunkDecoder {
+    fn event(&mut self, event: &SseEvent) -> Result<Vec<Decoded>, ProviderError> {
+        let data = event.data.trim();
+        if data == "[DONE]" {
+            let mut out: Vec<Decoded> = self
+                .calls
+                .finish()
+                .into_iter()
+                .map(Decoded::ToolCall)
+                .collect();
+            out.push(Decoded::Done {
+                usage: self.usage,
+                finish: self.finish.unwrap_or(FinishReason::Stop),
+            });
+            return Ok(out);
+        }
+        if data.is_empty() {
+            return Ok(Vec::new());
+        }
+        let chunk: Value = serde_json::from_str(data).map_err(|e| {
+            malformed(
+                &self.provider,
+                &format!("a chunk that is not valid JSON ({e}): {}", one_line(data)),
+            )
+        })?;
+        if let Some(error) = chunk.get("error") {
+            return Err(reported_error(&self.provider, error));
+        }
+        if let Some(usage) = usage_from(&chunk["usage"]) {
+            self.usage = Some(usage);
+        }
+        let mut out = Vec::new();
+        for choice in chunk["choices"].as_array().into_iter().flatten() {
+            // One answer is asked for; other choices would be a server's oddity.
+            if choice["index"].as_u64().unwrap_or(0) != 0 {
+                continue;
+            }
+            let delta = &choice["delta"];
+            if let Some(text) = delta["content"].as_str() {
+                out.push(Decoded::Text(text.to_string()));
+            }
+            for (position, part) in delta["tool_calls"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                self.calls.merge(position, part);
+            }
+            if let Some(reason) = choice["finish_reason"].as_str() {
+                self.finish = Some(finish_reason(Some(reason)));
+                out.extend(self.calls.finish().into_iter().map(Decoded::ToolCall));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Tool calls arriving in fragments: merged by `index`; the id and name usually come only in
+/// the first fragment of each, the arguments in pieces to concatenate.
+#[derive(Default)]
+struct ToolCallParts {
+    parts: BTreeMap<u64, PartialCall>,
+}
+
+#[derive(Default)]
+struct PartialCall {
+    id: String,
+    name: String,
+    arguments: String,
+}
+
+impl ToolCallParts {
+    fn merge(&mut self, position: usize, part: &Value) {
+        // Ollama leaves out `index` (each call comes whole); fall back to the array position.
+        let index = part["index"].as_u64().unwrap_or(position as u64);
+        let call = self.parts.entry(index).or_default();
+        if let Some(id) = part["id"].as_str().filter(|s| !s.is_empty()) {
+            call.id = id.to_string();
+        }
+        let function = &part["function"];
+        if let Some(name) = function["name"].as_str().filter(|s| !s.is_empty()) {
+            call.name = name.to_string();
+        }
+        if let Some(args) = function["arguments"].as_str() {
+            call.arguments.push_str(args);
+        }
+    }
+
+    fn finish(&mut self) -> Vec<ToolCall> {
+        std::mem::take(&mut self.parts)
+            .into_iter()
+            .map(|(index, call)| ToolCall {
+                // vLLM may never send an id: make one the reply can be matched with.
+                id: if call.id.is_empty() {
+                    format!("call_{index}")
+                } else {
+                    call.id
+                },
+                name: call.name,
+                arguments: parse_arguments(&call.arguments),
+            })
+            .collect()
+    }
+}
+
+/// A JSON object, `{}` for nothing, or the raw text when the model wrote something else.
+pub fn parse_arguments(text: &str) -> Value {
+    if text.trim().is_empty() {
+        return json!({});
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(value @ Value::Object(_)) => value,
+        _ => Value::String(text.to_string()),
+    }
+}
+
+fn usage_from(usage: &Value) -> Option<Usage> {
+    let input = usage.get("prompt_tokens")?.as_u64()?;
+    let output = usage
+        .get("completion_tokens")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    let cached = usage["prompt_tokens_details"]["cached_tokens"]
+        .as_u64()
+        .unwrap_or(0)
+        .min(input);
+    Some(Usage {
+        input_tokens: input - cached,
+        output_tokens: output,
+        cache_read_tokens: cached,
+        cache_creation_tokens: 0,
+        estimated: false,
+    })
+}
+
+fn finish_reason(reason: Option<&str>) -> FinishReason {
+    match reason {
+        None | Some("stop") => FinishReason::Stop,
+        Some("length") => FinishReason::Length,
+        Some("tool_calls") | Some("function_call") => FinishReason::ToolCalls,
+        Some("content_filter") => FinishReason::ContentFilter,
+        Some(_) => FinishReason::Other,
+    }
+}
+
+fn reported_error(provider: &str, error: &Value) -> ProviderError {
+    let detail = ErrorDetail::from_json(&json!({ "error": error }));
+    let text = detail.message.clone().unwrap_or_else(|| error.to_string());
+    ProviderError::new(
+        detail.stream_kind(),
+        format!("{provider} reported an error: {}", one_line(&text)),
+    )
+}
+
+fn malformed(provider: &str, what: &str) -> ProviderError {
+    ProviderError::new(ErrorKind::Malformed, format!("{provider} sent {what}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(events: &[&str]) -> Result<Vec<Decoded>, ProviderError> {
+        let mut d = OpenAiWire.stream_decoder("srv");
+        let mut out = Vec::new();
+        for data in events {
+            out.extend(d.event(&SseEvent {
+                name: String::new(),
+                data: data.to_string(),
+            })?);
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn tool_call_fragments_merge_by_index() {
+        let out = decode(&[
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"a","type":"function","function":{"name":"read","arguments":""}}]}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"b","function":{"name":"list","arguments":"{}"}}]}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"path\":"}}]}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"\"a.md\"}"}}]},"finish_reason":"tool_calls"}]}"#,
+            "[DONE]",
+        ])
+        .unwrap();
+        assert_eq!(
+            out,
+            vec![
+                Decoded::ToolCall(ToolCall {
+                    id: "a".into(),
+                    name: "read".into(),
+                    arguments: json!({"path": "a.md"})
+                }),
+                Decoded::ToolCall(ToolCall {
+                    id: "b".into(),
+                    name: "list".into(),
+                    arguments: json!({})
+                }),
+                Decoded::Done {
+                    usage: None,
+                    finish: FinishReason::ToolCalls
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn whole_calls_without_index_or_id_and_finish_with_content() {
+        // Ollama: whole calls, no index; vLLM: no id, finish_reason beside content.
+        let out = decode(&[
+            r#"{"choices":[{"index":0,"delta":{"content":"x","tool_calls":[{"function":{"name":"a","arguments":"{\"k\":1}"}},{"function":{"name":"b","arguments":"not json"}}]},"finish_reason":"tool_calls"}]}"#,
+            "[DONE]",
+        ])
+        .unwrap();
+        assert_eq!(out[0], Decoded::Text("x".into()));
+        assert_eq!(
+            out[1],
+            Decoded::ToolCall(ToolCall {
+                id: "call_0".into(),
+                name: "a".into(),
+                arguments: json!({"k": 1})
+            })
+        );
+        assert_eq!(
+            out[2],
+            Decoded::ToolCall(ToolCall {
+                id: "call_1".into(),
+                name: "b".into(),
+                arguments: json!("not json")
+            })
+        );
+    }
+
+    #[test]
+    fn usage_chunk_and_cached_tokens() {
+        let out = decode(&[
+            r#"{"choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":"stop"}]}"#,
+            r#"{"choices":[],"usage":{"prompt_tokens":30,"completion_tokens":2,"prompt_tokens_details":{"cached_tokens":10}}}"#,
+            "[DONE]",
+        ])
+        .unwrap();
+        assert_eq!(
+            out.last().unwrap(),
+            &Decoded::Done {
+                usage: Some(Usage {
+                    input_tokens: 20,
+                    output_tokens: 2,
+                    cache_read_tokens: 10,
+                    cache_creation_tokens: 0,
+                    estimated: false
+                }),
+                finish: FinishReason::Stop
+            }
+        );
+    }
+
+    #[test]
+    fn a_mid_stream_error_and_bad_json_fail_the_call() {
+        let e = decode(&[
+            r#"{"error":{"message":"The server is overloaded","type":"overloaded_error"}}"#,
+        ])
+        .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Overloaded);
+        assert_eq!(e.message, "srv reported an error: The server is overloaded");
+        let e = decode(&[r#"{"choices":[{"delta":{"content":"a"#]).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Malformed);
+    }
+
+    #[test]
+    fn assistant_tool_calls_and_results_go_back_in_openai_shape() {
+        let mut req = ChatRequest::new(vec![
+            ChatMessage::user("q"),
+            ChatMessage::assistant_with_tools(
+                "",
+                vec![ToolCall {
+                    id: "c1".into(),
+                    name: "read".into(),
+                    arguments: json!({"p": 1}),
+                }],
+            ),
+            ChatMessage::tool_result("c1", "contents", false),
+        ]);
+        req.stop = vec!["END".into()];
+        let mut settings = HttpSettings::new("srv", "http://x/v1", "m");
+        settings.max_tokens = Some(100);
+        let body = request_body(&settings, &req, true);
+        assert_eq!(body["max_tokens"], 100);
+        assert_eq!(body["stop"], json!(["END"]));
+        assert_eq!(body["stream_options"], json!({"include_usage": true}));
+        assert_eq!(
+            body["messages"][1],
+            json!({"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"read","arguments":"{\"p\":1}"}}]})
+        );
+        assert_eq!(
+            body["messages"][2],
+            json!({"role":"tool","tool_call_id":"c1","content":"contents"})
+        );
+        settings.stream_usage = false;
+        assert!(
+            request_body(&settings, &req, true)
+                .get("stream_options")
+                .is_none()
+        );
+        assert!(
+            request_body(&settings, &req, false)
+                .get("stream_options")
+                .is_none()
+        );
+    }
+}
