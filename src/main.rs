@@ -7,14 +7,15 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
+use el_jefe::config::providers::{ProviderFlags, ProviderKind};
 use el_jefe::config::{Config, Overrides, parse_mode};
 use el_jefe::engine::clock::Clock;
 use el_jefe::engine::event::CallMode;
 use el_jefe::engine::ids::SessionId;
-use el_jefe::engine::start_engine;
+use el_jefe::engine::{Routes, start_engine_routed};
 use el_jefe::headless::{Output, RunEnd, Start, listing, run_headless};
-use el_jefe::provider::Provider;
 use el_jefe::provider::model_file::{self, SETUP_COMMAND};
+use el_jefe::provider::{Provider, check, registry};
 use el_jefe::store::Store;
 use el_jefe::store::paths::AppDirs;
 
@@ -48,6 +49,12 @@ struct GlobalFlags {
     /// CPU threads for the local model.
     #[arg(long, global = true, value_name = "N")]
     threads: Option<u32>,
+    /// The provider to use by default: local, anthropic, openai, or one from config.toml.
+    #[arg(long, global = true, value_name = "NAME")]
+    provider: Option<String>,
+    /// The default provider's model (HTTP providers).
+    #[arg(long, global = true, value_name = "MODEL")]
+    model: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -76,6 +83,8 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// List the configured providers and check each: reachable, authenticated, model there.
+    Providers,
     /// The embedded model file.
     Model {
         #[command(subcommand)]
@@ -118,6 +127,10 @@ fn real_main(cli: Cli) -> anyhow::Result<i32> {
         workspace_root: cli.global.workspace_root,
         model_file: cli.global.model_file,
         threads: cli.global.threads,
+        providers: ProviderFlags {
+            provider: cli.global.provider,
+            model: cli.global.model,
+        },
     };
     let config = Config::load(&dirs, &flags)?;
     tracing::info!(
@@ -131,6 +144,7 @@ fn real_main(cli: Cli) -> anyhow::Result<i32> {
     };
     match command {
         Cmd::Model { action } => model_command(&config, action),
+        Cmd::Providers => providers_command(&config),
         Cmd::Sessions { json } => {
             let store = Store::open(&dirs.sessions())?;
             let now = Clock::new().now_ms();
@@ -186,11 +200,11 @@ fn dashboard(dirs: &AppDirs, config: Config) -> anyhow::Result<i32> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        eprintln!("el-jefe: loading the model...");
-        let provider = load_provider(&config).await?;
-        let model_label = format!("{} {}", provider.name(), provider.model());
+        let routes = load_routes(&config, true).await?;
+        let default = routes.default_provider();
+        let model_label = format!("{} {}", default.name(), default.model());
         let mode = config.engine.mode;
-        let (engine, events) = start_engine(config.engine, provider, store.clone());
+        let (engine, events) = start_engine_routed(config.engine, routes, store.clone());
         // After the engine's start-up recovery, so crashed sessions show as interrupted.
         let (stored, warnings) = store.list();
         for w in warnings {
@@ -214,8 +228,8 @@ fn run_session(store: Store, config: Config, start: Start, json: bool) -> anyhow
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let provider = load_provider(&config).await?;
-        let (engine, mut events) = start_engine(config.engine, provider, store);
+        let routes = load_routes(&config, false).await?;
+        let (engine, mut events) = start_engine_routed(config.engine, routes, store);
         let output = if json { Output::Json } else { Output::Plain };
         let end = run_headless(&engine, &mut events, start, output).await?;
         if end != RunEnd::StoppedAtOnce {
@@ -225,8 +239,21 @@ fn run_session(store: Store, config: Config, start: Start, json: bool) -> anyhow
     })
 }
 
+/// The providers this run uses, the embedded model loaded only when one of them is it.
+async fn load_routes(config: &Config, announce: bool) -> anyhow::Result<Routes> {
+    let local = if registry::needs_local(&config.providers) {
+        if announce {
+            eprintln!("el-jefe: loading the model...");
+        }
+        Some(load_local(config).await?)
+    } else {
+        None
+    };
+    Ok(registry::build_routes(&config.providers, local)?)
+}
+
 #[cfg(feature = "local")]
-async fn load_provider(config: &Config) -> anyhow::Result<Arc<dyn Provider>> {
+async fn load_local(config: &Config) -> anyhow::Result<Arc<dyn Provider>> {
     let settings = config.local.clone();
     let provider = tokio::task::spawn_blocking(move || {
         el_jefe::provider::local::LocalProvider::load(settings)
@@ -236,8 +263,72 @@ async fn load_provider(config: &Config) -> anyhow::Result<Arc<dyn Provider>> {
 }
 
 #[cfg(not(feature = "local"))]
-async fn load_provider(_config: &Config) -> anyhow::Result<Arc<dyn Provider>> {
-    anyhow::bail!("this build has no embedded model (cargo feature `local` is off)")
+async fn load_local(_config: &Config) -> anyhow::Result<Arc<dyn Provider>> {
+    anyhow::bail!(
+        "this build has no embedded model (cargo feature `local` is off); choose another provider with --provider"
+    )
+}
+
+fn providers_command(config: &Config) -> anyhow::Result<i32> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let setup = &config.providers;
+    let rows = runtime.block_on(async {
+        let checks = setup
+            .providers
+            .values()
+            .map(|p| async move { (p, check::check(p, &config.local).await) });
+        futures::future::join_all(checks).await
+    });
+    let mut failed = false;
+    for (p, verdict) in rows {
+        let default = if p.name == setup.default {
+            " (default)"
+        } else {
+            ""
+        };
+        let model = match p.kind {
+            ProviderKind::Local => config
+                .local
+                .model_path
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            _ => p.model().unwrap_or_default().to_string(),
+        };
+        let endpoint = p
+            .http
+            .as_ref()
+            .map_or_else(|| "in-process".to_string(), |h| h.base_url.clone());
+        println!(
+            "{}{default}  [{}]  model {model}  at {endpoint}",
+            p.name,
+            p.kind.label()
+        );
+        if let Some(var) = &p.api_key_env {
+            let set = p.http.as_ref().is_some_and(|h| h.api_key.is_some());
+            println!(
+                "    API key from {var} ({})",
+                if set { "set" } else { "not set" }
+            );
+        }
+        if !p.fallback.is_empty() {
+            println!("    falls back to {}", p.fallback.join(", "));
+        }
+        let used_by: Vec<&str> = setup
+            .roles
+            .iter()
+            .filter(|(_, r)| r.provider.as_deref() == Some(p.name.as_str()))
+            .map(|(role, _)| role.as_str())
+            .collect();
+        if !used_by.is_empty() {
+            println!("    used by {}", used_by.join(", "));
+        }
+        println!("    {}", verdict.text());
+        failed |= verdict.is_failure();
+    }
+    Ok(if failed { 1 } else { 0 })
 }
 
 fn model_command(config: &Config, action: ModelCmd) -> anyhow::Result<i32> {

@@ -24,6 +24,7 @@ use super::plan_validation::{MAX_GIVEN_STEPS, validate_with_limit};
 use super::planner::{PlannerRun, PlannerSettings, run_planner};
 use super::prompts::{DependencyOutput, step_messages};
 use super::roles::RoleBook;
+use super::routes::Routes;
 use super::scheduling::{Outcome, ready_steps, settled_outcome};
 use super::session_fold::{SessionState, StepStatus};
 use super::task::{
@@ -52,6 +53,15 @@ pub fn start_engine(
     provider: Arc<dyn Provider>,
     store: Store,
 ) -> (EngineHandle, UnboundedReceiver<EngineEvent>) {
+    start_engine_routed(settings, Routes::single(provider), store)
+}
+
+/// As `start_engine`, with a provider chosen per agent role.
+pub fn start_engine_routed(
+    settings: EngineSettings,
+    routes: Routes,
+    store: Store,
+) -> (EngineHandle, UnboundedReceiver<EngineEvent>) {
     let clock = Clock::new();
     store.recover_orphans(clock.now_ms());
     let (cmd_tx, cmd_rx) = unbounded_channel();
@@ -61,7 +71,7 @@ pub fn start_engine(
     let actor = Actor {
         mode: settings.mode,
         settings,
-        provider,
+        routes,
         store,
         out: out_tx,
         reports_tx,
@@ -77,7 +87,7 @@ pub fn start_engine(
 
 struct Actor {
     settings: EngineSettings,
-    provider: Arc<dyn Provider>,
+    routes: Routes,
     store: Store,
     out: UnboundedSender<EngineEvent>,
     reports_tx: UnboundedSender<Report>,
@@ -291,8 +301,8 @@ impl Actor {
                 goal: goal.to_string(),
                 workspace,
                 mode: self.mode,
-                provider: self.provider.name().to_string(),
-                model: self.provider.model().to_string(),
+                provider: self.routes.default_provider().name().to_string(),
+                model: self.routes.default_provider().model().to_string(),
                 max_parallel: self.settings.max_parallel,
             },
         );
@@ -628,7 +638,7 @@ impl Actor {
         live.planner_runs += 1;
         let attempt = live.planner_runs;
         let goal = live.state.goal.clone();
-        let provider = self.provider.clone();
+        let provider = self.routes.default_provider().clone();
         let roles = self.settings.roles.clone();
         let settings = self.settings.planner.clone();
         let mode = self.mode;
@@ -705,6 +715,7 @@ impl Actor {
                 );
             }
         };
+        let route = self.routes.for_role(&agent);
         self.emit(
             id,
             Event::StepStarted {
@@ -714,7 +725,9 @@ impl Actor {
                 max_tokens: request.max_tokens,
             },
         );
-        let provider = self.provider.clone();
+        let mut request = request;
+        request.model = route.model;
+        let provider = route.provider;
         let step_id = step.clone();
         self.launch(
             id,

@@ -17,9 +17,11 @@ pub mod plan_validation;
 pub mod planner;
 pub mod prompts;
 pub mod roles;
+pub mod routes;
 pub mod scheduling;
 pub mod session_fold;
 pub mod task;
 
-pub use actor::{EngineSettings, start_engine};
+pub use actor::{EngineSettings, start_engine, start_engine_routed};
 pub use handle::{EngineClosed, EngineHandle};
+pub use routes::{Route, Routes};

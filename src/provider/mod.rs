@@ -1,6 +1,7 @@
 //! Providers turn one chat request into a stream of text and a final usage report.
 
 pub mod anthropic;
+pub mod check;
 mod error;
 pub mod failover;
 pub mod http;
@@ -9,6 +10,7 @@ pub mod local;
 pub mod model_file;
 pub mod openai;
 mod pause;
+pub mod registry;
 pub mod stop_matcher;
 
 use futures::stream::BoxStream;

@@ -1,5 +1,7 @@
 //! Settings: built-in defaults, then `config.toml`, then environment variables, then flags.
 
+pub mod providers;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -13,6 +15,7 @@ use crate::engine::roles::RoleBook;
 use crate::provider::LocalSettings;
 use crate::provider::model_file::{MODEL_FILE_NAME, default_model_path};
 use crate::store::paths::AppDirs;
+use providers::{ProviderFile, ProviderFlags, ProviderInputs, ProviderSetup, RoleRoute};
 
 /// Environment variables read on top of the config file.
 pub const ENV_CONFIG_FILE: &str = "EL_JEFE_CONFIG";
@@ -29,6 +32,10 @@ struct ConfigFile {
     mode: Option<CallMode>,
     workspace_root: Option<PathBuf>,
     context_chars_per_dependency: Option<usize>,
+    /// The default provider's name.
+    provider: Option<String>,
+    #[serde(default)]
+    providers: BTreeMap<String, ProviderFile>,
     #[serde(default)]
     planner: PlannerFile,
     #[serde(default)]
@@ -60,6 +67,8 @@ struct LocalFile {
 struct AgentFile {
     max_tokens: Option<u32>,
     temperature: Option<f32>,
+    provider: Option<String>,
+    model: Option<String>,
 }
 
 /// Command-line flags that override everything else.
@@ -70,12 +79,14 @@ pub struct Overrides {
     pub workspace_root: Option<PathBuf>,
     pub model_file: Option<PathBuf>,
     pub threads: Option<u32>,
+    pub providers: ProviderFlags,
 }
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub engine: EngineSettings,
     pub local: LocalSettings,
+    pub providers: ProviderSetup,
     /// The config file that was read, if any.
     pub file: Option<PathBuf>,
 }
@@ -252,7 +263,31 @@ impl Config {
             )));
         }
 
+        let role_routes = file
+            .agents
+            .iter()
+            .filter(|(_, a)| a.provider.is_some() || a.model.is_some())
+            .map(|(name, a)| {
+                let route = RoleRoute {
+                    provider: a.provider.clone(),
+                    model: a.model.clone(),
+                };
+                (name.clone(), route)
+            })
+            .collect();
+        let providers = providers::resolve(
+            ProviderInputs {
+                default: file.provider.as_deref(),
+                files: &file.providers,
+                roles: role_routes,
+                flags: &flags.providers,
+            },
+            &env,
+            &bad,
+        )?;
+
         Ok(Config {
+            providers,
             engine: EngineSettings {
                 max_parallel,
                 mode: flags.mode.or(env_mode).or(file.mode).unwrap_or_default(),

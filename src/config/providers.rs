@@ -1,0 +1,386 @@
+//! Providers from config.toml, the usual environment variables and flags: which exist, how to
+//! reach them, which one is the default, and which agent role uses which.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::ConfigError;
+use crate::provider::http::{ApiKey, HttpSettings, RetryPolicy};
+use crate::provider::{anthropic, openai};
+
+pub const ENV_PROVIDER: &str = "EL_JEFE_PROVIDER";
+pub const LOCAL: &str = "local";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    Local,
+    Anthropic,
+    Openai,
+}
+
+impl ProviderKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            ProviderKind::Local => "local",
+            ProviderKind::Anthropic => "anthropic",
+            ProviderKind::Openai => "openai",
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ProviderFile {
+    kind: Option<ProviderKind>,
+    base_url: Option<String>,
+    model: Option<String>,
+    api_key_env: Option<String>,
+    connect_timeout_secs: Option<f64>,
+    idle_timeout_secs: Option<f64>,
+    request_timeout_secs: Option<f64>,
+    max_retries: Option<u32>,
+    max_tokens: Option<u32>,
+    stream_usage: Option<bool>,
+    fallback: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderConfig {
+    pub name: String,
+    pub kind: ProviderKind,
+    /// How to reach it (HTTP providers); the API key is read from `api_key_env` at load.
+    pub http: Option<HttpSettings>,
+    pub api_key_env: Option<String>,
+    /// Tried in order when this provider gives up on a failure that may pass.
+    pub fallback: Vec<String>,
+    /// Named in the config file, or set up through its environment variables: listed as a
+    /// provider the user meant to have, and checked.
+    pub configured: bool,
+}
+
+impl ProviderConfig {
+    /// The API services refuse calls without a key; local servers (Ollama, vLLM...) do not.
+    pub fn needs_key(&self) -> bool {
+        self.http.as_ref().is_some_and(|h| {
+            h.api_key.is_none()
+                && (h.base_url == anthropic::DEFAULT_BASE_URL
+                    || h.base_url == openai::DEFAULT_BASE_URL)
+        })
+    }
+
+    pub fn model(&self) -> Option<&str> {
+        self.http.as_ref().map(|h| h.model.as_str())
+    }
+}
+
+/// Which provider and model a role runs on, when not the default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoleRoute {
+    pub provider: Option<String>,
+    pub model: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderSetup {
+    pub default: String,
+    pub providers: BTreeMap<String, ProviderConfig>,
+    pub roles: BTreeMap<String, RoleRoute>,
+}
+
+impl ProviderSetup {
+    pub fn get(&self, name: &str) -> Option<&ProviderConfig> {
+        self.providers.get(name)
+    }
+
+    /// The providers a run needs: the default, those of the roles, and their fallbacks.
+    pub fn in_use(&self) -> Vec<&ProviderConfig> {
+        let mut names: Vec<&str> = vec![self.default.as_str()];
+        names.extend(self.roles.values().filter_map(|r| r.provider.as_deref()));
+        let mut i = 0;
+        while i < names.len() {
+            if let Some(p) = self.providers.get(names[i]) {
+                names.extend(p.fallback.iter().map(String::as_str));
+            }
+            i += 1;
+        }
+        let mut seen = Vec::new();
+        for name in names {
+            if !seen.contains(&name) {
+                seen.push(name);
+            }
+        }
+        seen.iter().filter_map(|n| self.providers.get(*n)).collect()
+    }
+}
+
+/// The flags that choose providers.
+#[derive(Debug, Clone, Default)]
+pub struct ProviderFlags {
+    pub provider: Option<String>,
+    pub model: Option<String>,
+}
+
+pub(super) struct ProviderInputs<'a> {
+    pub default: Option<&'a str>,
+    pub files: &'a BTreeMap<String, ProviderFile>,
+    pub roles: BTreeMap<String, RoleRoute>,
+    pub flags: &'a ProviderFlags,
+}
+
+pub(super) fn resolve(
+    inputs: ProviderInputs<'_>,
+    env: &impl Fn(&str) -> Option<String>,
+    bad: &impl Fn(String) -> ConfigError,
+) -> Result<ProviderSetup, ConfigError> {
+    let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+    let mut providers = built_ins(&env);
+    for (name, file) in inputs.files {
+        let entry = merge(name, file, providers.remove(name), bad)?;
+        providers.insert(name.clone(), entry);
+    }
+    for p in providers.values_mut() {
+        if let (Some(http), Some(var)) = (p.http.as_mut(), p.api_key_env.as_deref()) {
+            http.api_key = env(var).map(|k| ApiKey::new(k.trim()));
+        }
+    }
+
+    let default = inputs
+        .flags
+        .provider
+        .clone()
+        .or_else(|| env(ENV_PROVIDER))
+        .or(inputs.default.map(String::from))
+        .unwrap_or_else(|| LOCAL.to_string());
+    let names = providers.keys().cloned().collect::<Vec<_>>().join(", ");
+    let known = || names.clone();
+    if !providers.contains_key(&default) {
+        return Err(bad(format!(
+            "no provider named `{default}` (known: {})",
+            known()
+        )));
+    }
+    if let Some(model) = &inputs.flags.model {
+        let p = providers.get_mut(&default).expect("checked above");
+        match p.http.as_mut() {
+            Some(http) => http.model = model.clone(),
+            None => {
+                return Err(bad(format!(
+                    "--model names a model of an HTTP provider, and `{default}` is the embedded \
+                     model; use --model-file for another GGUF file"
+                )));
+            }
+        }
+    }
+    for (role, route) in &inputs.roles {
+        let provider = route.provider.as_deref().unwrap_or(&default);
+        let Some(p) = providers.get(provider) else {
+            return Err(bad(format!(
+                "[agents.{role}] provider = \"{provider}\": no such provider (known: {})",
+                known()
+            )));
+        };
+        if route.model.is_some() && p.kind == ProviderKind::Local {
+            return Err(bad(format!(
+                "[agents.{role}] model: `{provider}` is the embedded model, which has no other \
+                 models"
+            )));
+        }
+    }
+    for p in providers.values() {
+        for f in &p.fallback {
+            if f == &p.name {
+                return Err(bad(format!(
+                    "[providers.{}] fallback names the provider itself",
+                    p.name
+                )));
+            }
+            if !providers.contains_key(f) {
+                return Err(bad(format!(
+                    "[providers.{}] fallback `{f}`: no such provider (known: {})",
+                    p.name,
+                    known()
+                )));
+            }
+        }
+    }
+    Ok(ProviderSetup {
+        default,
+        providers,
+        roles: inputs.roles,
+    })
+}
+
+/// `local` always; `anthropic` and `openai` from their usual environment variables, so a key in
+/// the environment is all it takes (`--provider anthropic`).
+fn built_ins(env: &impl Fn(&str) -> Option<String>) -> BTreeMap<String, ProviderConfig> {
+    let mut out = BTreeMap::new();
+    out.insert(
+        LOCAL.to_string(),
+        ProviderConfig {
+            name: LOCAL.into(),
+            kind: ProviderKind::Local,
+            http: None,
+            api_key_env: None,
+            fallback: Vec::new(),
+            configured: true,
+        },
+    );
+    let remote = |name: &str, kind, prefix: &str, base: &str, model: &str| {
+        let base_env = env(&format!("{prefix}_BASE_URL"));
+        let key_env = format!("{prefix}_API_KEY");
+        let configured = base_env.is_some() || env(&key_env).is_some();
+        let model = env(&format!("{prefix}_MODEL")).unwrap_or_else(|| model.to_string());
+        ProviderConfig {
+            name: name.into(),
+            kind,
+            http: Some(HttpSettings::new(
+                name,
+                base_env.as_deref().unwrap_or(base),
+                &model,
+            )),
+            api_key_env: Some(key_env),
+            fallback: Vec::new(),
+            configured,
+        }
+    };
+    out.insert(
+        "anthropic".into(),
+        remote(
+            "anthropic",
+            ProviderKind::Anthropic,
+            "ANTHROPIC",
+            anthropic::DEFAULT_BASE_URL,
+            "claude-sonnet-4-5",
+        ),
+    );
+    out.insert(
+        "openai".into(),
+        remote(
+            "openai",
+            ProviderKind::Openai,
+            "OPENAI",
+            openai::DEFAULT_BASE_URL,
+            "gpt-4o-mini",
+        ),
+    );
+    out
+}
+
+fn merge(
+    name: &str,
+    file: &ProviderFile,
+    built_in: Option<ProviderConfig>,
+    bad: &impl Fn(String) -> ConfigError,
+) -> Result<ProviderConfig, ConfigError> {
+    let section = format!("[providers.{name}]");
+    let kind = match (file.kind, &built_in) {
+        (Some(kind), _) => kind,
+        (None, Some(b)) => b.kind,
+        (None, None) => {
+            return Err(bad(format!(
+                "{section}: `kind` is missing (anthropic, openai or local)"
+            )));
+        }
+    };
+    let mut entry = match built_in.filter(|b| b.kind == kind) {
+        Some(b) => b,
+        None => ProviderConfig {
+            name: name.to_string(),
+            kind,
+            http: match kind {
+                ProviderKind::Local => None,
+                ProviderKind::Anthropic => {
+                    Some(HttpSettings::new(name, anthropic::DEFAULT_BASE_URL, ""))
+                }
+                ProviderKind::Openai => Some(HttpSettings::new(name, openai::DEFAULT_BASE_URL, "")),
+            },
+            api_key_env: match kind {
+                ProviderKind::Local => None,
+                ProviderKind::Anthropic => Some("ANTHROPIC_API_KEY".into()),
+                ProviderKind::Openai => Some("OPENAI_API_KEY".into()),
+            },
+            fallback: Vec::new(),
+            configured: true,
+        },
+    };
+    entry.configured = true;
+    if let Some(f) = &file.fallback {
+        entry.fallback = f.clone();
+    }
+    let Some(http) = entry.http.as_mut() else {
+        let http_only = [
+            ("base_url", file.base_url.is_some()),
+            ("model", file.model.is_some()),
+            ("api_key_env", file.api_key_env.is_some()),
+        ];
+        if let Some((field, _)) = http_only.iter().find(|(_, set)| *set) {
+            return Err(bad(format!(
+                "{section}: `{field}` does not apply to the embedded model ([local] sets it up)"
+            )));
+        }
+        return Ok(entry);
+    };
+    if let Some(url) = &file.base_url {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(bad(format!(
+                "{section}: base_url `{url}` must start with http:// or https://"
+            )));
+        }
+        http.base_url = url.trim_end_matches('/').to_string();
+    }
+    if let Some(model) = &file.model {
+        http.model = model.clone();
+    }
+    if http.model.is_empty() {
+        return Err(bad(format!("{section}: `model` is missing")));
+    }
+    if let Some(var) = &file.api_key_env {
+        entry.api_key_env = Some(var.clone()).filter(|v| !v.is_empty());
+    }
+    let secs = |field: &str, value: Option<f64>, default: Duration| match value {
+        None => Ok(default),
+        Some(s) if s > 0.0 && s <= 86_400.0 => Ok(Duration::from_secs_f64(s)),
+        Some(s) => Err(bad(format!(
+            "{section}: {field} = {s} is outside 0 to 86400 seconds"
+        ))),
+    };
+    http.connect_timeout = secs(
+        "connect_timeout_secs",
+        file.connect_timeout_secs,
+        http.connect_timeout,
+    )?;
+    http.idle_timeout = secs(
+        "idle_timeout_secs",
+        file.idle_timeout_secs,
+        http.idle_timeout,
+    )?;
+    http.request_timeout = secs(
+        "request_timeout_secs",
+        file.request_timeout_secs,
+        http.request_timeout,
+    )?;
+    if let Some(n) = file.max_retries {
+        if n > 10 {
+            return Err(bad(format!(
+                "{section}: max_retries = {n} is outside 0 to 10"
+            )));
+        }
+        http.retry = RetryPolicy {
+            max_retries: n,
+            ..http.retry
+        };
+    }
+    if let Some(n) = file.max_tokens {
+        if n == 0 {
+            return Err(bad(format!("{section}: max_tokens must be at least 1")));
+        }
+        http.max_tokens = Some(n);
+    }
+    if let Some(b) = file.stream_usage {
+        http.stream_usage = b;
+    }
+    Ok(entry)
+}

@@ -1,0 +1,159 @@
+//! `el-jefe providers`: is each provider reachable, does it take our key, does it have the
+//! model? One clear verdict per provider.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::anthropic::API_VERSION;
+use super::http::status::error_from_response;
+use super::http::transport_error;
+use super::{ErrorKind, LocalSettings, model_file};
+use crate::config::providers::{ProviderConfig, ProviderKind};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Ok(String),
+    /// Not configured and not usable as it stands: informational, not a failure.
+    NotSetUp(String),
+    Failed(String),
+}
+
+impl Verdict {
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Verdict::Failed(_))
+    }
+
+    pub fn text(&self) -> String {
+        match self {
+            Verdict::Ok(s) => format!("ok: {s}"),
+            Verdict::NotSetUp(s) => format!("not set up: {s}"),
+            Verdict::Failed(s) => format!("FAILED: {s}"),
+        }
+    }
+}
+
+const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub async fn check(config: &ProviderConfig, local: &LocalSettings) -> Verdict {
+    match config.kind {
+        ProviderKind::Local => check_local(local),
+        ProviderKind::Anthropic | ProviderKind::Openai => check_http(config).await,
+    }
+}
+
+fn check_local(local: &LocalSettings) -> Verdict {
+    let result = if local.pinned {
+        model_file::verify_pinned(&local.model_path)
+    } else {
+        model_file::check_custom(&local.model_path)
+    };
+    match result {
+        Ok(()) => Verdict::Ok(format!(
+            "model file intact ({})",
+            local.model_path.display()
+        )),
+        Err(e) => Verdict::Failed(e.to_string()),
+    }
+}
+
+async fn check_http(config: &ProviderConfig) -> Verdict {
+    let http = config.http.as_ref().expect("HTTP providers have settings");
+    if config.needs_key() {
+        let var = config
+            .api_key_env
+            .as_deref()
+            .unwrap_or("the API key variable");
+        let text = format!("{var} is not set");
+        return if config.configured {
+            Verdict::Failed(text)
+        } else {
+            Verdict::NotSetUp(text)
+        };
+    }
+    let client = match reqwest::Client::builder()
+        .connect_timeout(http.connect_timeout)
+        .timeout(CHECK_TIMEOUT)
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => return Verdict::Failed(format!("no HTTP client: {e}")),
+    };
+    let key = http.api_key.as_ref().map(|k| k.expose().to_string());
+    let request = match config.kind {
+        ProviderKind::Anthropic => {
+            let mut r = client
+                .get(format!("{}/v1/models/{}", http.base_url, http.model))
+                .header("anthropic-version", API_VERSION);
+            if let Some(key) = &key {
+                r = r.header("x-api-key", key);
+            }
+            r
+        }
+        _ => {
+            let mut r = client.get(format!("{}/models", http.base_url));
+            if let Some(key) = &key {
+                r = r.bearer_auth(key);
+            }
+            r
+        }
+    };
+    let response = match request.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            let error = transport_error(&config.name, &e);
+            return Verdict::Failed(format!("unreachable: {}", error.message));
+        }
+    };
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.bytes().await.unwrap_or_default();
+    if !(200..300).contains(&status) {
+        let error = error_from_response(&config.name, status, &headers, &body);
+        return Verdict::Failed(match error.kind {
+            ErrorKind::Auth | ErrorKind::Permission => {
+                format!("reachable, but not authenticated: {}", error.message)
+            }
+            ErrorKind::NotFound if config.kind == ProviderKind::Anthropic => {
+                format!("reachable and authenticated, but no model `{}`", http.model)
+            }
+            _ => format!("reachable, but: {}", error.message),
+        });
+    }
+    if config.kind == ProviderKind::Anthropic {
+        return Verdict::Ok(format!(
+            "reachable, authenticated, model `{}` exists",
+            http.model
+        ));
+    }
+    let ids: Vec<String> = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|json| {
+            json["data"].as_array().map(|models| {
+                models
+                    .iter()
+                    .filter_map(|m| m["id"].as_str().map(String::from))
+                    .collect()
+            })
+        })
+        .unwrap_or_default();
+    if ids.iter().any(|id| id == &http.model) {
+        Verdict::Ok(format!(
+            "reachable, authenticated, model `{}` listed",
+            http.model
+        ))
+    } else if ids.is_empty() {
+        Verdict::Ok(format!(
+            "reachable and authenticated; the server lists no models, so `{}` is unconfirmed",
+            http.model
+        ))
+    } else {
+        let shown: Vec<&str> = ids.iter().take(8).map(String::as_str).collect();
+        let more = if ids.len() > shown.len() { ", ..." } else { "" };
+        Verdict::Failed(format!(
+            "reachable and authenticated, but no model `{}`; the server has: {}{more}",
+            http.model,
+            shown.join(", ")
+        ))
+    }
+}
