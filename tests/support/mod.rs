@@ -5,5 +5,6 @@ pub mod cli;
 pub mod dashboard;
 pub mod harness;
 pub mod model;
+pub mod replay_server;
 pub mod scripted;
 pub mod tmux;
