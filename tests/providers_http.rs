@@ -655,3 +655,114 @@ async fn a_failure_that_will_not_pass_does_not_fail_over() {
     assert_eq!(failed(&out).kind, ErrorKind::Auth);
     assert!(up.requests().is_empty());
 }
+
+// --- Through the engine: what the journal and the metrics record -----------------------------
+
+mod engine_runs {
+    use super::*;
+    use el_jefe::engine::event::Event;
+    use el_jefe::engine::ids::StepId;
+    use el_jefe::engine::plan::{Plan, StepSpec};
+    use support::harness::Harness;
+
+    fn one_step() -> Plan {
+        Plan {
+            steps: vec![StepSpec {
+                id: StepId::new("1"),
+                title: "Greet".into(),
+                agent: "writer".into(),
+                task: "Say hello.".into(),
+                depends_on: vec![],
+            }],
+        }
+    }
+
+    #[tokio::test]
+    async fn a_retried_step_is_journaled_and_counted_by_kind() {
+        let server = ReplayServer::start(vec![
+            Reply::json(
+                429,
+                r#"{"error":{"message":"slow down","type":"rate_limit_error"}}"#,
+            )
+            .header("retry-after-ms", "10"),
+            Reply::capture(&capture_path("openai-compat_stream_no_usage.txt")),
+        ])
+        .await;
+        let mut h = Harness::start(openai_at(&server), 1);
+        let id = h
+            .handle
+            .start_session_with_plan("greet", one_step())
+            .unwrap();
+        assert_eq!(h.until_ended(&id).await.event, Event::SessionCompleted);
+        let retry = h
+            .log
+            .iter()
+            .find_map(|e| match &e.event {
+                Event::CallRetry { step, retry } => Some((step.clone(), retry.clone())),
+                _ => None,
+            })
+            .expect("a retry event");
+        assert_eq!(retry.0, Some(StepId::new("1")));
+        assert_eq!(
+            (retry.1.kind, retry.1.delay_ms),
+            (ErrorKind::RateLimited, 10)
+        );
+        let state = h.state(&id);
+        assert_eq!(state.steps[0].output, "SmolLAM");
+        let m = &state.steps[0].metrics;
+        assert_eq!((m.api_calls, m.retries, m.errors), (2, 1, 1));
+        assert_eq!(m.errors_by_kind.get(&ErrorKind::RateLimited), Some(&1));
+        assert!(m.estimated, "the server reported no usage");
+        // The journal on disk tells the same story.
+        let stored = h.store.load(&id).unwrap();
+        assert_eq!(stored.state.steps[0].metrics, *m);
+    }
+
+    #[tokio::test]
+    async fn a_failover_mid_stream_keeps_only_the_fallbacks_text() {
+        let cut = Reply::sse(&[(
+            "",
+            r#"{"choices":[{"index":0,"delta":{"content":"Broken hal"}}]}"#,
+        )]);
+        let down = ReplayServer::start(vec![cut]).await;
+        let up = ReplayServer::start(vec![Reply::capture(&capture_path(
+            "openai-compat_stream_no_usage.txt",
+        ))])
+        .await;
+        let mut first = settings("primary", &format!("{}/v1", down.url));
+        first.retry.max_retries = 0;
+        let chain = FailoverProvider::new(vec![
+            Arc::new(openai::provider(first).unwrap()),
+            openai_at(&up),
+        ]);
+        let mut h = Harness::start(Arc::new(chain), 1);
+        let id = h
+            .handle
+            .start_session_with_plan("greet", one_step())
+            .unwrap();
+        assert_eq!(h.until_ended(&id).await.event, Event::SessionCompleted);
+        let state = h.state(&id);
+        assert_eq!(state.steps[0].output, "SmolLAM");
+        let m = &state.steps[0].metrics;
+        assert_eq!((m.failovers, m.errors), (1, 1));
+        assert_eq!(m.errors_by_kind.get(&ErrorKind::StreamCut), Some(&1));
+        let finished = h
+            .log
+            .iter()
+            .find_map(|e| match &e.event {
+                Event::CallFinished { call, .. } => Some(call.clone()),
+                _ => None,
+            })
+            .unwrap();
+        // The call is credited to the provider that answered.
+        assert_eq!(finished.provider, "srv");
+        assert!(
+            state
+                .warnings
+                .iter()
+                .any(|w| w.contains("continuing on srv")),
+            "{:?}",
+            state.warnings
+        );
+    }
+}

@@ -95,6 +95,8 @@ pub struct StepState {
     call_text_start: usize,
     /// The latest retry, failover or warning about this step, for the user.
     pub notice: Option<String>,
+    /// Calls that started over, throwing their text away.
+    call_restarts: u32,
 }
 
 impl StepState {
@@ -103,6 +105,13 @@ impl StepState {
         let start = self.call_text_start.min(self.output.len());
         self.output.truncate(start);
         self.metrics.live_chunks = 0;
+        self.call_restarts += 1;
+    }
+
+    /// Changes whenever `output` was rewritten instead of appended to, so views that index it
+    /// incrementally know to start over.
+    pub fn text_generation(&self) -> u64 {
+        (u64::from(self.attempt) << 32) | u64::from(self.call_restarts)
     }
 
     fn new(spec: StepSpec) -> Self {
@@ -120,6 +129,7 @@ impl StepState {
             metrics: AgentMetrics::default(),
             call_text_start: 0,
             notice: None,
+            call_restarts: 0,
         }
     }
 

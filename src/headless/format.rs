@@ -21,18 +21,55 @@ pub fn totals_lines(m: &SessionMetrics) -> [String; 2] {
     ]
 }
 
-/// "tokens 1,024 (in 600 / out 424) · words 700 · API calls 4 · errors 0".
+/// "tokens 1,024 (in 600 / out 424) · words 700 · API calls 4 (1 retry) · errors 1 (rate
+/// limited 1)"; cache figures appear when a provider reported any.
 pub fn token_totals(t: &AgentMetrics) -> String {
     let estimated = if t.estimated { " (estimated)" } else { "" };
+    let mut cache = String::new();
+    if t.cache_read_tokens > 0 || t.cache_creation_tokens > 0 {
+        cache = format!(
+            " / cache read {} / cache write {}",
+            group_thousands(t.cache_read_tokens),
+            group_thousands(t.cache_creation_tokens)
+        );
+    }
     format!(
-        "tokens {}{estimated} (in {} / out {}) · words {} · API calls {} · errors {}",
+        "tokens {}{estimated} (in {} / out {}{cache}) · words {} · {}",
         group_thousands(t.total_tokens()),
         group_thousands(t.input_tokens),
         group_thousands(t.output_tokens_live()),
         group_thousands(t.words),
-        t.api_calls,
-        t.errors,
+        call_totals(t),
     )
+}
+
+/// "API calls 4 (1 retry, 1 failover) · errors 2 (rate limited 1, overloaded 1)".
+pub fn call_totals(t: &AgentMetrics) -> String {
+    let mut calls = format!("API calls {}", t.api_calls);
+    let mut extra = Vec::new();
+    if t.retries > 0 {
+        extra.push(plural(t.retries, "retry", "retries"));
+    }
+    if t.failovers > 0 {
+        extra.push(plural(t.failovers, "failover", "failovers"));
+    }
+    if !extra.is_empty() {
+        calls.push_str(&format!(" ({})", extra.join(", ")));
+    }
+    let mut errors = format!("errors {}", t.errors);
+    if !t.errors_by_kind.is_empty() {
+        let kinds: Vec<String> = t
+            .errors_by_kind
+            .iter()
+            .map(|(kind, n)| format!("{} {n}", kind.label()))
+            .collect();
+        errors.push_str(&format!(" ({})", kinds.join(", ")));
+    }
+    format!("{calls} · {errors}")
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// "1.85x", or "-" before anything ran.

@@ -150,7 +150,11 @@ pub fn show_json(s: &StoredSession, now_ms: i64) -> String {
                 "depends_on": x.spec.depends_on, "status": x.status.label(), "attempt": x.attempt,
                 "output": x.output, "output_file": x.output_file, "error": x.error,
                 "input_tokens": x.metrics.input_tokens, "output_tokens": x.metrics.output_tokens_live(),
-                "api_calls": x.metrics.api_calls, "errors": x.metrics.errors,
+                "cache_read_tokens": x.metrics.cache_read_tokens,
+                "cache_creation_tokens": x.metrics.cache_creation_tokens,
+                "api_calls": x.metrics.api_calls, "retries": x.metrics.retries,
+                "failovers": x.metrics.failovers, "errors": x.metrics.errors,
+                "errors_by_kind": x.metrics.errors_by_kind,
             })
         })
         .collect();
@@ -161,6 +165,8 @@ pub fn show_json(s: &StoredSession, now_ms: i64) -> String {
         "error": st.error, "warnings": st.warnings.iter().chain(&s.warnings).collect::<Vec<_>>(),
         "wall_ms": m.wall_ms, "step_time_ms": m.step_time_ms, "speedup": m.speedup,
         "tokens": m.totals.total_tokens(), "words": m.totals.words, "api_calls": m.totals.api_calls,
+        "retries": m.totals.retries, "failovers": m.totals.failovers, "errors": m.totals.errors,
+        "errors_by_kind": m.totals.errors_by_kind,
         "steps": steps,
     })
     .to_string()

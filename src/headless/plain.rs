@@ -385,12 +385,15 @@ impl<W: Write> PlainPrinter<W> {
         }
         for (agent, a) in state.agent_metrics() {
             self.line(&format!(
-                "           {agent:<11} {:>6} words {:>7} tokens {:>3} tools {:>3} calls {:>3} errors",
+                "           {agent:<11} {:>6} words {:>7} tokens {:>3} tools {:>3} calls {:>3} retries {:>3} errors · first token {} · response {}",
                 group_thousands(a.words),
                 group_thousands(a.total_tokens()),
                 a.tool_calls,
                 a.api_calls,
-                a.errors
+                a.retries,
+                a.errors,
+                a.avg_ttft_ms().map_or("-".into(), seconds),
+                a.avg_response_ms().map_or("-".into(), seconds),
             ))?;
         }
         if let Some(dir) = Some(&state.workspace).filter(|w| !w.as_os_str().is_empty()) {

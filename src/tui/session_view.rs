@@ -60,7 +60,7 @@ impl SessionView {
     pub fn stream(&mut self, index: usize) -> Option<(&mut StreamView, &str)> {
         let step = self.state.steps.get(index)?;
         let view = self.streams.entry(step.spec.id.clone()).or_default();
-        view.sync(&step.output, step.attempt);
+        view.sync(&step.output, step.text_generation());
         Some((view, &step.output))
     }
 

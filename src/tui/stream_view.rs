@@ -13,7 +13,7 @@ pub struct StreamView {
     /// Byte offset where each logical line starts.
     line_starts: Vec<usize>,
     indexed_len: usize,
-    attempt: u32,
+    attempt: u64,
     /// Rows of each complete line at `cache_width`; the last line is still growing, never cached.
     heights: Vec<usize>,
     cache_width: usize,
@@ -48,14 +48,16 @@ impl StreamView {
     }
 
     /// Catches up with the text: indexes lines in the part appended since last time.
-    pub fn sync(&mut self, text: &str, attempt: u32) {
-        if attempt != self.attempt || text.len() < self.indexed_len {
-            // A new attempt starts from empty text.
+    /// `generation` changes whenever the text was rewritten rather than appended to (a new
+    /// attempt, a retried call).
+    pub fn sync(&mut self, text: &str, generation: u64) {
+        if generation != self.attempt || text.len() < self.indexed_len {
+            // Rewritten text is indexed from the start.
             *self = StreamView {
                 follow: self.follow,
                 ..StreamView::new()
             };
-            self.attempt = attempt;
+            self.attempt = generation;
         }
         let new = &text.as_bytes()[self.indexed_len..];
         let base = self.indexed_len;

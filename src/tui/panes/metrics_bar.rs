@@ -37,8 +37,13 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         gauge_area,
     );
     let estimated = if t.estimated { "~" } else { "" };
+    let retries = if t.retries > 0 {
+        format!(" ({} retried)", t.retries)
+    } else {
+        String::new()
+    };
     let text = format!(
-        "  tokens {estimated}{}   words {}   api {}   tools {}   errors {}   avg {}   elapsed {}",
+        "  tokens {estimated}{}   words {}   api {}{retries}   tools {}   errors {}   avg {}   elapsed {}",
         group_thousands(t.total_tokens()),
         group_thousands(t.words),
         t.api_calls,

@@ -129,6 +129,11 @@ pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
                 format!(" {error} "),
                 Style::default().fg(Color::Red),
             ));
+        } else if let Some(notice) = step.notice.as_ref().filter(|_| step.status.is_live()) {
+            block = block.title_bottom(Line::styled(
+                format!(" {notice} "),
+                Style::default().fg(Color::Yellow),
+            ));
         }
         let inner = block.inner(rect);
         let Some((view, text)) = session.stream(index) else {
