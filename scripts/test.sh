@@ -5,5 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# The provider tests also talk to a real OpenAI-compatible server (llama-cpp-python's).
+EL_JEFE_TEST_SERVER_PYTHON="$(scripts/test-server.sh)"
+export EL_JEFE_TEST_SERVER_PYTHON
 printf '\033[1m==> Running the test suite\033[0m\n'
 exec cargo test --release --locked "$@"

@@ -33,8 +33,10 @@ impl Provider for FailoverProvider {
         self.chain[0].model()
     }
 
+    /// Any provider in the chain: callers then send a grammar, which providers that cannot use
+    /// it ignore, so a fallback that can (the embedded model) still gets a valid plan.
     fn supports_grammar(&self) -> bool {
-        self.chain[0].supports_grammar()
+        self.chain.iter().any(|p| p.supports_grammar())
     }
 
     fn stream(&self, request: ChatRequest, control: CallControl) -> ProviderStream {
@@ -59,11 +61,8 @@ async fn run_chain(
     for (i, provider) in chain.iter().enumerate() {
         let mut call = request.clone();
         if i > 0 {
-            // A fallback runs its own model, and grammars only where it honours them.
+            // A fallback runs its own model.
             call.model = None;
-            if !provider.supports_grammar() {
-                call.grammar = None;
-            }
         }
         let mut stream = provider.stream(call, control.clone());
         let mut streamed_text = false;
