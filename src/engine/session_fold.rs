@@ -192,6 +192,8 @@ pub struct SessionState {
     /// What the scheduler needs, kept up to date as events arrive.
     pub(crate) dag: DagIndex,
     pub warnings: Vec<String>,
+    /// The latest retry or failover of the planner's calls, while planning.
+    pub planner_notice: Option<String>,
     pub error: Option<String>,
     pub planner_metrics: AgentMetrics,
     pub last_seq: u64,
@@ -223,6 +225,7 @@ impl SessionState {
             step_index: HashMap::new(),
             dag: DagIndex::default(),
             warnings: Vec::new(),
+            planner_notice: None,
             error: None,
             planner_metrics: AgentMetrics::default(),
             last_seq: 0,
@@ -428,7 +431,10 @@ impl SessionState {
                         }
                         s.notice = Some(notice);
                     }
-                    None => self.planner_metrics.record_retry(retry.kind),
+                    None => {
+                        self.planner_metrics.record_retry(retry.kind);
+                        self.planner_notice = Some(notice);
+                    }
                 }
             }
             Event::CallFailover { step, failover } => {
@@ -442,7 +448,10 @@ impl SessionState {
                         s.restart_call();
                         s.notice = Some(notice.clone());
                     }
-                    None => self.planner_metrics.record_failover(failover.kind),
+                    None => {
+                        self.planner_metrics.record_failover(failover.kind);
+                        self.planner_notice = Some(notice.clone());
+                    }
                 }
                 self.warnings.push(notice);
             }

@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::{Line, Span};
+use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Paragraph};
 
 use crate::engine::session_fold::{SessionStatus, StepStatus};
@@ -55,11 +55,14 @@ pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
     };
     if panes.is_empty() {
         let text = match session.state.status {
-            SessionStatus::Starting => "Planning: asking the model for a plan...",
-            _ if session.state.steps.is_empty() => "This session has no plan.",
-            _ => "No agent is running. Select a step to read its output.",
+            SessionStatus::Starting => match &session.state.planner_notice {
+                Some(notice) => format!("Planning: asking the model for a plan...\n{notice}"),
+                None => "Planning: asking the model for a plan...".to_string(),
+            },
+            _ if session.state.steps.is_empty() => "This session has no plan.".to_string(),
+            _ => "No agent is running. Select a step to read its output.".to_string(),
         };
-        placeholder(frame, area, text);
+        placeholder(frame, area, &text);
         return;
     }
     let fit = (area.height / MIN_PANE_HEIGHT).max(1) as usize;
@@ -198,7 +201,7 @@ fn banner(session: &SessionView, now_ms: i64) -> Option<Line<'static>> {
 fn placeholder(frame: &mut Frame, area: Rect, text: &str) {
     let block = Block::bordered().border_style(theme::border(false));
     frame.render_widget(
-        Paragraph::new(Line::styled(text, theme::dim())).block(block),
+        Paragraph::new(Text::styled(text.to_string(), theme::dim())).block(block),
         area,
     );
 }
