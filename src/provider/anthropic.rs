@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::http::status::{ErrorDetail, one_line};
+use super::http::status::{one_line, parse_reply, reported_error};
 use super::http::{Decoded, HttpProvider, HttpSettings, SseEvent, StreamDecoder, Wire};
 use super::openai::parse_arguments;
 use super::{ChatMessage, ChatRequest, ChatRole, ErrorKind, ProviderError, ToolCall, Usage};
@@ -47,12 +47,7 @@ impl Wire for AnthropicWire {
     }
 
     fn decode_whole(&self, provider: &str, body: &[u8]) -> Result<Vec<Decoded>, ProviderError> {
-        let json: Value = serde_json::from_slice(body).map_err(|e| {
-            ProviderError::new(
-                ErrorKind::Malformed,
-                format!("{provider}'s reply is not valid JSON: {e}"),
-            )
-        })?;
+        let json = parse_reply(provider, body)?;
         if json["type"] == "error" {
             return Err(reported_error(provider, &json));
         }
@@ -307,15 +302,6 @@ fn stop_reason(reason: Option<&str>) -> FinishReason {
         Some("refusal") => FinishReason::Refusal,
         Some(_) => FinishReason::Other,
     }
-}
-
-fn reported_error(provider: &str, json: &Value) -> ProviderError {
-    let detail = ErrorDetail::from_json(json);
-    let text = detail.message.clone().unwrap_or_else(|| json.to_string());
-    ProviderError::new(
-        detail.stream_kind(),
-        format!("{provider} reported an error: {}", one_line(&text)),
-    )
 }
 
 #[cfg(test)]

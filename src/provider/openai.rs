@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::http::status::{ErrorDetail, one_line};
+use super::http::status::{one_line, parse_reply, reported_error};
 use super::http::{Decoded, HttpProvider, HttpSettings, SseEvent, StreamDecoder, Wire};
 use super::{ChatMessage, ChatRequest, ChatRole, ErrorKind, ProviderError, ToolCall, Usage};
 use crate::engine::event::FinishReason;
@@ -45,14 +45,9 @@ impl Wire for OpenAiWire {
     }
 
     fn decode_whole(&self, provider: &str, body: &[u8]) -> Result<Vec<Decoded>, ProviderError> {
-        let json: Value = serde_json::from_slice(body).map_err(|e| {
-            ProviderError::new(
-                ErrorKind::Malformed,
-                format!("{provider}'s reply is not valid JSON: {e}"),
-            )
-        })?;
-        if let Some(error) = json.get("error") {
-            return Err(reported_error(provider, error));
+        let json = parse_reply(provider, body)?;
+        if json.get("error").is_some() {
+            return Err(reported_error(provider, &json));
         }
         let choice = json
             .get("choices")
@@ -176,8 +171,8 @@ impl StreamDecoder for ChunkDecoder {
                 &format!("a chunk that is not valid JSON ({e}): {}", one_line(data)),
             )
         })?;
-        if let Some(error) = chunk.get("error") {
-            return Err(reported_error(&self.provider, error));
+        if chunk.get("error").is_some() {
+            return Err(reported_error(&self.provider, &chunk));
         }
         if let Some(usage) = usage_from(&chunk["usage"]) {
             self.usage = Some(usage);
@@ -295,15 +290,6 @@ fn finish_reason(reason: Option<&str>) -> FinishReason {
         Some("content_filter") => FinishReason::ContentFilter,
         Some(_) => FinishReason::Other,
     }
-}
-
-fn reported_error(provider: &str, error: &Value) -> ProviderError {
-    let detail = ErrorDetail::from_json(&json!({ "error": error }));
-    let text = detail.message.clone().unwrap_or_else(|| error.to_string());
-    ProviderError::new(
-        detail.stream_kind(),
-        format!("{provider} reported an error: {}", one_line(&text)),
-    )
 }
 
 fn malformed(provider: &str, what: &str) -> ProviderError {

@@ -128,6 +128,30 @@ fn kind_for(status: u16, detail: &ErrorDetail) -> ErrorKind {
     }
 }
 
+/// An error the provider put in a reply body or a stream event (both protocols' shapes), as a
+/// failed call whose kind comes from the error's type or code.
+pub fn reported_error(provider: &str, json: &Value) -> ProviderError {
+    let detail = ErrorDetail::from_json(json);
+    let text = detail
+        .message
+        .clone()
+        .unwrap_or_else(|| json.get("error").unwrap_or(json).to_string());
+    ProviderError::new(
+        detail.stream_kind(),
+        format!("{provider} reported an error: {}", one_line(&text)),
+    )
+}
+
+/// A whole (non-streaming) reply's JSON.
+pub fn parse_reply(provider: &str, body: &[u8]) -> Result<Value, ProviderError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ProviderError::new(
+            ErrorKind::Malformed,
+            format!("{provider}'s reply is not valid JSON: {e}"),
+        )
+    })
+}
+
 pub fn one_line(text: &str) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.chars().count() > MAX_MESSAGE_CHARS {
