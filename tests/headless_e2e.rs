@@ -8,16 +8,20 @@ use support::model;
 
 /// Short answers keep the runs quick. A tiny planner budget makes the model's plan unfinishable,
 /// so the session falls back to the fixed research -> analyze -> write plan: three steps in a
-/// row, which is what the kill test needs.
+/// row, which is what the kill test needs. Each answer is exactly 48 tokens, so a run always
+/// lasts long enough to be killed or interrupted before it ends.
 const FAST_DEFAULT_PLAN: &str = r#"
 [planner]
 max_tokens = 16
 [agents.researcher]
 max_tokens = 48
+min_tokens = 48
 [agents.analyst]
 max_tokens = 48
+min_tokens = 48
 [agents.writer]
 max_tokens = 48
+min_tokens = 48
 "#;
 
 #[test]

@@ -113,6 +113,25 @@ async fn max_tokens_stop_strings_and_legacy_mode() {
 }
 
 #[tokio::test]
+async fn min_tokens_keeps_a_short_answer_going() {
+    let _turn = model::exclusive().await;
+    let p = model::load(1);
+    let prompt = "Reply with the single word yes.";
+    let free = collect(&p, request(prompt, 80), control()).await;
+    assert_eq!(free.finish, FinishReason::Stop, "{:?}", free.text());
+    assert!(free.usage.output_tokens < 80, "{:?}", free.usage);
+
+    let mut held = request(prompt, 80);
+    held.min_tokens = 80;
+    let reply = collect(&p, held, control()).await;
+    assert_eq!(reply.finish, FinishReason::Length, "{:?}", reply.text());
+    assert_eq!(reply.usage.output_tokens, 80);
+    // The same greedy start: the minimum only changes how the reply may end.
+    let start: String = free.text().chars().take(3).collect();
+    assert!(reply.text().starts_with(&start), "{:?}", reply.text());
+}
+
+#[tokio::test]
 async fn grammar_constrains_the_reply() {
     let _turn = model::exclusive().await;
     let p = model::load(1);

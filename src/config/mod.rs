@@ -66,6 +66,7 @@ struct LocalFile {
 #[serde(deny_unknown_fields)]
 struct AgentFile {
     max_tokens: Option<u32>,
+    min_tokens: Option<u32>,
     temperature: Option<f32>,
     provider: Option<String>,
     model: Option<String>,
@@ -143,6 +144,9 @@ impl Config {
                 .ok_or_else(|| bad(format!("[agents.{name}]: no such agent (known: {known})")))?;
             if let Some(t) = agent.max_tokens {
                 role.max_tokens = t;
+            }
+            if let Some(t) = agent.min_tokens {
+                role.min_tokens = t;
             }
             if let Some(t) = agent.temperature {
                 role.temperature = t;
@@ -249,6 +253,12 @@ impl Config {
                 1,
                 1 << 16,
             )?;
+            if role.min_tokens > role.max_tokens {
+                return Err(bad(format!(
+                    "agents.{0}.min_tokens = {1} is more than agents.{0}.max_tokens = {2}",
+                    role.name, role.min_tokens, role.max_tokens
+                )));
+            }
             if !(0.0..=2.0).contains(&role.temperature) {
                 return Err(bad(format!(
                     "agents.{}.temperature = {} is outside 0 to 2",
@@ -454,6 +464,19 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.message.contains("no such agent"), "{err}");
+        let err = load(
+            dir.path(),
+            Some("[agents.writer]\nmax_tokens = 30\nmin_tokens = 40\n"),
+            &[],
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(
+            err.message.contains(
+                "agents.writer.min_tokens = 40 is more than agents.writer.max_tokens = 30"
+            ),
+            "{err}"
+        );
     }
 
     #[test]

@@ -686,6 +686,7 @@ impl Actor {
                         self.settings.context_chars_per_dependency,
                     ));
                     request.max_tokens = role.max_tokens;
+                    request.min_tokens = role.min_tokens;
                     request.temperature = role.temperature;
                     request.mode = self.mode;
                     request.seed = fastrand::u32(..);

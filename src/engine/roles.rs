@@ -11,6 +11,8 @@ pub struct Role {
     pub description: String,
     pub system_prompt: String,
     pub max_tokens: u32,
+    /// Replies shorter than this are not allowed to end (config `min_tokens`; local model).
+    pub min_tokens: u32,
     pub temperature: f32,
 }
 
@@ -92,6 +94,7 @@ impl Role {
             description,
             system_prompt,
             max_tokens,
+            min_tokens: 0,
             temperature,
         })
     }

@@ -130,6 +130,9 @@ pub struct ToolCall {
 pub struct ChatRequest {
     pub messages: Vec<ChatMessage>,
     pub max_tokens: u32,
+    /// The reply may not end before this many tokens (the local model only: it refuses the
+    /// end-of-generation token until then). 0 lets the model stop whenever it likes.
+    pub min_tokens: u32,
     /// 0 means greedy decoding: the same prompt always gives the same text.
     pub temperature: f32,
     pub stop: Vec<String>,
@@ -147,6 +150,7 @@ impl ChatRequest {
         ChatRequest {
             messages,
             max_tokens: 512,
+            min_tokens: 0,
             temperature: 0.7,
             stop: Vec::new(),
             grammar: None,

@@ -63,6 +63,8 @@ struct Slot {
     /// Sampled but not yet fed back to the model.
     next_token: Option<LlamaToken>,
     max_tokens: u32,
+    /// End-of-generation tokens are refused until this many tokens are out.
+    min_tokens: u32,
     generated: u32,
     sampler: LlamaSampler,
     utf8: encoding_rs::Decoder,
@@ -126,6 +128,8 @@ pub(super) struct Worker<'m> {
     queue: VecDeque<Job>,
     slots: Vec<Option<Slot>>,
     batch: LlamaBatch<'static>,
+    /// The vocabulary's end-of-generation tokens, found once, for replies with a minimum length.
+    eog_tokens: Vec<LlamaToken>,
     jobs_closed: bool,
     /// Set when the provider is dropped: abandon everything and return.
     stop: Arc<AtomicBool>,
@@ -151,6 +155,10 @@ impl<'m> Worker<'m> {
             queue: VecDeque::new(),
             slots: (0..limits.max_sequences).map(|_| None).collect(),
             batch: LlamaBatch::new(limits.batch_tokens as usize, limits.max_sequences as i32),
+            eog_tokens: (0..model.n_vocab())
+                .map(LlamaToken::new)
+                .filter(|&t| model.vocab().is_eog(t))
+                .collect(),
             jobs_closed: false,
             stop,
         }
@@ -288,6 +296,7 @@ impl<'m> Worker<'m> {
                 prompt_done: 0,
                 pos: 0,
                 next_token: None,
+                min_tokens: job.request.min_tokens.min(max_tokens),
                 max_tokens,
                 generated: 0,
                 sampler,
@@ -407,7 +416,11 @@ impl<'m> Worker<'m> {
         let Some(at) = slot.logits_at.take() else {
             return;
         };
-        let token = slot.sampler.sample(&self.ctx, at);
+        let token = if slot.generated < slot.min_tokens {
+            sample_without(&self.ctx, at, &mut slot.sampler, &self.eog_tokens)
+        } else {
+            slot.sampler.sample(&self.ctx, at)
+        };
         if let Some(finish) = slot.accept(self.model, token) {
             slot.finish(finish);
             self.release(index);
@@ -445,6 +458,35 @@ impl Slot {
         }
         self.next_token = Some(token);
         None
+    }
+}
+
+/// Samples as `sampler` would, with `banned` tokens made impossible first. Slower than the
+/// sampler's own path (it copies the logits), so only used while a reply is below its minimum.
+fn sample_without(
+    ctx: &LlamaContext,
+    at: i32,
+    sampler: &mut LlamaSampler,
+    banned: &[LlamaToken],
+) -> LlamaToken {
+    let mut candidates = ctx.token_data_array_ith(at);
+    for token in banned {
+        // Unsorted candidates are indexed by token id.
+        if let Some(c) = usize::try_from(token.0)
+            .ok()
+            .and_then(|i| candidates.data.get_mut(i))
+        {
+            c.set_logit(f32::NEG_INFINITY);
+        }
+    }
+    candidates.apply_sampler(sampler);
+    match candidates.selected_token() {
+        Some(token) => {
+            sampler.accept(token);
+            token
+        }
+        // Nothing selectable (a grammar that only allows the end): let the model end.
+        None => sampler.sample(ctx, at),
     }
 }
 
