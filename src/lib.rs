@@ -6,4 +6,5 @@ pub mod headless;
 pub mod logging;
 pub mod provider;
 pub mod store;
+pub mod tools;
 pub mod tui;

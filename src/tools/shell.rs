@@ -1,0 +1,309 @@
+//! run_command: a shell command in the workspace, in its own process group so that a timeout or
+//! an interrupt kills everything it started, not only the shell.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::process::Command;
+use tokio_util::sync::CancellationToken;
+
+use super::builtin::Args;
+use super::{Sandbox, ToolError, ToolLimits, ToolOutput, clip_result, human_size};
+
+/// The longest a model may ask a command to run.
+const MAX_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Environment variables a command never sees: an `env` or `printenv` would otherwise put API
+/// keys into the tool result, and from there into the journal and onto the screen.
+pub fn is_secret_variable(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    ["KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL"]
+        .iter()
+        .any(|word| upper.contains(word))
+}
+
+/// Kills the whole process group when dropped: also when the agent task is aborted mid-command.
+struct GroupKiller {
+    pgid: Option<i32>,
+}
+
+impl GroupKiller {
+    fn kill(&mut self) {
+        if let Some(pgid) = self.pgid.take() {
+            // SAFETY: killpg only sends a signal; a group that is already gone gives ESRCH.
+            unsafe {
+                libc::killpg(pgid, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+impl Drop for GroupKiller {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Reads a pipe to its end, keeping at most `cap` bytes but draining the rest so the command
+/// never blocks on a full pipe.
+async fn drain(mut pipe: impl AsyncRead + Unpin, cap: usize) -> (Vec<u8>, usize) {
+    let mut kept = Vec::new();
+    let mut total = 0;
+    let mut buf = [0u8; 8192];
+    while let Ok(n) = pipe.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+        total += n;
+        let room = cap.saturating_sub(kept.len());
+        kept.extend_from_slice(&buf[..n.min(room)]);
+    }
+    (kept, total)
+}
+
+enum Ending {
+    Exited(std::process::ExitStatus),
+    TimedOut,
+    Interrupted,
+}
+
+pub async fn run_command(
+    sandbox: &Sandbox,
+    args: &Args<'_>,
+    limits: &ToolLimits,
+    cancel: &CancellationToken,
+) -> Result<ToolOutput, ToolError> {
+    let command = args.str("command")?;
+    let timeout = match args.opt_u64("timeout_secs")? {
+        Some(0) => return Err(ToolError::new("timeout_secs must be at least 1")),
+        Some(s) => Duration::from_secs(s).min(MAX_TIMEOUT),
+        None => limits.command_timeout,
+    };
+    let mut shell = Command::new("sh");
+    shell
+        .arg("-c")
+        .arg(command)
+        .current_dir(sandbox.root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true);
+    for (name, _) in std::env::vars_os() {
+        if is_secret_variable(&name.to_string_lossy()) {
+            shell.env_remove(&name);
+        }
+    }
+    let mut child = shell
+        .spawn()
+        .map_err(|e| ToolError::new(format!("could not start a shell: {e}")))?;
+    let mut killer = GroupKiller {
+        pgid: child.id().map(|id| id as i32),
+    };
+    let cap = limits.max_result_bytes;
+    let stdout = tokio::spawn(drain(child.stdout.take().expect("piped"), cap));
+    let stderr = tokio::spawn(drain(child.stderr.take().expect("piped"), cap));
+    let started = Instant::now();
+    let ending = tokio::select! {
+        status = child.wait() => match status {
+            Ok(status) => Ending::Exited(status),
+            Err(e) => return Err(ToolError::new(format!("waiting for the command failed: {e}"))),
+        },
+        _ = tokio::time::sleep(timeout) => Ending::TimedOut,
+        _ = cancel.cancelled() => Ending::Interrupted,
+    };
+    // Whatever the shell left running in the background goes too: it would hold the pipes open.
+    killer.kill();
+    let _ = child.wait().await;
+    let (out, out_total) = stdout.await.unwrap_or_default();
+    let (err, err_total) = stderr.await.unwrap_or_default();
+    let elapsed = started.elapsed().as_secs_f64();
+
+    let mut content = String::new();
+    for (name, bytes, total) in [("stdout", &out, out_total), ("stderr", &err, err_total)] {
+        if total == 0 {
+            continue;
+        }
+        content.push_str(&format!("{name}:\n{}", String::from_utf8_lossy(bytes)));
+        if total > bytes.len() {
+            content.push_str(&format!(
+                "\n[... {} more bytes not shown]",
+                total - bytes.len()
+            ));
+        }
+        if !content.ends_with('\n') {
+            content.push('\n');
+        }
+    }
+    let output_size = human_size((out_total + err_total) as u64);
+    match ending {
+        Ending::Exited(status) => {
+            let code = status
+                .code()
+                .map_or_else(|| "killed by a signal".to_string(), |c| format!("exit {c}"));
+            Ok(ToolOutput {
+                content: clip_result(
+                    &format!(
+                        "{code}\n{}",
+                        if content.is_empty() {
+                            "(no output)\n"
+                        } else {
+                            &content
+                        }
+                    ),
+                    cap,
+                ),
+                summary: format!("{code}, {output_size} of output, {elapsed:.1} s"),
+            })
+        }
+        Ending::TimedOut => Err(ToolError::new(clip_result(
+            &format!(
+                "timed out after {} s; the command and everything it started were killed\n{content}",
+                timeout.as_secs()
+            ),
+            cap,
+        ))),
+        Ending::Interrupted => Err(ToolError::new("interrupted by the user")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ws() -> (tempfile::TempDir, Sandbox) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Sandbox::new(&dir.path().join("ws")).unwrap();
+        (dir, s)
+    }
+
+    fn args(v: &serde_json::Value) -> Args<'_> {
+        Args::new(v).unwrap()
+    }
+
+    /// A killed process may linger as a zombie until someone reaps it: that counts as dead.
+    fn alive(pid: i32) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|stat| {
+                let state = stat.rsplit(')').next().unwrap_or("").trim_start();
+                !state.starts_with('Z')
+            })
+            .unwrap_or(false)
+    }
+
+    #[tokio::test]
+    async fn runs_in_the_workspace_and_reports_exit_and_output() {
+        let (_d, s) = ws();
+        let out = run_command(
+            &s,
+            &args(&json!({"command": "pwd; echo oops >&2; exit 3"})),
+            &ToolLimits::default(),
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            out.content,
+            format!("exit 3\nstdout:\n{}\nstderr:\noops\n", s.root().display())
+        );
+        assert!(out.summary.starts_with("exit 3, "), "{}", out.summary);
+    }
+
+    #[tokio::test]
+    async fn secrets_are_not_in_the_environment() {
+        let (_d, s) = ws();
+        // SAFETY: set before the command starts; tests that read this variable are only here.
+        unsafe { std::env::set_var("EL_JEFE_TEST_API_KEY", "sk-should-not-leak") };
+        let out = run_command(
+            &s,
+            &args(&json!({"command": "env"})),
+            &ToolLimits::default(),
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        assert!(!out.content.contains("sk-should-not-leak"));
+        assert!(is_secret_variable("ANTHROPIC_API_KEY"));
+        assert!(!is_secret_variable("PATH"));
+    }
+
+    #[tokio::test]
+    async fn big_output_is_capped_but_drained() {
+        let (_d, s) = ws();
+        let limits = ToolLimits {
+            max_result_bytes: 1000,
+            ..ToolLimits::default()
+        };
+        let out = run_command(
+            &s,
+            &args(&json!({"command": "head -c 300000 /dev/zero | tr '\\0' a"})),
+            &limits,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        assert!(out.content.len() < 1100, "{}", out.content.len());
+        assert!(out.content.contains("more bytes not shown"));
+        assert!(
+            out.summary.contains("293.0 KB of output"),
+            "{}",
+            out.summary
+        );
+    }
+
+    #[tokio::test]
+    async fn a_timeout_kills_the_whole_process_tree() {
+        let (_d, s) = ws();
+        let started = Instant::now();
+        let e = run_command(
+            &s,
+            &args(&json!({"command": "sleep 300 & echo $! > bg.pid; wait", "timeout_secs": 1})),
+            &ToolLimits::default(),
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap_err();
+        assert!(e.message.starts_with("timed out after 1 s"), "{e}");
+        assert!(started.elapsed() < Duration::from_secs(30));
+        let pid: i32 = std::fs::read_to_string(s.root().join("bg.pid"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(!alive(pid), "the background sleep survived");
+    }
+
+    #[tokio::test]
+    async fn an_interrupt_kills_the_whole_process_tree() {
+        let (_d, s) = ws();
+        let cancel = CancellationToken::new();
+        let root = s.root().to_path_buf();
+        let canceller = cancel.clone();
+        // Interrupt once the grandchild has written its pid: the command is surely running.
+        tokio::spawn(async move {
+            while !root.join("bg.pid").exists() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            canceller.cancel();
+        });
+        let e = run_command(
+            &s,
+            &args(
+                &json!({"command": "sh -c 'sleep 300 & echo $! > bg.tmp; mv bg.tmp bg.pid; wait'"}),
+            ),
+            &ToolLimits::default(),
+            &cancel,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.message, "interrupted by the user");
+        let pid: i32 = std::fs::read_to_string(s.root().join("bg.pid"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(!alive(pid), "the grandchild survived the interrupt");
+    }
+}
