@@ -95,6 +95,7 @@ impl Sim {
                         agent: "researcher".into(),
                         attempt: 1,
                         max_tokens: 100_000,
+                        continues: false,
                     },
                 );
                 sim.agents.push(Agent {

@@ -72,6 +72,8 @@ fn run(plan: Plan, deltas_per_step: usize, max_parallel: usize, one_by_one: bool
             roles: RoleBook::built_in(),
             planner: PlannerSettings::default(),
             context_chars_per_dependency: 3000,
+            tools: Arc::new(el_jefe::tools::ToolRegistry::builtin()),
+            max_tool_rounds: 8,
         };
         let (engine, mut events) = start_engine(settings, provider, store.clone());
         let start = Instant::now();

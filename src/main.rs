@@ -13,11 +13,13 @@ use el_jefe::engine::clock::Clock;
 use el_jefe::engine::event::CallMode;
 use el_jefe::engine::ids::SessionId;
 use el_jefe::engine::{Routes, start_engine_routed};
-use el_jefe::headless::{Output, RunEnd, Start, listing, run_headless};
+use el_jefe::headless::{Approvals, Output, RunEnd, Start, listing, run_headless};
 use el_jefe::provider::model_file::{self, SETUP_COMMAND};
 use el_jefe::provider::{Provider, check, registry};
 use el_jefe::store::Store;
 use el_jefe::store::paths::AppDirs;
+use el_jefe::tools::ToolRegistry;
+use el_jefe::tools::mcp::{McpHub, ServerStatus, load_servers};
 
 #[derive(Parser)]
 #[command(
@@ -65,13 +67,19 @@ enum Cmd {
         /// One JSON event per line instead of text.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        approvals: ApprovalFlags,
     },
     /// Continue an interrupted or failed session: completed steps are kept.
     Resume {
         session_id: String,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        approvals: ApprovalFlags,
     },
+    /// Every tool an agent could use here (built-in and from MCP servers) and its policy.
+    Tools,
     /// List every session, newest first.
     Sessions {
         #[arg(long)]
@@ -90,6 +98,27 @@ enum Cmd {
         #[command(subcommand)]
         action: ModelCmd,
     },
+}
+
+/// Nobody is at the keyboard in a headless run: tools whose policy is "ask" are denied unless
+/// these allow them.
+#[derive(Args)]
+struct ApprovalFlags {
+    /// Allow this tool without asking (repeatable; patterns like `mcp__time__*`).
+    #[arg(long = "allow", value_name = "TOOL")]
+    allow: Vec<String>,
+    /// Allow every tool that would ask.
+    #[arg(long)]
+    yes: bool,
+}
+
+impl ApprovalFlags {
+    fn approvals(self) -> Approvals {
+        Approvals {
+            all: self.yes,
+            tools: self.allow,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -145,6 +174,7 @@ fn real_main(cli: Cli) -> anyhow::Result<i32> {
     match command {
         Cmd::Model { action } => model_command(&config, action),
         Cmd::Providers => providers_command(&config),
+        Cmd::Tools => tools_command(config),
         Cmd::Sessions { json } => {
             let store = Store::open(&dirs.sessions())?;
             let now = Clock::new().now_ms();
@@ -173,18 +203,81 @@ fn real_main(cli: Cli) -> anyhow::Result<i32> {
             }
             Ok(0)
         }
-        Cmd::Run { goal, json } => {
+        Cmd::Run {
+            goal,
+            json,
+            approvals,
+        } => {
             let store = Store::open(&dirs.sessions())?;
-            run_session(store, config, Start::Goal(goal), json)
+            run_session(
+                store,
+                config,
+                Start::Goal(goal),
+                json,
+                approvals.approvals(),
+            )
         }
-        Cmd::Resume { session_id, json } => {
+        Cmd::Resume {
+            session_id,
+            json,
+            approvals,
+        } => {
             let id = SessionId::parse(&session_id)?;
             let store = Store::open(&dirs.sessions())?;
             // Unreadable or unknown: the engine's refusal says why.
             let stored = store.load(&id).ok().map(|s| Box::new(s.state));
-            run_session(store, config, Start::Resume(id, stored), json)
+            run_session(
+                store,
+                config,
+                Start::Resume(id, stored),
+                json,
+                approvals.approvals(),
+            )
         }
     }
+}
+
+/// Starts the configured MCP servers and puts their tools beside the built-in ones. A server
+/// that fails is told about and left out; the run goes on.
+async fn start_tools(config: &mut Config, announce: bool) -> anyhow::Result<Option<Arc<McpHub>>> {
+    let files: Vec<&std::path::Path> = config.mcp_files.iter().map(PathBuf::as_path).collect();
+    let servers = load_servers(&files).map_err(anyhow::Error::msg)?;
+    if servers.is_empty() {
+        return Ok(None);
+    }
+    if announce {
+        eprintln!("el-jefe: starting {} MCP server(s)...", servers.len());
+    }
+    let hub = Arc::new(McpHub::start(&servers).await);
+    for (name, status, _) in hub.statuses() {
+        if let ServerStatus::Failed(why) = status {
+            tracing::warn!(server = %name, "MCP server failed: {why}");
+            eprintln!("el-jefe: warning: MCP server `{name}` is not available: {why}");
+        }
+    }
+    let registry =
+        ToolRegistry::new(config.tool_policies.clone(), config.tool_limits).with_mcp(hub.clone());
+    config.engine.tools = Arc::new(registry);
+    Ok(Some(hub))
+}
+
+fn tools_command(mut config: Config) -> anyhow::Result<i32> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let hub = start_tools(&mut config, false).await?;
+        let registry = config.engine.tools.clone();
+        print!(
+            "{}",
+            el_jefe::tools::listing::tools_table(&registry, &config.engine.roles)
+        );
+        if let Some(hub) = hub {
+            hub.shutdown().await;
+        }
+        Ok(0)
+    })
 }
 
 fn dashboard(dirs: &AppDirs, config: Config) -> anyhow::Result<i32> {
@@ -199,7 +292,9 @@ fn dashboard(dirs: &AppDirs, config: Config) -> anyhow::Result<i32> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let mut config = config;
     runtime.block_on(async {
+        let hub = start_tools(&mut config, true).await?;
         let routes = load_routes(&config, true).await?;
         let default = routes.default_provider();
         let model_label = format!("{} {}", default.name(), default.model());
@@ -218,22 +313,35 @@ fn dashboard(dirs: &AppDirs, config: Config) -> anyhow::Result<i32> {
             model_label,
         })
         .await?;
+        if let Some(hub) = hub {
+            hub.shutdown().await;
+        }
         Ok(0)
     })
 }
 
-fn run_session(store: Store, config: Config, start: Start, json: bool) -> anyhow::Result<i32> {
+fn run_session(
+    store: Store,
+    mut config: Config,
+    start: Start,
+    json: bool,
+    approvals: Approvals,
+) -> anyhow::Result<i32> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
+        let hub = start_tools(&mut config, false).await?;
         let routes = load_routes(&config, false).await?;
         let (engine, mut events) = start_engine_routed(config.engine, routes, store);
         let output = if json { Output::Json } else { Output::Plain };
-        let end = run_headless(&engine, &mut events, start, output).await?;
+        let end = run_headless(&engine, &mut events, start, output, &approvals).await?;
         if end != RunEnd::StoppedAtOnce {
             engine.shutdown().await;
+        }
+        if let Some(hub) = hub {
+            hub.shutdown().await;
         }
         Ok(end.exit_code())
     })

@@ -32,6 +32,7 @@ fn history(session: &SessionId) -> Vec<Envelope> {
             agent: "researcher".into(),
             attempt: 1,
             max_tokens: 100,
+            continues: false,
         },
         Event::TextDelta {
             step: "1".into(),
@@ -43,6 +44,7 @@ fn history(session: &SessionId) -> Vec<Envelope> {
             agent: "analyst".into(),
             attempt: 1,
             max_tokens: 100,
+            continues: false,
         },
         Event::TextDelta {
             step: "2".into(),

@@ -15,6 +15,7 @@ use crate::engine::roles::RoleBook;
 use crate::provider::LocalSettings;
 use crate::provider::model_file::{MODEL_FILE_NAME, default_model_path};
 use crate::store::paths::AppDirs;
+use crate::tools::{Policy, PolicyBook, ToolLimits, ToolRegistry};
 use providers::{ProviderFile, ProviderFlags, ProviderInputs, ProviderSetup, RoleRoute};
 
 /// Environment variables read on top of the config file.
@@ -39,6 +40,8 @@ struct ConfigFile {
     #[serde(default)]
     planner: PlannerFile,
     #[serde(default)]
+    tools: ToolsFile,
+    #[serde(default)]
     local: LocalFile,
     #[serde(default)]
     agents: BTreeMap<String, AgentFile>,
@@ -50,6 +53,18 @@ struct PlannerFile {
     max_tokens: Option<u32>,
     temperature: Option<f32>,
     max_steps: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ToolsFile {
+    max_rounds: Option<u32>,
+    max_result_bytes: Option<usize>,
+    command_timeout_secs: Option<u64>,
+    fetch_timeout_secs: Option<u64>,
+    /// Tool name or pattern -> "allow" | "ask" | "deny", for every agent.
+    #[serde(default)]
+    policy: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -68,6 +83,11 @@ struct AgentFile {
     max_tokens: Option<u32>,
     min_tokens: Option<u32>,
     temperature: Option<f32>,
+    /// The tools this role is offered (names or patterns); absent: as its agent file says.
+    tools: Option<Vec<String>>,
+    /// Tool name or pattern -> policy, for this role only.
+    #[serde(default)]
+    policy: BTreeMap<String, String>,
     provider: Option<String>,
     model: Option<String>,
 }
@@ -86,6 +106,12 @@ pub struct Overrides {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub engine: EngineSettings,
+    pub tool_policies: PolicyBook,
+    pub tool_limits: ToolLimits,
+    /// Files that may list MCP servers (`mcpServers`), in the order they apply.
+    pub mcp_files: Vec<PathBuf>,
+    /// Folders custom agent files were read from.
+    pub agent_dirs: Vec<PathBuf>,
     pub local: LocalSettings,
     pub providers: ProviderSetup,
     /// The config file that was read, if any.
@@ -137,6 +163,34 @@ impl Config {
         };
 
         let mut roles = RoleBook::built_in();
+        let project = std::env::current_dir().unwrap_or_default();
+        let agent_dirs = vec![
+            dirs.config.join("agents"),
+            project.join(".el-jefe").join("agents"),
+        ];
+        for dir in &agent_dirs {
+            roles.load_dir(dir).map_err(|e| ConfigError {
+                origin: e.source_name.clone(),
+                message: e.problem.clone(),
+            })?;
+        }
+        let mut policies = PolicyBook::default();
+        let parse_policy = |key: &str, value: &str| {
+            Policy::parse(value).ok_or_else(|| {
+                bad(format!(
+                    "{key} = \"{value}\": a policy is \"allow\", \"ask\" or \"deny\""
+                ))
+            })
+        };
+        for (tool, value) in &file.tools.policy {
+            policies.set_for_everyone(tool, parse_policy(&format!("tools.policy.{tool}"), value)?);
+        }
+        for (name, agent) in &file.agents {
+            for (tool, value) in &agent.policy {
+                let policy = parse_policy(&format!("agents.{name}.policy.{tool}"), value)?;
+                policies.set_for_role(name, tool, policy);
+            }
+        }
         for (name, agent) in &file.agents {
             let known = roles.names().join(", ");
             let role = roles
@@ -151,7 +205,49 @@ impl Config {
             if let Some(t) = agent.temperature {
                 role.temperature = t;
             }
+            if let Some(tools) = &agent.tools {
+                role.tools = Some(crate::engine::roles::parse_tool_list(&tools.join(",")));
+            }
         }
+        let defaults = ToolLimits::default();
+        let tool_limits = ToolLimits {
+            max_result_bytes: file
+                .tools
+                .max_result_bytes
+                .unwrap_or(defaults.max_result_bytes),
+            command_timeout: file
+                .tools
+                .command_timeout_secs
+                .map_or(defaults.command_timeout, std::time::Duration::from_secs),
+            fetch_timeout: file
+                .tools
+                .fetch_timeout_secs
+                .map_or(defaults.fetch_timeout, std::time::Duration::from_secs),
+            fetch_max_bytes: defaults.fetch_max_bytes,
+        };
+        let max_tool_rounds = file.tools.max_rounds.unwrap_or(8);
+        check_range(&bad, "tools.max_rounds", u64::from(max_tool_rounds), 1, 100)?;
+        check_range(
+            &bad,
+            "tools.max_result_bytes",
+            tool_limits.max_result_bytes as u64,
+            256,
+            1 << 24,
+        )?;
+        check_range(
+            &bad,
+            "tools.command_timeout_secs",
+            tool_limits.command_timeout.as_secs(),
+            1,
+            3600,
+        )?;
+        check_range(
+            &bad,
+            "tools.fetch_timeout_secs",
+            tool_limits.fetch_timeout.as_secs(),
+            1,
+            600,
+        )?;
 
         let env_num = |name: &str| -> Result<Option<u64>, ConfigError> {
             match env(name).filter(|v| !v.is_empty()) {
@@ -305,7 +401,13 @@ impl Config {
                 roles,
                 planner,
                 context_chars_per_dependency: file.context_chars_per_dependency.unwrap_or(3000),
+                tools: std::sync::Arc::new(ToolRegistry::new(policies.clone(), tool_limits)),
+                max_tool_rounds,
             },
+            tool_policies: policies,
+            tool_limits,
+            mcp_files: vec![dirs.config.join("mcp.json"), project.join(".mcp.json")],
+            agent_dirs,
             local,
             file: source,
         })

@@ -12,13 +12,13 @@ use std::sync::Arc;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::sync::oneshot;
 
-use super::agent::{StepRun, run_step};
+use super::agent::{StepRun, StepTools, run_step};
 use super::clock::Clock;
 use super::command::Command;
-use super::event::{CallMode, EngineEvent, Envelope, Event, InterruptReason};
+use super::event::{ApprovalDecision, CallMode, EngineEvent, Envelope, Event, InterruptReason};
 use super::handle::EngineHandle;
 use super::ids::{SessionId, StepId};
-use super::live_session::{LiveSession, RunningTask};
+use super::live_session::{LiveSession, RunningTask, WaitingApproval};
 use super::plan::{Plan, PlanSource};
 use super::plan_validation::{MAX_GIVEN_STEPS, validate_with_limit};
 use super::planner::{PlannerRun, PlannerSettings, run_planner};
@@ -34,6 +34,7 @@ use super::task::{
 use crate::provider::{CallControl, ChatRequest, PauseSwitch, Provider};
 use crate::store::paths::{slug, workspace_path};
 use crate::store::{Store, StoreError, StoreProblem};
+use crate::tools::{Sandbox, ToolRegistry};
 
 #[derive(Debug, Clone)]
 pub struct EngineSettings {
@@ -44,6 +45,10 @@ pub struct EngineSettings {
     pub planner: PlannerSettings,
     /// How much of each dependency's output a step is given as context.
     pub context_chars_per_dependency: usize,
+    /// The tools agents may use, with their policies.
+    pub tools: Arc<ToolRegistry>,
+    /// Provider calls one step may make (each tool round is one) before it must answer.
+    pub max_tool_rounds: u32,
 }
 
 /// Starts the engine on the current tokio runtime. Sessions left running by a process that died
@@ -257,6 +262,11 @@ impl Actor {
                     self.reject(label, reason);
                 }
             }
+            Command::DecideApproval {
+                session,
+                call_id,
+                decision,
+            } => self.decide_approval(label, &session, &call_id, decision),
             Command::SetMode(mode) => {
                 self.mode = mode;
                 let _ = self.out.send(EngineEvent::ModeChanged(mode));
@@ -473,12 +483,43 @@ impl Actor {
             Some(task) if task.attempt == report.attempt => {}
             _ => return,
         }
-        if !matches!(report.kind, ReportKind::Event(_)) {
+        if report.kind.ends_task() {
             live.tasks.remove(&report.task);
         }
         let id = report.session;
         match report.kind {
             ReportKind::Event(event) => self.emit(&id, event),
+            ReportKind::ApprovalNeeded {
+                call_id,
+                tool,
+                detail,
+                reply,
+            } => {
+                let TaskKey::Step(step) = report.task else {
+                    return;
+                };
+                if live.state.allowed_tools.contains(&tool) {
+                    let _ = reply.send(ApprovalDecision::AllowForSession);
+                    return;
+                }
+                live.approvals.insert(
+                    call_id.clone(),
+                    WaitingApproval {
+                        step: step.clone(),
+                        tool: tool.clone(),
+                        reply,
+                    },
+                );
+                self.emit(
+                    &id,
+                    Event::ApprovalRequested {
+                        step,
+                        call_id,
+                        tool,
+                        detail,
+                    },
+                );
+            }
             ReportKind::StepDone(outcome) => {
                 if let TaskKey::Step(step) = report.task {
                     self.finish_step(&id, step, outcome);
@@ -496,7 +537,57 @@ impl Actor {
         }
     }
 
+    /// Answers a waiting tool call; allowing a tool for the session also answers every other
+    /// call of that tool waiting in the session.
+    fn decide_approval(
+        &mut self,
+        label: String,
+        id: &SessionId,
+        call_id: &str,
+        decision: ApprovalDecision,
+    ) {
+        let Some(live) = self.sessions.get_mut(id) else {
+            return self.reject(label, format!("no running session {id}"));
+        };
+        let Some(waiting) = live.approvals.remove(call_id) else {
+            return self.reject(
+                label,
+                format!("no tool call {call_id} of {id} is waiting for approval"),
+            );
+        };
+        let mut answered = vec![(call_id.to_string(), waiting, decision.clone())];
+        if decision == ApprovalDecision::AllowForSession {
+            let tool = answered[0].1.tool.clone();
+            let same: Vec<String> = live
+                .approvals
+                .iter()
+                .filter(|(_, w)| w.tool == tool)
+                .map(|(c, _)| c.clone())
+                .collect();
+            for other in same {
+                if let Some(w) = live.approvals.remove(&other) {
+                    answered.push((other, w, ApprovalDecision::AllowForSession));
+                }
+            }
+        }
+        for (call_id, waiting, decision) in answered {
+            self.emit(
+                id,
+                Event::ApprovalDecided {
+                    step: waiting.step,
+                    call_id,
+                    tool: waiting.tool,
+                    decision: decision.clone(),
+                },
+            );
+            let _ = waiting.reply.send(decision);
+        }
+    }
+
     fn finish_step(&mut self, id: &SessionId, step: StepId, outcome: StepOutcome) {
+        if let Some(live) = self.sessions.get_mut(id) {
+            live.approvals.retain(|_, w| w.step != step);
+        }
         let event = match outcome {
             StepOutcome::Completed { output } => {
                 let output_file = self.sessions.get(id).and_then(|live| {
@@ -666,6 +757,10 @@ impl Actor {
             };
             let spec = &step_state.spec;
             let attempt = step_state.attempt + 1;
+            // An interrupted attempt that already used tools goes on from where it stopped:
+            // commands it ran and files it wrote are not done twice.
+            let continues = step_state.status == StepStatus::Interrupted
+                && step_state.turns.iter().any(|t| !t.tool_calls.is_empty());
             match self.settings.roles.get(&spec.agent) {
                 None => Err((spec.agent.clone(), attempt)),
                 Some(role) => {
@@ -678,6 +773,10 @@ impl Actor {
                             output: &d.output,
                         })
                         .collect();
+                    let offered = self
+                        .settings
+                        .tools
+                        .offered(&role.name, role.tools.as_deref());
                     let mut request = ChatRequest::new(step_messages(
                         role,
                         &state.goal,
@@ -690,11 +789,19 @@ impl Actor {
                     request.temperature = role.temperature;
                     request.mode = self.mode;
                     request.seed = fastrand::u32(..);
-                    Ok((spec.agent.clone(), attempt, request))
+                    request.tools = offered;
+                    request.model = role.model.clone();
+                    Ok((
+                        spec.agent.clone(),
+                        attempt,
+                        request,
+                        continues,
+                        state.workspace.clone(),
+                    ))
                 }
             }
         };
-        let (agent, attempt, request) = match prepared {
+        let (agent, attempt, mut request, continues, workspace) = match prepared {
             Ok(p) => p,
             Err((agent, attempt)) => {
                 let error = format!("unknown agent role `{agent}`");
@@ -705,6 +812,7 @@ impl Actor {
                         agent,
                         attempt,
                         max_tokens: 0,
+                        continues: false,
                     },
                 );
                 return self.emit(
@@ -721,13 +829,49 @@ impl Actor {
             id,
             Event::StepStarted {
                 step: step.clone(),
-                agent,
+                agent: agent.clone(),
                 attempt,
                 max_tokens: request.max_tokens,
+                continues,
             },
         );
-        let mut request = request;
-        request.model = route.model;
+        let tools = if request.tools.is_empty() {
+            None
+        } else {
+            match Sandbox::new(&workspace) {
+                Ok(sandbox) => Some(StepTools {
+                    registry: self.settings.tools.clone(),
+                    sandbox,
+                    role: agent,
+                    max_rounds: self.settings.max_tool_rounds,
+                }),
+                Err(e) => {
+                    return self.emit(
+                        id,
+                        Event::StepFailed {
+                            step: step.clone(),
+                            error: format!(
+                                "the workspace {} is not usable: {e}",
+                                workspace.display()
+                            ),
+                        },
+                    );
+                }
+            }
+        };
+        let earlier_turns = if continues {
+            self.sessions
+                .get(id)
+                .and_then(|live| live.state.step(step))
+                .map(|s| s.turns.clone())
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        // The config's per-role model beats the one in the agent's file.
+        if route.model.is_some() {
+            request.model = route.model;
+        }
         let provider = route.provider;
         let step_id = step.clone();
         self.launch(
@@ -741,6 +885,8 @@ impl Actor {
                     request,
                     control,
                     reporter,
+                    tools,
+                    earlier_turns,
                 })
             },
         );

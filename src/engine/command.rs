@@ -3,7 +3,7 @@
 use chrono::{DateTime, Local};
 use tokio::sync::oneshot;
 
-use super::event::CallMode;
+use super::event::{ApprovalDecision, CallMode};
 use super::ids::{SessionId, StepId};
 use super::plan::Plan;
 
@@ -43,6 +43,12 @@ pub enum Command {
     ResumeSession {
         session: SessionId,
     },
+    /// Answers a tool call that waits for approval.
+    DecideApproval {
+        session: SessionId,
+        call_id: String,
+        decision: ApprovalDecision,
+    },
     SetMode(CallMode),
     /// Interrupts everything still running, writes it all down, then stops.
     Shutdown {
@@ -64,6 +70,11 @@ impl Command {
             }
             Command::InterruptSession { session } => format!("interrupt {session}"),
             Command::ResumeSession { session } => format!("resume {session}"),
+            Command::DecideApproval {
+                session, call_id, ..
+            } => {
+                format!("approve tool call {call_id} of {session}")
+            }
             Command::SetMode(mode) => format!("mode {}", mode.label()),
             Command::Shutdown { .. } => "shutdown".into(),
         }

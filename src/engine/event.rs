@@ -87,6 +87,58 @@ pub struct CallStats {
     pub finish: FinishReason,
 }
 
+/// The user's answer to a tool call waiting for approval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum ApprovalDecision {
+    AllowOnce,
+    /// Allow this tool without asking again for the rest of the session.
+    AllowForSession,
+    /// The reason, if any, is given to the model as the tool's result.
+    Deny {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+}
+
+impl ApprovalDecision {
+    pub fn allows(&self) -> bool {
+        match self {
+            ApprovalDecision::AllowOnce | ApprovalDecision::AllowForSession => true,
+            ApprovalDecision::Deny { .. } => false,
+        }
+    }
+}
+
+/// How a tool call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolStatus {
+    Ok,
+    /// The tool ran and failed, or could not run (bad arguments, refused path...).
+    Error,
+    /// Policy or the user said no.
+    Denied,
+    /// Interrupted before it finished (or before it started).
+    Cancelled,
+}
+
+impl ToolStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            ToolStatus::Ok => "ok",
+            ToolStatus::Error => "error",
+            ToolStatus::Denied => "denied",
+            ToolStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// The model is told the tool did not give a normal result.
+    pub fn is_error(self) -> bool {
+        !matches!(self, ToolStatus::Ok)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InterruptReason {
@@ -129,6 +181,10 @@ pub enum Event {
         agent: String,
         attempt: u32,
         max_tokens: u32,
+        /// This attempt goes on from the conversation (tool calls and results) of the one
+        /// before, instead of starting over.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        continues: bool,
     },
     TextDelta {
         step: StepId,
@@ -164,6 +220,31 @@ pub enum Event {
     ToolCallRequested {
         step: StepId,
         call: ToolCall,
+    },
+    /// The tool's policy is "ask": the agent waits for the user.
+    ApprovalRequested {
+        step: StepId,
+        call_id: String,
+        tool: String,
+        /// What the call would do: the command line, the URL, the path.
+        detail: String,
+    },
+    ApprovalDecided {
+        step: StepId,
+        call_id: String,
+        tool: String,
+        decision: ApprovalDecision,
+    },
+    /// A tool call ended; `content` is exactly what the model was given back.
+    ToolCallFinished {
+        step: StepId,
+        call_id: String,
+        tool: String,
+        status: ToolStatus,
+        /// One line for people: "notes.md, 1.2 KB", or the error.
+        summary: String,
+        content: String,
+        duration_ms: u64,
     },
     StepPaused {
         step: StepId,

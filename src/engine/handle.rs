@@ -4,7 +4,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
 
 use super::command::Command;
-use super::event::CallMode;
+use super::event::{ApprovalDecision, CallMode};
 use super::ids::{SessionId, StepId};
 use super::plan::Plan;
 
@@ -50,6 +50,19 @@ impl EngineHandle {
             plan,
         })?;
         Ok(id)
+    }
+
+    pub fn decide_approval(
+        &self,
+        session: &SessionId,
+        call_id: &str,
+        decision: ApprovalDecision,
+    ) -> Result<(), EngineClosed> {
+        self.send(Command::DecideApproval {
+            session: session.clone(),
+            call_id: call_id.to_string(),
+            decision,
+        })
     }
 
     pub fn pause_step(&self, session: &SessionId, step: &StepId) -> Result<(), EngineClosed> {

@@ -2,9 +2,12 @@
 
 use std::collections::HashMap;
 
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::event::ApprovalDecision;
+use super::ids::StepId;
 use super::session_fold::SessionState;
 use super::task::TaskKey;
 use crate::provider::PauseSwitch;
@@ -15,6 +18,13 @@ pub struct RunningTask {
     pub cancel: CancellationToken,
     pub pause: PauseSwitch,
     pub join: JoinHandle<()>,
+}
+
+/// A tool call waiting for the user; answering sends the decision to the agent.
+pub struct WaitingApproval {
+    pub step: StepId,
+    pub tool: String,
+    pub reply: oneshot::Sender<ApprovalDecision>,
 }
 
 pub struct LiveSession {
@@ -30,6 +40,8 @@ pub struct LiveSession {
     pub journal: Option<Journal>,
     /// Writing the journal failed and the user was told; said once, not every turn.
     pub journal_failed: bool,
+    /// By tool call id.
+    pub approvals: HashMap<String, WaitingApproval>,
 }
 
 impl LiveSession {
@@ -42,6 +54,7 @@ impl LiveSession {
             planner_runs: 0,
             journal: Some(journal),
             journal_failed: false,
+            approvals: HashMap::new(),
         }
     }
 

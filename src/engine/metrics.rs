@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::event::CallStats;
+use super::event::{CallStats, ToolStatus};
 use super::session_fold::{SessionState, StepStatus};
 use crate::provider::ErrorKind;
 
@@ -19,6 +19,10 @@ pub struct AgentMetrics {
     /// Calls moved to a fallback provider.
     pub failovers: u64,
     pub tool_calls: u64,
+    /// Tool calls that failed, were denied or cancelled.
+    pub tool_failures: u64,
+    /// Time spent running tools.
+    pub tool_ms_total: u64,
     /// Failed attempts, retried or not.
     pub errors: u64,
     pub errors_by_kind: BTreeMap<ErrorKind, u64>,
@@ -58,6 +62,13 @@ impl AgentMetrics {
         self.live_chunks = 0;
     }
 
+    pub fn record_tool_result(&mut self, status: ToolStatus, duration_ms: u64) {
+        self.tool_ms_total += duration_ms;
+        if status.is_error() {
+            self.tool_failures += 1;
+        }
+    }
+
     pub fn record_retry(&mut self, kind: ErrorKind) {
         self.record_failed_call(Some(kind));
         self.retries += 1;
@@ -76,6 +87,8 @@ impl AgentMetrics {
         self.retries += other.retries;
         self.failovers += other.failovers;
         self.tool_calls += other.tool_calls;
+        self.tool_failures += other.tool_failures;
+        self.tool_ms_total += other.tool_ms_total;
         self.errors += other.errors;
         for (kind, n) in &other.errors_by_kind {
             *self.errors_by_kind.entry(*kind).or_default() += n;

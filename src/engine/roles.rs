@@ -14,6 +14,10 @@ pub struct Role {
     /// Replies shorter than this are not allowed to end (config `min_tokens`; local model).
     pub min_tokens: u32,
     pub temperature: f32,
+    /// Tool names or patterns (`mcp__github__*`) the role may use; None means every tool.
+    pub tools: Option<Vec<String>>,
+    /// A model of the role's provider to use instead of the provider's own.
+    pub model: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,9 +59,19 @@ impl Role {
             .find("\n---")
             .ok_or_else(|| err("front matter has no closing `---` line".into()))?;
         let (front, body) = (&rest[..end], &rest[end + 4..]);
-        let mut fields = BTreeMap::new();
+        let mut fields: BTreeMap<String, String> = BTreeMap::new();
+        let mut last_key: Option<String> = None;
         for (n, line) in front.lines().enumerate() {
             if line.trim().is_empty() || line.trim_start().starts_with('#') {
+                continue;
+            }
+            // A YAML block list item (`  - Read`) continues the key above it.
+            if let (Some(item), Some(key)) = (line.trim_start().strip_prefix("- "), &last_key) {
+                let value = fields.entry(key.clone()).or_default();
+                if !value.is_empty() {
+                    value.push_str(", ");
+                }
+                value.push_str(item.trim());
                 continue;
             }
             let (key, value) = line.split_once(':').ok_or_else(|| {
@@ -67,6 +81,7 @@ impl Role {
                 ))
             })?;
             fields.insert(key.trim().to_string(), unquote(value.trim()).to_string());
+            last_key = Some(key.trim().to_string());
         }
         let name = fields
             .remove("name")
@@ -85,6 +100,10 @@ impl Role {
                 .map_err(|_| err(format!("temperature `{v}` is not a number")))?,
             None => DEFAULT_TEMPERATURE,
         };
+        let tools = fields.remove("tools").map(|v| parse_tool_list(&v));
+        let model = fields
+            .remove("model")
+            .filter(|m| !m.is_empty() && m != "inherit");
         let system_prompt = body.trim_start_matches(['-', '\n']).trim().to_string();
         if system_prompt.is_empty() {
             return Err(err("has no instructions after the front matter".into()));
@@ -96,8 +115,28 @@ impl Role {
             max_tokens,
             min_tokens: 0,
             temperature,
+            tools,
+            model,
         })
     }
+}
+
+/// `a, b`, `[a, b]` or `["a", "b"]`; Claude Code's tool names (`Read`, `Bash`...) become ours.
+pub fn parse_tool_list(value: &str) -> Vec<String> {
+    value
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .split(',')
+        .map(|t| unquote(t.trim()).trim().trim_matches('\''))
+        .filter(|t| !t.is_empty())
+        .map(
+            |t| match crate::tools::builtin::Builtin::from_claude_code_name(t) {
+                Some(b) => b.name().to_string(),
+                None => t.to_string(),
+            },
+        )
+        .collect()
 }
 
 fn unquote(v: &str) -> &str {
@@ -119,6 +158,45 @@ impl RoleBook {
             .map(|(name, text)| Role::parse(name, text).expect("built-in agent files are valid"))
             .collect();
         RoleBook { roles }
+    }
+
+    /// Adds the agents defined by the `*.md` files in `dir` (a missing folder has none); one
+    /// with the name of a known role replaces it.
+    pub fn load_dir(&mut self, dir: &std::path::Path) -> Result<(), RoleError> {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Ok(());
+        };
+        let mut files: Vec<std::path::PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "md"))
+            .collect();
+        files.sort();
+        for file in files {
+            let source_name = file.display().to_string();
+            let text = std::fs::read_to_string(&file).map_err(|e| RoleError {
+                source_name: source_name.clone(),
+                problem: format!("cannot read it: {e}"),
+            })?;
+            let role = Role::parse(&source_name, &text)?;
+            if !role
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(RoleError {
+                    source_name,
+                    problem: format!(
+                        "name `{}` may only have letters, digits, `-` and `_`",
+                        role.name
+                    ),
+                });
+            }
+            match self.get_mut(&role.name) {
+                Some(existing) => *existing = role,
+                None => self.roles.push(role),
+            }
+        }
+        Ok(())
     }
 
     pub fn get(&self, name: &str) -> Option<&Role> {
@@ -164,6 +242,30 @@ mod tests {
         assert_eq!(role.max_tokens, 99);
         assert_eq!(role.temperature, DEFAULT_TEMPERATURE);
         assert_eq!(role.system_prompt, "Write poems.");
+    }
+
+    #[test]
+    fn claude_code_subagent_files_parse_with_their_tool_names() {
+        let text = "---\nname: code-reviewer\ndescription: Reviews code for bugs\n\
+            tools: Read, Grep, Glob, Bash, mcp__github__*\nmodel: inherit\n---\nReview it.\n";
+        let role = Role::parse("code-reviewer.md", text).unwrap();
+        assert_eq!(
+            role.tools.as_deref().unwrap(),
+            [
+                "read_file",
+                "search_files",
+                "list_files",
+                "run_command",
+                "mcp__github__*"
+            ]
+        );
+        assert_eq!(role.model, None);
+        let block = "---\nname: w\ntools:\n  - Write\n  - fetch_url\nmodel: sonnet\n---\nGo.\n";
+        let role = Role::parse("w.md", block).unwrap();
+        assert_eq!(role.tools.as_deref().unwrap(), ["write_file", "fetch_url"]);
+        assert_eq!(role.model.as_deref(), Some("sonnet"));
+        let none = Role::parse("n.md", "---\nname: n\ntools: []\n---\nGo.\n").unwrap();
+        assert_eq!(none.tools.as_deref(), Some(&[][..]));
     }
 
     #[test]

@@ -105,6 +105,7 @@ mod tests {
             agent: "researcher".into(),
             attempt: 1,
             max_tokens: 1,
+            continues: false,
         }
     }
 

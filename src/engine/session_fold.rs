@@ -1,14 +1,16 @@
 //! Session state as a pure fold over its events: the same code serves live state, crash recovery
 //! and `el-jefe show`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 
 use super::dag_index::DagIndex;
-use super::event::{CallMode, Envelope, Event};
+use super::event::{ApprovalDecision, CallMode, Envelope, Event, ToolStatus};
 use super::ids::{SessionId, StepId};
 use super::metrics::AgentMetrics;
 use super::plan::{PlanSource, StepSpec};
+use crate::provider::{ChatMessage, ChatRole, ToolCall};
+use crate::tools::call_detail;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionStatus {
@@ -80,8 +82,10 @@ pub struct StepState {
     pub status: StepStatus,
     /// 0 before the first start.
     pub attempt: u32,
-    /// Text of the latest attempt (final output once completed).
+    /// Text of the latest attempt (final answer once completed).
     pub output: String,
+    /// What the agent's pane shows: the text and a line for each tool call and its result.
+    pub transcript: String,
     pub output_file: Option<PathBuf>,
     pub error: Option<String>,
     pub max_tokens: u32,
@@ -97,6 +101,54 @@ pub struct StepState {
     pub notice: Option<String>,
     /// Calls that started over, throwing their text away.
     call_restarts: u32,
+    call_transcript_start: usize,
+    /// The conversation after the step's prompt: assistant turns with tool calls and the
+    /// tools' results, always valid to send again (a call with no result gets a cancelled one
+    /// before it is continued).
+    pub turns: Vec<ChatMessage>,
+    /// The last turn belongs to the call in progress and collects its tool calls.
+    open_turn: bool,
+    /// A tool call waiting for the user's approval.
+    pub waiting_approval: Option<PendingApproval>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingApproval {
+    pub call_id: String,
+    pub tool: String,
+    pub detail: String,
+}
+
+/// The result a tool call gets when the run stopped before it finished.
+pub const CANCELLED_TOOL_RESULT: &str =
+    "cancelled: the run was interrupted before this tool finished";
+
+/// Adds a cancelled result for every tool call that has none, right after the results that
+/// exist, so the conversation can be sent to any provider again.
+fn settle_dangling_calls(turns: &mut Vec<ChatMessage>) {
+    let mut settled = Vec::with_capacity(turns.len());
+    let mut open: Vec<String> = Vec::new();
+    let close = |open: &mut Vec<String>, settled: &mut Vec<ChatMessage>| {
+        for id in open.drain(..) {
+            settled.push(ChatMessage::tool_result(id, CANCELLED_TOOL_RESULT, true));
+        }
+    };
+    for turn in turns.drain(..) {
+        match turn.role {
+            ChatRole::Tool => {
+                if let Some(id) = &turn.tool_call_id {
+                    open.retain(|o| o != id);
+                }
+            }
+            ChatRole::Assistant | ChatRole::User | ChatRole::System => {
+                close(&mut open, &mut settled);
+                open = turn.tool_calls.iter().map(|c| c.id.clone()).collect();
+            }
+        }
+        settled.push(turn);
+    }
+    close(&mut open, &mut settled);
+    *turns = settled;
 }
 
 impl StepState {
@@ -104,6 +156,12 @@ impl StepState {
     fn restart_call(&mut self) {
         let start = self.call_text_start.min(self.output.len());
         self.output.truncate(start);
+        let start = self.call_transcript_start.min(self.transcript.len());
+        self.transcript.truncate(start);
+        if self.open_turn {
+            self.turns.pop();
+            self.open_turn = false;
+        }
         self.metrics.live_chunks = 0;
         self.call_restarts += 1;
     }
@@ -120,6 +178,7 @@ impl StepState {
             status: StepStatus::Pending,
             attempt: 0,
             output: String::new(),
+            transcript: String::new(),
             output_file: None,
             error: None,
             max_tokens: 0,
@@ -130,7 +189,55 @@ impl StepState {
             call_text_start: 0,
             notice: None,
             call_restarts: 0,
+            call_transcript_start: 0,
+            turns: Vec::new(),
+            open_turn: false,
+            waiting_approval: None,
         }
+    }
+
+    fn push_transcript_line(&mut self, line: &str) {
+        if !self.transcript.is_empty() && !self.transcript.ends_with('\n') {
+            self.transcript.push('\n');
+        }
+        self.transcript.push_str(line);
+        self.transcript.push('\n');
+    }
+
+    fn tool_requested(&mut self, call: &ToolCall) {
+        if self.open_turn {
+            if let Some(turn) = self.turns.last_mut() {
+                turn.tool_calls.push(call.clone());
+            }
+        } else {
+            let text = self.output.get(self.call_text_start..).unwrap_or("");
+            self.turns
+                .push(ChatMessage::assistant_with_tools(text, vec![call.clone()]));
+            self.open_turn = true;
+        }
+        self.metrics.tool_calls += 1;
+        let line = format!(
+            "▸ {} {}",
+            call.name,
+            call_detail(&call.name, &call.arguments)
+        );
+        self.push_transcript_line(&line);
+    }
+
+    fn call_finished(&mut self) {
+        if self.open_turn {
+            let text = self
+                .output
+                .get(self.call_text_start..)
+                .unwrap_or("")
+                .to_string();
+            if let Some(turn) = self.turns.last_mut() {
+                turn.content = text;
+            }
+            self.open_turn = false;
+        }
+        self.call_text_start = self.output.len();
+        self.call_transcript_start = self.transcript.len();
     }
 
     /// 0.0 to 1.0; a running step estimates from tokens so far against its token limit.
@@ -167,6 +274,8 @@ impl StepState {
         }
         self.status = status;
         self.ended_at_ms = Some(at_ms);
+        self.waiting_approval = None;
+        self.open_turn = false;
     }
 }
 
@@ -194,6 +303,8 @@ pub struct SessionState {
     pub warnings: Vec<String>,
     /// The latest retry or failover of the planner's calls, while planning.
     pub planner_notice: Option<String>,
+    /// Tools the user allowed for the rest of the session.
+    pub allowed_tools: BTreeSet<String>,
     pub error: Option<String>,
     pub planner_metrics: AgentMetrics,
     pub last_seq: u64,
@@ -226,6 +337,7 @@ impl SessionState {
             dag: DagIndex::default(),
             warnings: Vec::new(),
             planner_notice: None,
+            allowed_tools: BTreeSet::new(),
             error: None,
             planner_metrics: AgentMetrics::default(),
             last_seq: 0,
@@ -372,6 +484,7 @@ impl SessionState {
                 step,
                 attempt,
                 max_tokens,
+                continues,
                 ..
             } => {
                 if let Some(&i) = self.step_index.get(step) {
@@ -382,6 +495,19 @@ impl SessionState {
                     s.status = StepStatus::Running;
                     s.attempt = *attempt;
                     s.output.clear();
+                    s.transcript.clear();
+                    if *continues {
+                        settle_dangling_calls(&mut s.turns);
+                        let kept = s.turns.iter().filter(|t| t.role == ChatRole::Tool).count();
+                        s.push_transcript_line(&format!(
+                            "(continuing after {kept} tool result(s) of the earlier attempt)"
+                        ));
+                    } else {
+                        s.turns.clear();
+                    }
+                    s.open_turn = false;
+                    s.waiting_approval = None;
+                    s.call_transcript_start = s.transcript.len();
                     s.output_file = None;
                     s.error = None;
                     s.max_tokens = *max_tokens;
@@ -395,6 +521,7 @@ impl SessionState {
             Event::TextDelta { step, text, chunks } => {
                 if let Some(s) = self.step_mut(step) {
                     s.output.push_str(text);
+                    s.transcript.push_str(text);
                     s.metrics.live_chunks += u64::from(*chunks);
                 }
             }
@@ -402,7 +529,7 @@ impl SessionState {
                 Some(id) => {
                     if let Some(s) = self.step_mut(id) {
                         s.metrics.record_call(call);
-                        s.call_text_start = s.output.len();
+                        s.call_finished();
                     }
                 }
                 None => self.planner_metrics.record_call(call),
@@ -455,9 +582,88 @@ impl SessionState {
                 }
                 self.warnings.push(notice);
             }
-            Event::ToolCallRequested { step, .. } => {
+            Event::ToolCallRequested { step, call } => {
                 if let Some(s) = self.step_mut(step) {
-                    s.metrics.tool_calls += 1;
+                    s.tool_requested(call);
+                }
+            }
+            Event::ApprovalRequested {
+                step,
+                call_id,
+                tool,
+                detail,
+            } => {
+                if let Some(s) = self.step_mut(step) {
+                    s.waiting_approval = Some(PendingApproval {
+                        call_id: call_id.clone(),
+                        tool: tool.clone(),
+                        detail: detail.clone(),
+                    });
+                    s.push_transcript_line("  … waiting for your approval");
+                }
+            }
+            Event::ApprovalDecided {
+                step,
+                call_id,
+                tool,
+                decision,
+            } => {
+                if let ApprovalDecision::AllowForSession = decision {
+                    self.allowed_tools.insert(tool.clone());
+                }
+                if let Some(s) = self.step_mut(step) {
+                    if s.waiting_approval
+                        .as_ref()
+                        .is_some_and(|w| &w.call_id == call_id)
+                    {
+                        s.waiting_approval = None;
+                    }
+                    let line = match decision {
+                        ApprovalDecision::AllowOnce => "  ✓ approved once".to_string(),
+                        ApprovalDecision::AllowForSession => {
+                            format!("  ✓ {tool} approved for this session")
+                        }
+                        ApprovalDecision::Deny { reason: Some(r) } => format!("  ✗ denied: {r}"),
+                        ApprovalDecision::Deny { reason: None } => "  ✗ denied".to_string(),
+                    };
+                    s.push_transcript_line(&line);
+                }
+            }
+            Event::ToolCallFinished {
+                step,
+                call_id,
+                status,
+                summary,
+                content,
+                duration_ms,
+                ..
+            } => {
+                if let Some(s) = self.step_mut(step) {
+                    if s.waiting_approval
+                        .as_ref()
+                        .is_some_and(|w| &w.call_id == call_id)
+                    {
+                        s.waiting_approval = None;
+                    }
+                    s.turns.push(ChatMessage::tool_result(
+                        call_id.clone(),
+                        content.clone(),
+                        status.is_error(),
+                    ));
+                    s.metrics.record_tool_result(*status, *duration_ms);
+                    let mark = match status {
+                        ToolStatus::Ok => "→",
+                        ToolStatus::Error => "✗",
+                        ToolStatus::Denied | ToolStatus::Cancelled => "⊘",
+                    };
+                    let first = summary.lines().next().unwrap_or("");
+                    let line = match status {
+                        ToolStatus::Ok | ToolStatus::Error => format!("  {mark} {first}"),
+                        ToolStatus::Denied | ToolStatus::Cancelled => {
+                            format!("  {mark} {}: {first}", status.label())
+                        }
+                    };
+                    s.push_transcript_line(&line);
                 }
             }
             Event::StepPaused { step } => {
@@ -620,6 +826,7 @@ mod tests {
             agent: "x".into(),
             attempt: 1,
             max_tokens: 10,
+            continues: false,
         }
     }
 
@@ -806,6 +1013,7 @@ mod tests {
                     agent: "researcher".into(),
                     attempt: 2,
                     max_tokens: 10,
+                    continues: false,
                 },
             );
         let s = log.state();

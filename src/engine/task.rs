@@ -4,10 +4,11 @@ use std::future::Future;
 use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::event::Event;
+use super::event::{ApprovalDecision, Event};
 use super::ids::{SessionId, StepId};
 use super::plan::{Plan, PlanSource};
 
@@ -53,8 +54,25 @@ impl Interruptible for PlanOutcome {
 #[derive(Debug)]
 pub enum ReportKind {
     Event(Event),
+    /// A tool call needs the user's approval; the agent waits for `reply`.
+    ApprovalNeeded {
+        call_id: String,
+        tool: String,
+        detail: String,
+        reply: oneshot::Sender<ApprovalDecision>,
+    },
     StepDone(StepOutcome),
     PlanDone(PlanOutcome),
+}
+
+impl ReportKind {
+    /// The task has finished with this report.
+    pub fn ends_task(&self) -> bool {
+        match self {
+            ReportKind::Event(_) | ReportKind::ApprovalNeeded { .. } => false,
+            ReportKind::StepDone(_) | ReportKind::PlanDone(_) => true,
+        }
+    }
 }
 
 impl From<StepOutcome> for ReportKind {
@@ -89,6 +107,21 @@ pub struct Reporter {
 impl Reporter {
     pub fn event(&self, event: Event) {
         self.send(ReportKind::Event(event));
+    }
+
+    pub fn ask_approval(
+        &self,
+        call_id: String,
+        tool: String,
+        detail: String,
+        reply: oneshot::Sender<ApprovalDecision>,
+    ) {
+        self.send(ReportKind::ApprovalNeeded {
+            call_id,
+            tool,
+            detail,
+            reply,
+        });
     }
 
     fn send(&self, kind: ReportKind) {

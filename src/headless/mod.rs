@@ -5,4 +5,4 @@ pub mod listing;
 pub mod plain;
 mod run;
 
-pub use run::{Output, RunEnd, Start, run_headless};
+pub use run::{Approvals, Output, RunEnd, Start, run_headless};

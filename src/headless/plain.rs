@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use chrono::{Local, TimeZone};
 
-use crate::engine::event::{Envelope, Event, InterruptReason};
+use crate::engine::event::{ApprovalDecision, Envelope, Event, InterruptReason, ToolStatus};
 use crate::engine::ids::StepId;
 use crate::engine::metrics::count_words;
 use crate::engine::plan::PlanSource;
@@ -164,10 +164,56 @@ impl<W: Write> PlainPrinter<W> {
             }
             Event::ToolCallRequested { step, call } => {
                 let line = format!(
-                    "[{time}] [tool] {} calls {} {}",
+                    "[{time}] [tool] {} {} {}",
                     self.step_label(step),
                     call.name,
-                    call.arguments
+                    crate::tools::call_detail(&call.name, &call.arguments)
+                );
+                self.line(&line)?;
+            }
+            Event::ApprovalRequested {
+                step, tool, detail, ..
+            } => {
+                let line = format!(
+                    "[{time}] [tool] {} asks to run {tool}: {detail}",
+                    self.step_label(step)
+                );
+                self.line(&line)?;
+            }
+            Event::ApprovalDecided {
+                step,
+                tool,
+                decision,
+                ..
+            } => {
+                let what = match decision {
+                    ApprovalDecision::AllowOnce => "allowed once".to_string(),
+                    ApprovalDecision::AllowForSession => "allowed for this session".to_string(),
+                    ApprovalDecision::Deny { reason: Some(r) } => format!("denied: {r}"),
+                    ApprovalDecision::Deny { reason: None } => "denied".to_string(),
+                };
+                let line = format!("[{time}] [tool] {} {tool} {what}", self.step_label(step));
+                self.line(&line)?;
+            }
+            Event::ToolCallFinished {
+                step,
+                tool,
+                status,
+                summary,
+                duration_ms,
+                ..
+            } => {
+                let mark = match status {
+                    ToolStatus::Ok => "->".to_string(),
+                    ToolStatus::Error | ToolStatus::Denied | ToolStatus::Cancelled => {
+                        format!("{}:", status.label())
+                    }
+                };
+                let line = format!(
+                    "[{time}] [tool] {} {tool} {mark} {} ({} ms)",
+                    self.step_label(step),
+                    summary.lines().next().unwrap_or(""),
+                    duration_ms
                 );
                 self.line(&line)?;
             }
@@ -473,6 +519,7 @@ mod tests {
             agent: "researcher".into(),
             attempt: 1,
             max_tokens: 10,
+            continues: false,
         }
     }
 

@@ -6,7 +6,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::plain::PlainPrinter;
 use crate::engine::EngineHandle;
-use crate::engine::event::{EngineEvent, Envelope, Event};
+use crate::engine::event::{ApprovalDecision, EngineEvent, Envelope, Event};
 use crate::engine::ids::SessionId;
 use crate::engine::session_fold::SessionState;
 
@@ -14,6 +14,34 @@ pub enum Start {
     Goal(String),
     /// With the session as stored, when it could be read, so the story covers all of it.
     Resume(SessionId, Option<Box<SessionState>>),
+}
+
+/// How a run with nobody at the keyboard answers tool calls that ask for approval.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Approvals {
+    /// `--yes`: allow every tool.
+    pub all: bool,
+    /// `--allow TOOL`: names or patterns (`mcp__time__*`).
+    pub tools: Vec<String>,
+}
+
+impl Approvals {
+    pub fn decide(&self, tool: &str) -> ApprovalDecision {
+        if self.all
+            || self
+                .tools
+                .iter()
+                .any(|p| crate::tools::policy::matches(p, tool))
+        {
+            ApprovalDecision::AllowOnce
+        } else {
+            ApprovalDecision::Deny {
+                reason: Some(format!(
+                    "nobody can approve it in a headless run (start it with --allow {tool} or --yes)"
+                )),
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +113,7 @@ pub async fn run_headless(
     events: &mut UnboundedReceiver<EngineEvent>,
     start: Start,
     output: Output,
+    approvals: &Approvals,
 ) -> anyhow::Result<RunEnd> {
     let mut interrupts = Interrupts::new()?;
     let (id, stored) = match start {
@@ -107,6 +136,9 @@ pub async fn run_headless(
             event = events.recv() => match event {
                 Some(EngineEvent::Session(env)) if env.session == id => {
                     printer.event(&env)?;
+                    if let Event::ApprovalRequested { call_id, tool, .. } = &env.event {
+                        engine.decide_approval(&id, call_id, approvals.decide(tool))?;
+                    }
                     if env.event.ends_session() {
                         let end = match env.event {
                             Event::SessionCompleted => RunEnd::Completed,

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rmcp::ServiceExt;
 use rmcp::model::{CallToolRequestParams, ContentBlock, Tool};
-use rmcp::service::{RoleClient, RunningService};
+use rmcp::service::{Peer, RoleClient, RunningService};
 use rmcp::transport::TokioChildProcess;
 use serde::Deserialize;
 use serde_json::Value;
@@ -111,7 +111,10 @@ pub enum ServerStatus {
 struct Server {
     name: String,
     status: Mutex<ServerStatus>,
-    client: Option<RunningService<RoleClient, ()>>,
+    /// For calls; None when the server never started.
+    peer: Option<Peer<RoleClient>>,
+    /// The connection itself, taken at shutdown.
+    service: Mutex<Option<RunningService<RoleClient, ()>>>,
     tools: Vec<Tool>,
     stderr_tail: Arc<Mutex<String>>,
 }
@@ -211,12 +214,12 @@ impl McpHub {
         let Some(s) = self.servers.iter().find(|s| s.name == server) else {
             return Err(ToolError::new(format!("no MCP server `{server}`")));
         };
-        let Some(client) = s.client.as_ref() else {
+        let Some(client) = s.peer.as_ref() else {
             return Err(ToolError::new(format!(
                 "MCP server `{server}` is not running"
             )));
         };
-        if client.is_closed() {
+        if client.is_transport_closed() {
             let why = s.failure(&format!("MCP server `{server}` has stopped"));
             if let Ok(mut status) = s.status.lock() {
                 *status = ServerStatus::Failed(why.clone());
@@ -234,7 +237,7 @@ impl McpHub {
             }
         }
         let result = client.call_tool(params).await.map_err(|e| {
-            let why = if client.is_closed() {
+            let why = if client.is_transport_closed() {
                 let why = s.failure(&format!("MCP server `{server}` stopped during the call"));
                 if let Ok(mut status) = s.status.lock() {
                     *status = ServerStatus::Failed(why.clone());
@@ -275,12 +278,12 @@ impl McpHub {
         })
     }
 
-    /// Closes every server's stdin and waits for it to exit (killing it if it lingers).
-    pub async fn shutdown(self) {
+    /// Closes every server's connection and waits for it to exit (killing it if it lingers).
+    pub async fn shutdown(&self) {
         let closing = self
             .servers
-            .into_iter()
-            .filter_map(|s| s.client)
+            .iter()
+            .filter_map(|s| s.service.lock().ok().and_then(|mut c| c.take()))
             .map(|c| async move {
                 let _ = c.cancel().await;
             });
@@ -297,7 +300,8 @@ async fn start_server(
     let failed = |why: String, tail: &Arc<Mutex<String>>| Server {
         name: name.clone(),
         status: Mutex::new(ServerStatus::Failed(why)),
-        client: None,
+        peer: None,
+        service: Mutex::new(None),
         tools: Vec::new(),
         stderr_tail: tail.clone(),
     };
@@ -362,7 +366,8 @@ async fn start_server(
             Server {
                 name,
                 status: Mutex::new(ServerStatus::Running),
-                client: Some(client),
+                peer: Some(client.peer().clone()),
+                service: Mutex::new(Some(client)),
                 tools,
                 stderr_tail,
             }

@@ -4,6 +4,7 @@
 pub mod builtin;
 pub mod fetch;
 pub mod files;
+pub mod listing;
 pub mod mcp;
 pub mod policy;
 pub mod registry;
@@ -82,6 +83,15 @@ pub fn clip_result(text: &str, max: usize) -> String {
         &text[..end],
         text.len() - end
     )
+}
+
+/// What a call does, in a few words for people: the command, the URL, the path; for other
+/// tools their arguments as compact JSON.
+pub fn call_detail(tool: &str, arguments: &serde_json::Value) -> String {
+    match builtin::Builtin::from_name(tool) {
+        Some(b) => clip_chars(&b.describe_call(arguments), 160),
+        None => clip_chars(&arguments.to_string(), 160),
+    }
 }
 
 /// At most `max` characters of `text`, with an ellipsis when cut: for one-line displays.

@@ -76,6 +76,11 @@ impl ToolRegistry {
         }
     }
 
+    /// The built-in tools with their default policies and limits.
+    pub fn builtin() -> ToolRegistry {
+        ToolRegistry::new(PolicyBook::default(), ToolLimits::default())
+    }
+
     /// Adds the tools of the MCP servers that started.
     pub fn with_mcp(mut self, hub: Arc<McpHub>) -> ToolRegistry {
         self.entries.extend(hub.tools());
@@ -117,17 +122,6 @@ impl ToolRegistry {
             .filter(|e| self.policy(Some(role), &e.spec.name) != Policy::Deny)
             .map(|e| e.spec.clone())
             .collect()
-    }
-
-    /// A short description of a call, for approval prompts and tool lines.
-    pub fn describe_call(&self, name: &str, arguments: &Value) -> String {
-        match self.get(name).map(|e| &e.origin) {
-            Some(ToolOrigin::Builtin(b)) => b.describe_call(arguments),
-            Some(ToolOrigin::Mcp { .. }) | None => {
-                let text = arguments.to_string();
-                super::clip_chars(&text, 120)
-            }
-        }
     }
 
     /// Runs a tool; an unknown tool or bad arguments come back as a tool error for the model.

@@ -4,6 +4,7 @@
 use super::app::{App, Confirmable, Focus, Overlay, View};
 use super::slash_command::{SlashCommand, parse};
 use crate::engine::EngineClosed;
+use crate::engine::event::ApprovalDecision;
 use crate::engine::ids::SessionId;
 use crate::engine::session_fold::{SessionStatus, StepStatus};
 
@@ -48,6 +49,32 @@ pub enum Action {
     ScrollStep(usize, Scroll),
     SelectSession(usize),
     SelectStep(usize),
+    /// Answers the approval prompt on screen.
+    Decide(ApprovalChoice),
+    /// Starts typing a reason for denying the tool call on screen.
+    StartDenial,
+    /// Typing the denial reason.
+    EditReason(ReasonEdit),
+    /// Puts the approval prompt aside; the agent keeps waiting.
+    SetApprovalAside,
+    /// Brings back the prompts put aside.
+    ShowApprovals,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalChoice {
+    AllowOnce,
+    AllowForSession,
+    /// With the reason typed so far, if any.
+    Deny,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReasonEdit {
+    Type(char),
+    Backspace,
+    /// Back to choosing, without denying.
+    Cancel,
 }
 
 impl App {
@@ -177,10 +204,70 @@ impl App {
                 }
                 Ok(())
             }
+            Action::Decide(choice) => self.decide_approval(choice),
+            Action::StartDenial => {
+                if let Some(Overlay::Approval(prompt)) = &mut self.overlay {
+                    prompt.deny_reason = Some(String::new());
+                }
+                Ok(())
+            }
+            Action::EditReason(edit) => {
+                if let Some(Overlay::Approval(prompt)) = &mut self.overlay {
+                    match (edit, &mut prompt.deny_reason) {
+                        (ReasonEdit::Type(c), Some(reason)) => reason.push(c),
+                        (ReasonEdit::Backspace, Some(reason)) => {
+                            reason.pop();
+                        }
+                        (ReasonEdit::Cancel, reason) => *reason = None,
+                        (ReasonEdit::Type(_) | ReasonEdit::Backspace, None) => {}
+                    }
+                }
+                Ok(())
+            }
+            Action::SetApprovalAside => {
+                if let Some(Overlay::Approval(prompt)) = self.overlay.take() {
+                    self.approvals_set_aside.insert(prompt.call_id);
+                    self.say(format!(
+                        "{} still waits for approval; press a to answer",
+                        prompt.tool
+                    ));
+                }
+                self.refresh_approval_prompt();
+                Ok(())
+            }
+            Action::ShowApprovals => {
+                self.approvals_set_aside.clear();
+                self.refresh_approval_prompt();
+                if self.overlay.is_none() {
+                    self.say("no tool call is waiting for approval");
+                }
+                Ok(())
+            }
         };
         if let Err(EngineClosed) = result {
             self.complain("the engine has stopped; restart el-jefe");
         }
+    }
+
+    fn decide_approval(&mut self, choice: ApprovalChoice) -> Result<(), EngineClosed> {
+        let Some(Overlay::Approval(prompt)) = self.overlay.take() else {
+            return Ok(());
+        };
+        let decision = match choice {
+            ApprovalChoice::AllowOnce => ApprovalDecision::AllowOnce,
+            ApprovalChoice::AllowForSession => ApprovalDecision::AllowForSession,
+            ApprovalChoice::Deny => ApprovalDecision::Deny {
+                reason: prompt
+                    .deny_reason
+                    .map(|r| r.trim().to_string())
+                    .filter(|r| !r.is_empty()),
+            },
+        };
+        self.engine
+            .decide_approval(&prompt.session, &prompt.call_id, decision)?;
+        // The next waiting call, if any, shows once the engine has recorded this answer.
+        self.approvals_set_aside.insert(prompt.call_id);
+        Ok(())
     }
 
     fn request_quit(&mut self) {

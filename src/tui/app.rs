@@ -49,6 +49,20 @@ pub enum Overlay {
         question: String,
         action: Confirmable,
     },
+    /// A tool call waits for the user.
+    Approval(ApprovalPrompt),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalPrompt {
+    pub session: SessionId,
+    pub call_id: String,
+    pub tool: String,
+    pub detail: String,
+    /// "researcher · step 2/3 · <goal>"
+    pub asker: String,
+    /// Typing the reason for a denial; None while choosing.
+    pub deny_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +108,8 @@ pub struct App {
     pub quit_requested: bool,
     /// Something changed since the last frame.
     pub dirty: bool,
+    /// Approval prompts put aside with esc; `a` brings them back.
+    pub approvals_set_aside: std::collections::HashSet<String>,
 }
 
 impl App {
@@ -133,6 +149,7 @@ impl App {
             select_when_seen: None,
             quit_requested: false,
             dirty: true,
+            approvals_set_aside: std::collections::HashSet::new(),
         }
     }
 
@@ -157,6 +174,65 @@ impl App {
         self.sessions
             .iter()
             .any(|s| s.state.status.is_active() && !s.running_elsewhere)
+    }
+
+    /// Tool calls waiting for approval: the selected session's first, then the others'.
+    pub fn pending_approvals(&self) -> Vec<ApprovalPrompt> {
+        let order = std::iter::once(self.selected)
+            .chain((0..self.sessions.len()).filter(|&i| i != self.selected));
+        let mut out = Vec::new();
+        for i in order {
+            let Some(view) = self.sessions.get(i) else {
+                continue;
+            };
+            let total = view.state.steps.len();
+            for (n, step) in view.state.steps.iter().enumerate() {
+                if let Some(wait) = &step.waiting_approval {
+                    out.push(ApprovalPrompt {
+                        session: view.state.id.clone(),
+                        call_id: wait.call_id.clone(),
+                        tool: wait.tool.clone(),
+                        detail: wait.detail.clone(),
+                        asker: format!(
+                            "{} · step {}/{} · {}",
+                            step.spec.agent,
+                            n + 1,
+                            total,
+                            super::theme::clip(&view.state.goal, 40)
+                        ),
+                        deny_reason: None,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Shows the next approval prompt when none is up, and closes one that was answered
+    /// elsewhere (or whose agent stopped).
+    pub fn refresh_approval_prompt(&mut self) {
+        let pending = self.pending_approvals();
+        match &self.overlay {
+            Some(Overlay::Approval(shown)) => {
+                if !pending.iter().any(|p| p.call_id == shown.call_id) {
+                    self.overlay = None;
+                    self.dirty = true;
+                } else {
+                    return;
+                }
+            }
+            Some(Overlay::Help | Overlay::Confirm { .. }) => return,
+            None => {}
+        }
+        self.approvals_set_aside
+            .retain(|id| pending.iter().any(|p| &p.call_id == id));
+        if let Some(next) = pending
+            .into_iter()
+            .find(|p| !self.approvals_set_aside.contains(&p.call_id))
+        {
+            self.overlay = Some(Overlay::Approval(next));
+            self.dirty = true;
+        }
     }
 
     pub fn say(&mut self, text: impl Into<String>) {

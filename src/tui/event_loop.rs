@@ -103,6 +103,7 @@ where
                 for event in batch.drain(..) {
                     app.on_engine_event(event);
                 }
+                app.refresh_approval_prompt();
             }
             _ = tick.tick() => {
                 let elapsed = last_tick.elapsed().as_secs_f64();

@@ -5,7 +5,7 @@ use crossterm::event::{
 };
 use ratatui::layout::{Position, Rect};
 
-use super::actions::{Action, Scroll};
+use super::actions::{Action, ApprovalChoice, ReasonEdit, Scroll};
 use super::app::{App, Focus, Overlay, View};
 use super::command_bar::BarOutcome;
 
@@ -43,6 +43,34 @@ impl App {
                     _ => None,
                 };
             }
+            Some(Overlay::Approval(prompt)) if prompt.deny_reason.is_some() => {
+                return match key.code {
+                    KeyCode::Enter => Some(Action::Decide(ApprovalChoice::Deny)),
+                    KeyCode::Esc => Some(Action::EditReason(ReasonEdit::Cancel)),
+                    KeyCode::Backspace => Some(Action::EditReason(ReasonEdit::Backspace)),
+                    KeyCode::Char(c) => Some(Action::EditReason(ReasonEdit::Type(c))),
+                    _ => None,
+                };
+            }
+            Some(Overlay::Approval(_)) => {
+                return match key.code {
+                    KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
+                        Some(Action::Decide(ApprovalChoice::AllowOnce))
+                    }
+                    KeyCode::Char('a' | 'A') => {
+                        Some(Action::Decide(ApprovalChoice::AllowForSession))
+                    }
+                    KeyCode::Char('n' | 'N') => Some(Action::StartDenial),
+                    KeyCode::Char('d' | 'D') => Some(Action::Decide(ApprovalChoice::Deny)),
+                    KeyCode::Esc => Some(Action::SetApprovalAside),
+                    // Pause and interrupt still reach the agent: the prompt steps aside.
+                    KeyCode::Char('p' | 'P' | 'i' | 'I') => {
+                        self.perform(Action::SetApprovalAside);
+                        return self.key_action(key);
+                    }
+                    _ => None,
+                };
+            }
             None => {}
         }
         if self.focus == Focus::CommandBar {
@@ -66,6 +94,7 @@ impl App {
             KeyCode::Char('i') => Action::AskInterruptStep,
             KeyCode::Char('I') => Action::AskInterruptSession,
             KeyCode::Char('r') => Action::ResumeSession,
+            KeyCode::Char('a') => Action::ShowApprovals,
             KeyCode::Char('j') | KeyCode::Down => Action::Move(1),
             KeyCode::Char('k') | KeyCode::Up => Action::Move(-1),
             KeyCode::Char('g') => Action::MoveTo(0),

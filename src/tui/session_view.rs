@@ -51,7 +51,7 @@ impl SessionView {
             return live;
         }
         match self.selected() {
-            Some(s) if !s.output.is_empty() || s.attempt > 0 => vec![self.selected_step],
+            Some(s) if !s.transcript.is_empty() || s.attempt > 0 => vec![self.selected_step],
             _ => Vec::new(),
         }
     }
@@ -60,8 +60,8 @@ impl SessionView {
     pub fn stream(&mut self, index: usize) -> Option<(&mut StreamView, &str)> {
         let step = self.state.steps.get(index)?;
         let view = self.streams.entry(step.spec.id.clone()).or_default();
-        view.sync(&step.output, step.text_generation());
-        Some((view, &step.output))
+        view.sync(&step.transcript, step.text_generation());
+        Some((view, &step.transcript))
     }
 
     pub fn rate(&self, step: &StepId) -> Option<f64> {

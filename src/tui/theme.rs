@@ -24,6 +24,14 @@ pub fn dim() -> Style {
     Style::default().add_modifier(Modifier::DIM)
 }
 
+/// Something that needs the user: a tool call waiting for approval.
+pub fn warning() -> Style {
+    Style::default()
+        .fg(Color::Black)
+        .bg(Color::Yellow)
+        .add_modifier(Modifier::BOLD)
+}
+
 pub fn session_status(status: SessionStatus) -> (&'static str, Style) {
     let (label, color) = match status {
         SessionStatus::Starting => ("plan", Color::Cyan),

@@ -43,6 +43,7 @@ pub fn render(app: &mut App, frame: &mut Frame) {
     match &app.overlay {
         Some(Overlay::Help) => panes::overlays::help(frame, area),
         Some(Overlay::Confirm { question, .. }) => panes::overlays::confirm(frame, area, question),
+        Some(Overlay::Approval(prompt)) => panes::overlays::approval(frame, area, prompt),
         None => {}
     }
 }

@@ -114,6 +114,7 @@ impl Fixture {
                 agent: String::new(),
                 attempt: 1,
                 max_tokens: 100,
+                continues: false,
             },
         );
     }

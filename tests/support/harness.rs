@@ -31,6 +31,8 @@ pub fn settings(dir: &TempDir, max_parallel: usize) -> EngineSettings {
         roles: RoleBook::built_in(),
         planner: PlannerSettings::default(),
         context_chars_per_dependency: 2000,
+        tools: Arc::new(el_jefe::tools::ToolRegistry::builtin()),
+        max_tool_rounds: 8,
     }
 }
 

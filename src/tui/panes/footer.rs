@@ -2,6 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::tui::app::{App, Focus, Overlay, View};
@@ -11,6 +12,12 @@ pub fn keys(app: &App) -> &'static str {
     match (&app.overlay, app.view, app.focus) {
         (Some(Overlay::Help), _, _) => "esc close help",
         (Some(Overlay::Confirm { .. }), _, _) => "y/enter yes  n/esc no",
+        (Some(Overlay::Approval(p)), _, _) if p.deny_reason.is_some() => {
+            "type the reason  enter deny  esc back"
+        }
+        (Some(Overlay::Approval(_)), _, _) => {
+            "y allow once  a allow for the session  n deny  esc later  p pause  i interrupt"
+        }
         (None, _, Focus::CommandBar) => "enter run  tab complete  up/down history  esc leave",
         (None, View::Monitor | View::Metrics, _) => {
             "esc back  p/P pause  i/I interrupt  r resume  / command  ? help  q quit"
@@ -28,8 +35,17 @@ pub fn keys(app: &App) -> &'static str {
 }
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
-    frame.render_widget(
-        Paragraph::new(format!(" {}", keys(app))).style(theme::dim()),
-        area,
-    );
+    let waiting = app.pending_approvals().len();
+    let line = if waiting > 0 && app.overlay.is_none() {
+        Line::from(vec![
+            Span::styled(
+                format!(" {waiting} tool call(s) wait for approval: a answers "),
+                theme::warning(),
+            ),
+            Span::styled(format!(" {}", keys(app)), theme::dim()),
+        ])
+    } else {
+        Line::styled(format!(" {}", keys(app)), theme::dim())
+    };
+    frame.render_widget(Paragraph::new(line), area);
 }

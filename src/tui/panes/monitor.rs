@@ -23,7 +23,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
                 .rate(&step.spec.id)
                 .map_or("-".to_string(), |r| format!("{r:.0}"));
             let last_line = step
-                .output
+                .transcript
                 .lines()
                 .rev()
                 .find(|l| !l.trim().is_empty())

@@ -6,6 +6,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
+use crate::tui::app::ApprovalPrompt;
 use crate::tui::slash_command::COMMANDS;
 use crate::tui::theme;
 
@@ -30,6 +31,10 @@ const KEYS: &[(&str, &str)] = &[
         "interrupt the selected agent / the whole session (asks first)",
     ),
     ("r", "resume an interrupted or failed session"),
+    (
+        "a",
+        "answer tool calls waiting for approval (prompt: y once, a session, n deny)",
+    ),
     (
         "PgUp PgDn, wheel",
         "scroll the stream; scrolling up stops following",
@@ -103,6 +108,45 @@ pub fn confirm(frame: &mut Frame, area: Rect, question: &str) {
         Paragraph::new(text).wrap(Wrap { trim: true }).block(
             Block::bordered()
                 .title(" Confirm ")
+                .border_style(theme::border(true)),
+        ),
+        rect,
+    );
+}
+
+pub fn approval(frame: &mut Frame, area: Rect, prompt: &ApprovalPrompt) {
+    let bold = Style::default().add_modifier(Modifier::BOLD);
+    let mut text = vec![
+        Line::raw(format!("{} wants to use a tool:", prompt.asker)),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled(
+                format!("  {}  ", prompt.tool),
+                bold.fg(ratatui::style::Color::Yellow),
+            ),
+            Span::raw(prompt.detail.clone()),
+        ]),
+        Line::raw(""),
+    ];
+    match &prompt.deny_reason {
+        None => text.push(Line::styled(
+            "y/enter allow once   a allow for this session   n deny with a reason   d deny   esc later",
+            theme::dim(),
+        )),
+        Some(reason) => {
+            text.push(Line::from(vec![
+                Span::styled("Reason for the model (optional): ", bold),
+                Span::raw(format!("{reason}█")),
+            ]));
+            text.push(Line::styled("enter deny   esc back", theme::dim()));
+        }
+    }
+    let rect = centered(area, 84, 10);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(text).wrap(Wrap { trim: false }).block(
+            Block::bordered()
+                .title(" Approval needed ")
                 .border_style(theme::border(true)),
         ),
         rect,

@@ -34,7 +34,13 @@ pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
             .iter()
             .enumerate()
             .map(|(i, step)| {
-                let (label, style) = theme::step_status(step.status);
+                let (label, style) = match &step.waiting_approval {
+                    Some(_) if step.status == StepStatus::Running => (
+                        "ask",
+                        ratatui::style::Style::default().fg(ratatui::style::Color::Yellow),
+                    ),
+                    _ => theme::step_status(step.status),
+                };
                 let progress = match step.status {
                     StepStatus::Running | StepStatus::Paused => {
                         format!("{:>3.0}%", step.progress() * 100.0)

@@ -94,6 +94,7 @@ pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
         let is_selected = index == session.selected_step;
         let (status_label, status_style) = theme::step_status(step.status);
         let status_word = match step.status {
+            StepStatus::Running if step.waiting_approval.is_some() => "waiting for approval",
             StepStatus::Running => "running",
             StepStatus::Paused => "PAUSED",
             StepStatus::Interrupted => "INTERRUPTED",
@@ -113,7 +114,7 @@ pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
         {
             title.push(Span::raw(format!(" · {rate:.0} tok/s")));
         }
-        let empty = step.output.is_empty();
+        let empty = step.transcript.is_empty();
         let waiting = match step.status {
             StepStatus::Running => "waiting for the first token...",
             StepStatus::Paused => "paused before any text",
