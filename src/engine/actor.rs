@@ -757,10 +757,10 @@ impl Actor {
             };
             let spec = &step_state.spec;
             let attempt = step_state.attempt + 1;
-            // An interrupted attempt that already used tools goes on from where it stopped:
+            // An earlier attempt that already used tools is gone on from where it stopped:
             // commands it ran and files it wrote are not done twice.
-            let continues = step_state.status == StepStatus::Interrupted
-                && step_state.turns.iter().any(|t| !t.tool_calls.is_empty());
+            let continues =
+                step_state.attempt > 0 && step_state.turns.iter().any(|t| !t.tool_calls.is_empty());
             match self.settings.roles.get(&spec.agent) {
                 None => Err((spec.agent.clone(), attempt)),
                 Some(role) => {

@@ -43,8 +43,17 @@ impl Harness {
     }
 
     pub fn start_in(dir: TempDir, provider: Arc<dyn Provider>, max_parallel: usize) -> Harness {
+        let settings = settings(&dir, max_parallel);
+        Self::start_with(dir, provider, settings)
+    }
+
+    pub fn start_with(
+        dir: TempDir,
+        provider: Arc<dyn Provider>,
+        settings: EngineSettings,
+    ) -> Harness {
         let store = Store::open(&dir.path().join("sessions")).unwrap();
-        let (handle, events) = start_engine(settings(&dir, max_parallel), provider, store.clone());
+        let (handle, events) = start_engine(settings, provider, store.clone());
         Harness {
             handle,
             events,

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use el_jefe::engine::event::FinishReason;
 use el_jefe::provider::{
-    CallControl, ChatRequest, Provider, ProviderError, ProviderEvent, ProviderStream, Usage,
+    CallControl, ChatRequest, Provider, ProviderError, ProviderEvent, ProviderStream, ToolCall,
+    Usage,
 };
 
 #[derive(Debug, Clone)]
@@ -21,9 +22,23 @@ pub struct Script {
     /// With no delay, still let other tasks run between chunks, as a network stream does: no
     /// two chunks are ever ready at once.
     pub yield_between: bool,
+    /// Tool calls the reply ends with (it then finishes with `FinishReason::ToolCalls`).
+    pub tool_calls: Vec<ToolCall>,
 }
 
 impl Script {
+    /// A reply that only calls tools.
+    pub fn calls(calls: Vec<ToolCall>) -> Script {
+        Script {
+            chunks: Vec::new(),
+            first_delay: std::time::Duration::ZERO,
+            delay: std::time::Duration::ZERO,
+            fail: None,
+            yield_between: false,
+            tool_calls: calls,
+        }
+    }
+
     pub fn text(text: &str, chunks: usize, delay: Duration) -> Script {
         let words: Vec<&str> = text.split_inclusive(' ').collect();
         let per = words.len().div_ceil(chunks.max(1)).max(1);
@@ -33,6 +48,7 @@ impl Script {
             delay,
             fail: None,
             yield_between: false,
+            tool_calls: Vec::new(),
         }
     }
 
@@ -43,6 +59,7 @@ impl Script {
             delay,
             fail: None,
             yield_between: false,
+            tool_calls: Vec::new(),
         }
     }
 }
@@ -139,6 +156,16 @@ impl Provider for ScriptedProvider {
                     let chunk = script.chunks[i].clone();
                     return Some((Ok(ProviderEvent::Text(chunk)), (script, i + 1, false)));
                 }
+                let call_index = i - script.chunks.len();
+                if script.fail.is_none() && call_index < script.tool_calls.len() {
+                    let call = script.tool_calls[call_index].clone();
+                    return Some((Ok(ProviderEvent::ToolCall(call)), (script, i + 1, false)));
+                }
+                let finish = if script.tool_calls.is_empty() {
+                    FinishReason::Stop
+                } else {
+                    FinishReason::ToolCalls
+                };
                 let item = match &script.fail {
                     Some(message) => Err(ProviderError::failed(message.clone())),
                     None => Ok(ProviderEvent::Finished {
@@ -147,7 +174,7 @@ impl Provider for ScriptedProvider {
                             output_tokens: script.chunks.len() as u64,
                             ..Usage::default()
                         },
-                        finish: FinishReason::Stop,
+                        finish,
                     }),
                 };
                 Some((item, (script, i, true)))
