@@ -15,7 +15,8 @@ const SECS: fn(u64) -> Duration = Duration::from_secs;
 
 /// The default three-step plan (the planner budget is too small for the model's own), with a
 /// researcher long enough to be paused and interrupted (it may not stop early: a fast machine
-/// once finished a short answer before the test could look), and short later steps.
+/// once finished a short answer before the test could look; no tools, whose action format would
+/// let it end early), and short later steps.
 const CONFIG: &str = r#"
 [planner]
 max_tokens = 16
@@ -23,6 +24,7 @@ max_tokens = 16
 max_tokens = 1000
 min_tokens = 1000
 temperature = 0.8
+tools = []
 [agents.analyst]
 max_tokens = 40
 [agents.writer]

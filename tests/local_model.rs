@@ -317,3 +317,68 @@ async fn the_planner_gets_a_valid_plan_from_the_model_on_its_first_try() {
         assert_eq!(rejected, 0);
     }
 }
+
+#[tokio::test]
+async fn with_tools_the_local_model_calls_one_and_goes_on_from_its_result() {
+    let _turn = model::exclusive().await;
+    let p = model::load(1);
+    let mut req = ChatRequest::new(vec![
+        ChatMessage::system("You are an assistant that works on files in a workspace."),
+        ChatMessage::user("What files are in the workspace? Call list_files to find out."),
+    ]);
+    req.max_tokens = 60;
+    req.temperature = 0.0;
+    req.tools = vec![
+        el_jefe::tools::builtin::Builtin::ListFiles.spec(),
+        el_jefe::tools::builtin::Builtin::ReadFile.spec(),
+    ];
+    let first = collect_events(&p, req.clone()).await;
+    let call = match &first[..] {
+        [
+            ProviderEvent::ToolCall(call),
+            ProviderEvent::Finished { finish, .. },
+        ] => {
+            assert_eq!(*finish, FinishReason::ToolCalls);
+            call.clone()
+        }
+        other => panic!("expected one tool call: {other:?}"),
+    };
+    assert_eq!(call.name, "list_files");
+    assert!(call.arguments.is_object(), "{call:?}");
+
+    // The result goes back in the action format and the model carries on from it.
+    req.messages
+        .push(ChatMessage::assistant_with_tools("", vec![call.clone()]));
+    req.messages.push(ChatMessage::tool_result(
+        &call.id,
+        "notes.md  1.2 KB\ntodo.txt  80 B",
+        false,
+    ));
+    let second = collect_events(&p, req).await;
+    match second.last() {
+        Some(ProviderEvent::Finished { usage, .. }) => assert!(usage.input_tokens > 150),
+        other => panic!("no end: {other:?}"),
+    }
+    let answered = second
+        .iter()
+        .any(|e| matches!(e, ProviderEvent::Text(t) if !t.trim().is_empty()));
+    let called = second
+        .iter()
+        .any(|e| matches!(e, ProviderEvent::ToolCall(_)));
+    assert!(answered ^ called, "either an answer or a call: {second:?}");
+    // Whatever it said, none of the format's markers leak into the text.
+    assert!(
+        !second
+            .iter()
+            .any(|e| matches!(e, ProviderEvent::Text(t) if t.contains("ANSWER:")))
+    );
+}
+
+async fn collect_events(provider: &dyn Provider, req: ChatRequest) -> Vec<ProviderEvent> {
+    let mut stream = provider.stream(req, control());
+    let mut seen = Vec::new();
+    while let Some(item) = stream.next().await {
+        seen.push(item.expect("call failed"));
+    }
+    seen
+}

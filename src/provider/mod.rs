@@ -12,6 +12,7 @@ pub mod openai;
 mod pause;
 pub mod registry;
 pub mod stop_matcher;
+pub mod tool_actions;
 
 use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};

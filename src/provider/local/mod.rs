@@ -166,6 +166,17 @@ impl Provider for LocalProvider {
     }
 
     fn stream(&self, request: ChatRequest, control: CallControl) -> ProviderStream {
+        // The model has no tool calling of its own: tools go through the action format.
+        if !request.tools.is_empty() && request.grammar.is_none() {
+            let request = crate::provider::tool_actions::action_request(request);
+            return crate::provider::tool_actions::decode_actions(self.generate(request, control));
+        }
+        self.generate(request, control)
+    }
+}
+
+impl LocalProvider {
+    fn generate(&self, request: ChatRequest, control: CallControl) -> ProviderStream {
         let (events, rx) = unbounded_channel();
         let job = Job {
             request,

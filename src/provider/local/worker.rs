@@ -296,7 +296,12 @@ impl<'m> Worker<'m> {
                 prompt_done: 0,
                 pos: 0,
                 next_token: None,
-                min_tokens: job.request.min_tokens.min(max_tokens),
+                // A grammar decides where the reply may end; a minimum could contradict it.
+                min_tokens: if job.request.grammar.is_some() {
+                    0
+                } else {
+                    job.request.min_tokens.min(max_tokens)
+                },
                 max_tokens,
                 generated: 0,
                 sampler,
