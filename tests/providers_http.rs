@@ -766,3 +766,185 @@ mod engine_runs {
         );
     }
 }
+
+// --- The agent loop over the wire ------------------------------------------------------------
+
+fn one_step_plan(agent: &str) -> el_jefe::engine::plan::Plan {
+    el_jefe::engine::plan::Plan {
+        steps: vec![el_jefe::engine::plan::StepSpec {
+            id: el_jefe::engine::ids::StepId::new("1"),
+            title: "Look".into(),
+            agent: agent.into(),
+            task: "Use a tool, then answer".into(),
+            depends_on: vec![],
+        }],
+    }
+}
+
+/// The finished tool calls of a run: (tool, status, content).
+fn tool_results(h: &support::harness::Harness) -> Vec<(String, ToolStatusE, String)> {
+    h.log
+        .iter()
+        .filter_map(|e| match &e.event {
+            EventE::ToolCallFinished {
+                tool,
+                status,
+                content,
+                ..
+            } => Some((tool.clone(), *status, content.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+use el_jefe::engine::event::{Event as EventE, ToolStatus as ToolStatusE};
+
+#[tokio::test]
+async fn openai_wire_a_recorded_tool_call_then_its_result_goes_back_as_a_tool_message() {
+    let server = ReplayServer::start(vec![
+        Reply::capture(&capture_path("openai-compat_tools_forced_stream.txt")),
+        Reply::capture(&capture_path("openai-compat_stream_include_usage.txt")),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let s = support::harness::settings(&dir, 1);
+    let mut h = support::harness::Harness::start_with(dir, openai_at(&server), s);
+    let id = h
+        .handle
+        .start_session_with_plan("weather", one_step_plan("researcher"))
+        .unwrap();
+    let end = h.until_ended(&id).await;
+    assert_eq!(
+        end.event,
+        EventE::SessionCompleted,
+        "{:?}",
+        h.events_brief()
+    );
+    // The recorded call names a tool we do not have: the model is told so, as a tool result.
+    let results = tool_results(&h);
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0].1, ToolStatusE::Error);
+    assert!(
+        results[0].2.starts_with("there is no tool `get_weather`"),
+        "{}",
+        results[0].2
+    );
+
+    let sent = server.requests();
+    assert_eq!(sent.len(), 2);
+    let offered: Vec<&str> = sent[0].body["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["function"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        offered,
+        ["read_file", "list_files", "search_files", "fetch_url"]
+    );
+    let messages = sent[1].body["messages"].as_array().unwrap();
+    let call_id = "call__0_get_weather_cmpl-f2bf4d51-7333-48c4-b0e9-d0802d6f4058";
+    let assistant = &messages[messages.len() - 2];
+    assert_eq!(assistant["role"], "assistant");
+    assert_eq!(assistant["tool_calls"][0]["id"], call_id);
+    assert_eq!(
+        assistant["tool_calls"][0]["function"]["name"],
+        "get_weather"
+    );
+    let tool = &messages[messages.len() - 1];
+    assert_eq!(tool["role"], "tool");
+    assert_eq!(tool["tool_call_id"], call_id);
+    assert!(
+        tool["content"]
+            .as_str()
+            .unwrap()
+            .contains("no tool `get_weather`")
+    );
+}
+
+#[tokio::test]
+async fn anthropic_wire_tool_use_then_a_tool_result_block_in_the_next_user_turn() {
+    let answer = [
+        (
+            "message_start",
+            r#"{"type":"message_start","message":{"id":"msg_2","type":"message","role":"assistant","model":"claude-x","content":[],"usage":{"input_tokens":60,"output_tokens":1}}}"#,
+        ),
+        (
+            "content_block_start",
+            r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
+        ),
+        (
+            "content_block_delta",
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"There are no notes yet."}}"#,
+        ),
+        (
+            "content_block_stop",
+            r#"{"type":"content_block_stop","index":0}"#,
+        ),
+        (
+            "message_delta",
+            r#"{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":7}}"#,
+        ),
+        ("message_stop", r#"{"type":"message_stop"}"#),
+    ];
+    let server = ReplayServer::start(vec![
+        anthropic_stream(&["Let me look."]),
+        Reply::sse(&answer),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let s = support::harness::settings(&dir, 1);
+    let mut h = support::harness::Harness::start_with(dir, anthropic_at(&server, "sk-ant-x"), s);
+    let id = h
+        .handle
+        .start_session_with_plan("notes", one_step_plan("writer"))
+        .unwrap();
+    let end = h.until_ended(&id).await;
+    assert_eq!(
+        end.event,
+        EventE::SessionCompleted,
+        "{:?}",
+        h.events_brief()
+    );
+    let results = tool_results(&h);
+    assert_eq!(results[0].0, "read_file");
+    assert_eq!(results[0].1, ToolStatusE::Error);
+    assert_eq!(results[0].2, "`notes.md` does not exist");
+    let state = h.state(&id);
+    let step = state.step(&el_jefe::engine::ids::StepId::new("1")).unwrap();
+    assert_eq!(step.output, "There are no notes yet.");
+
+    let sent = server.requests();
+    let tools: Vec<&str> = sent[0].body["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tools,
+        [
+            "read_file",
+            "write_file",
+            "edit_file",
+            "list_files",
+            "search_files"
+        ]
+    );
+    let messages = sent[1].body["messages"].as_array().unwrap();
+    let assistant = &messages[1];
+    assert_eq!(assistant["role"], "assistant");
+    assert_eq!(
+        assistant["content"][0],
+        json!({"type": "text", "text": "Let me look."})
+    );
+    assert_eq!(
+        assistant["content"][1],
+        json!({"type": "tool_use", "id": "toolu_1", "name": "read_file", "input": {"path": "notes.md"}})
+    );
+    let result = &messages[2];
+    assert_eq!(result["role"], "user");
+    assert_eq!(result["content"][0]["type"], "tool_result");
+    assert_eq!(result["content"][0]["tool_use_id"], "toolu_1");
+    assert_eq!(result["content"][0]["is_error"], true);
+}
