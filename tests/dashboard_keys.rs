@@ -5,7 +5,7 @@ mod support;
 
 use crossterm::event::{KeyCode, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use el_jefe::engine::command::Command;
-use el_jefe::engine::event::{CallMode, Event, InterruptReason};
+use el_jefe::engine::event::{ApprovalDecision, CallMode, Event, InterruptReason};
 use el_jefe::tui::app::{Focus, Overlay, View};
 use support::dashboard::{Fixture, sid};
 
@@ -330,4 +330,143 @@ fn clicking_a_session_selects_it() {
         modifiers: KeyModifiers::NONE,
     });
     assert_eq!(f.app.selected, 1);
+}
+
+/// Step 1 of the running session asks to run a command.
+fn asking() -> Fixture {
+    let mut f = running();
+    f.tool_call(
+        &sid(1),
+        "1",
+        5,
+        "c1",
+        "run_command",
+        serde_json::json!({"command": "make test"}),
+        true,
+    );
+    f
+}
+
+fn decision(f: &mut Fixture) -> (String, ApprovalDecision) {
+    match one(f) {
+        Command::DecideApproval {
+            session,
+            call_id,
+            decision,
+        } => {
+            assert_eq!(session, sid(1));
+            (call_id, decision)
+        }
+        other => panic!("expected an approval decision, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_approval_request_opens_the_prompt_and_y_allows_once() {
+    let mut f = asking();
+    assert!(matches!(&f.app.overlay, Some(Overlay::Approval(p)) if p.call_id == "c1"));
+    f.char('y');
+    assert_eq!(decision(&mut f), ("c1".into(), ApprovalDecision::AllowOnce));
+    assert_eq!(f.app.overlay, None);
+}
+
+#[test]
+fn a_allows_for_the_session_and_d_denies_without_a_reason() {
+    let mut f = asking();
+    f.char('a');
+    assert_eq!(decision(&mut f).1, ApprovalDecision::AllowForSession);
+    let mut f = asking();
+    f.char('d');
+    assert_eq!(decision(&mut f).1, ApprovalDecision::Deny { reason: None });
+}
+
+#[test]
+fn n_takes_a_reason_that_enter_sends_and_esc_goes_back_from() {
+    let mut f = asking();
+    f.char('n');
+    for c in "not now".chars() {
+        f.char(c);
+    }
+    f.key(KeyCode::Backspace);
+    f.char('w');
+    f.key(KeyCode::Enter);
+    assert_eq!(
+        decision(&mut f).1,
+        ApprovalDecision::Deny {
+            reason: Some("not now".into())
+        }
+    );
+
+    let mut f = asking();
+    f.char('n');
+    f.char('x');
+    f.key(KeyCode::Esc);
+    assert!(matches!(&f.app.overlay, Some(Overlay::Approval(p)) if p.deny_reason.is_none()));
+    assert!(f.sent().is_empty());
+}
+
+#[test]
+fn esc_sets_the_prompt_aside_and_a_brings_it_back() {
+    let mut f = asking();
+    f.key(KeyCode::Esc);
+    assert_eq!(f.app.overlay, None);
+    assert!(
+        f.sent().is_empty(),
+        "nothing is decided by setting it aside"
+    );
+    // Other events do not bring it back by themselves...
+    f.stream(&sid(1), "2", 6, "more text");
+    assert_eq!(f.app.overlay, None);
+    // ...a does.
+    f.app.focus = Focus::Sessions;
+    f.char('a');
+    assert!(matches!(&f.app.overlay, Some(Overlay::Approval(p)) if p.call_id == "c1"));
+}
+
+#[test]
+fn pause_and_interrupt_still_reach_the_waiting_agent() {
+    let mut f = asking();
+    f.app.focus = Focus::Steps;
+    // Even with another step selected, the keys act on the agent that asks.
+    f.app.sessions[0].selected_step = 1;
+    f.char('p');
+    assert!(matches!(one(&mut f), Command::PauseStep { step, .. } if step.as_str() == "1"));
+    let mut f = asking();
+    f.app.focus = Focus::Steps;
+    f.char('i');
+    assert!(matches!(&f.app.overlay, Some(Overlay::Confirm { .. })));
+    f.char('y');
+    assert!(matches!(one(&mut f), Command::InterruptStep { step, .. } if step.as_str() == "1"));
+}
+
+#[test]
+fn an_answer_recorded_by_the_engine_closes_the_prompt_and_shows_the_next() {
+    let mut f = asking();
+    f.tool_call(
+        &sid(1),
+        "2",
+        6,
+        "c2",
+        "fetch_url",
+        serde_json::json!({"url": "https://example.com"}),
+        true,
+    );
+    assert!(matches!(&f.app.overlay, Some(Overlay::Approval(p)) if p.call_id == "c1"));
+    f.char('y');
+    decision(&mut f);
+    f.event(
+        &sid(1),
+        7,
+        Event::ApprovalDecided {
+            step: "1".into(),
+            call_id: "c1".into(),
+            tool: "run_command".into(),
+            decision: ApprovalDecision::AllowOnce,
+        },
+    );
+    assert!(
+        matches!(&f.app.overlay, Some(Overlay::Approval(p)) if p.call_id == "c2" && p.detail == "https://example.com"),
+        "{:?}",
+        f.app.overlay
+    );
 }

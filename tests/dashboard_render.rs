@@ -225,3 +225,81 @@ fn resizing_rewraps_the_stream() {
     // And back: nothing cached at the narrow width survives into the wide layout.
     assert_eq!(f.render(W, H), wide);
 }
+
+/// The running session's first researcher read two files, one missing, and now wants to run a
+/// command: the prompt is up.
+fn waiting_for_approval() -> Fixture {
+    use el_jefe::engine::event::ToolStatus;
+    let mut f = two_parallel_agents();
+    let id = sid(2);
+    f.tool_call(
+        &id,
+        "1",
+        6,
+        "c1",
+        "read_file",
+        serde_json::json!({"path": "notes.md"}),
+        false,
+    );
+    f.tool_done(
+        &id,
+        "1",
+        6,
+        "c1",
+        "read_file",
+        ToolStatus::Ok,
+        "notes.md, 1.2 KB",
+    );
+    f.tool_call(
+        &id,
+        "1",
+        7,
+        "c2",
+        "read_file",
+        serde_json::json!({"path": "gone.md"}),
+        false,
+    );
+    f.tool_done(
+        &id,
+        "1",
+        7,
+        "c2",
+        "read_file",
+        ToolStatus::Error,
+        "`gone.md` does not exist",
+    );
+    f.stream(&id, "1", 8, "Now the benchmarks. ");
+    f.tool_call(
+        &id,
+        "1",
+        9,
+        "c3",
+        "run_command",
+        serde_json::json!({"command": "cargo bench --bench local_model"}),
+        true,
+    );
+    f
+}
+
+#[test]
+fn approval_prompt() {
+    let mut f = waiting_for_approval();
+    insta::assert_snapshot!(f.render(W, H));
+}
+
+#[test]
+fn approval_prompt_typing_a_reason_to_deny() {
+    let mut f = waiting_for_approval();
+    f.char('n');
+    for c in "benchmarks take too long".chars() {
+        f.char(c);
+    }
+    insta::assert_snapshot!(f.render(W, H));
+}
+
+#[test]
+fn approval_set_aside_shows_tool_lines_and_the_waiting_note() {
+    let mut f = waiting_for_approval();
+    f.key(KeyCode::Esc);
+    insta::assert_snapshot!(f.render(W, H));
+}

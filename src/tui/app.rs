@@ -208,6 +208,22 @@ impl App {
         out
     }
 
+    /// Selects the session and step whose agent asks, so keys act on it.
+    pub fn select_asker(&mut self, prompt: &ApprovalPrompt) {
+        let Some(i) = self.find(&prompt.session) else {
+            return;
+        };
+        self.selected = i;
+        let view = &mut self.sessions[i];
+        if let Some(step) = view.state.steps.iter().position(|s| {
+            s.waiting_approval
+                .as_ref()
+                .is_some_and(|w| w.call_id == prompt.call_id)
+        }) {
+            view.selected_step = step;
+        }
+    }
+
     /// Shows the next approval prompt when none is up, and closes one that was answered
     /// elsewhere (or whose agent stopped).
     pub fn refresh_approval_prompt(&mut self) {

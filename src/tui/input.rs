@@ -52,7 +52,8 @@ impl App {
                     _ => None,
                 };
             }
-            Some(Overlay::Approval(_)) => {
+            Some(Overlay::Approval(prompt)) => {
+                let prompt = prompt.clone();
                 return match key.code {
                     KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
                         Some(Action::Decide(ApprovalChoice::AllowOnce))
@@ -65,6 +66,7 @@ impl App {
                     KeyCode::Esc => Some(Action::SetApprovalAside),
                     // Pause and interrupt still reach the agent: the prompt steps aside.
                     KeyCode::Char('p' | 'P' | 'i' | 'I') => {
+                        self.select_asker(&prompt);
                         self.perform(Action::SetApprovalAside);
                         return self.key_action(key);
                     }

@@ -61,6 +61,71 @@ impl Fixture {
                 session: session.clone(),
                 event,
             })));
+        // As the event loop does after each batch of engine events.
+        self.app.refresh_approval_prompt();
+    }
+
+    /// The model asks for `tool` with `args`; with `ask`, the engine asks the user first.
+    pub fn tool_call(
+        &mut self,
+        id: &SessionId,
+        step: &str,
+        at: i64,
+        call_id: &str,
+        tool: &str,
+        args: serde_json::Value,
+        ask: bool,
+    ) {
+        let detail = el_jefe::tools::call_detail(tool, &args);
+        self.event(
+            id,
+            at,
+            Event::ToolCallRequested {
+                step: step.into(),
+                call: el_jefe::provider::ToolCall {
+                    id: call_id.into(),
+                    name: tool.into(),
+                    arguments: args,
+                },
+            },
+        );
+        if ask {
+            self.event(
+                id,
+                at,
+                Event::ApprovalRequested {
+                    step: step.into(),
+                    call_id: call_id.into(),
+                    tool: tool.into(),
+                    detail,
+                },
+            );
+        }
+    }
+
+    pub fn tool_done(
+        &mut self,
+        id: &SessionId,
+        step: &str,
+        at: i64,
+        call_id: &str,
+        tool: &str,
+        status: el_jefe::engine::event::ToolStatus,
+        summary: &str,
+    ) {
+        self.event(
+            id,
+            at,
+            Event::ToolCallFinished {
+                step: step.into(),
+                call_id: call_id.into(),
+                tool: tool.into(),
+                status,
+                summary: summary.into(),
+                content: summary.into(),
+                duration_ms: 40,
+            },
+        );
     }
 
     pub fn at(&mut self, secs: i64) {
