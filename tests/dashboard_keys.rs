@@ -339,9 +339,11 @@ fn asking() -> Fixture {
         &sid(1),
         "1",
         5,
-        "c1",
-        "run_command",
-        serde_json::json!({"command": "make test"}),
+        (
+            "c1",
+            "run_command",
+            serde_json::json!({"command": "make test"}),
+        ),
         true,
     );
     f
@@ -446,9 +448,11 @@ fn an_answer_recorded_by_the_engine_closes_the_prompt_and_shows_the_next() {
         &sid(1),
         "2",
         6,
-        "c2",
-        "fetch_url",
-        serde_json::json!({"url": "https://example.com"}),
+        (
+            "c2",
+            "fetch_url",
+            serde_json::json!({"url": "https://example.com"}),
+        ),
         true,
     );
     assert!(matches!(&f.app.overlay, Some(Overlay::Approval(p)) if p.call_id == "c1"));

@@ -236,17 +236,14 @@ fn waiting_for_approval() -> Fixture {
         &id,
         "1",
         6,
-        "c1",
-        "read_file",
-        serde_json::json!({"path": "notes.md"}),
+        ("c1", "read_file", serde_json::json!({"path": "notes.md"})),
         false,
     );
     f.tool_done(
         &id,
         "1",
         6,
-        "c1",
-        "read_file",
+        ("c1", "read_file"),
         ToolStatus::Ok,
         "notes.md, 1.2 KB",
     );
@@ -254,17 +251,14 @@ fn waiting_for_approval() -> Fixture {
         &id,
         "1",
         7,
-        "c2",
-        "read_file",
-        serde_json::json!({"path": "gone.md"}),
+        ("c2", "read_file", serde_json::json!({"path": "gone.md"})),
         false,
     );
     f.tool_done(
         &id,
         "1",
         7,
-        "c2",
-        "read_file",
+        ("c2", "read_file"),
         ToolStatus::Error,
         "`gone.md` does not exist",
     );
@@ -273,9 +267,11 @@ fn waiting_for_approval() -> Fixture {
         &id,
         "1",
         9,
-        "c3",
-        "run_command",
-        serde_json::json!({"command": "cargo bench --bench local_model"}),
+        (
+            "c3",
+            "run_command",
+            serde_json::json!({"command": "cargo bench --bench local_model"}),
+        ),
         true,
     );
     f

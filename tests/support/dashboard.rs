@@ -71,9 +71,7 @@ impl Fixture {
         id: &SessionId,
         step: &str,
         at: i64,
-        call_id: &str,
-        tool: &str,
-        args: serde_json::Value,
+        (call_id, tool, args): (&str, &str, serde_json::Value),
         ask: bool,
     ) {
         let detail = el_jefe::tools::call_detail(tool, &args);
@@ -108,8 +106,7 @@ impl Fixture {
         id: &SessionId,
         step: &str,
         at: i64,
-        call_id: &str,
-        tool: &str,
+        (call_id, tool): (&str, &str),
         status: el_jefe::engine::event::ToolStatus,
         summary: &str,
     ) {
