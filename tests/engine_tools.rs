@@ -223,7 +223,7 @@ async fn a_denial_with_a_reason_reaches_the_model_and_nothing_runs() {
     let (_, status, content) = finished(&h).remove(0);
     assert_eq!(status, ToolStatus::Denied);
     assert!(!workspace(&h, &id).join("data.txt").exists());
-    assert_eq!(content, "The user denied this tool call: never delete data");
+    assert_eq!(content, "This tool call was denied: never delete data");
     let second = &p.step_requests()[1];
     let result = second
         .messages
@@ -339,5 +339,41 @@ async fn the_sandbox_refuses_escapes_and_unknown_tools_are_errors() {
         f[2].2.contains("absolute paths are not allowed"),
         "{}",
         f[2].2
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_model_repeating_the_same_call_is_asked_to_answer_without_tools() {
+    // This model would list the files forever.
+    let p = Arc::new(ScriptedProvider::new(|req| {
+        if req.tools.is_empty() {
+            Script::text("the folder is empty", 1, Duration::ZERO)
+        } else {
+            Script::calls(vec![call("same", "list_files", json!({}))])
+        }
+    }));
+    let mut h = Harness::start(p.clone(), 1);
+    let id = h
+        .handle
+        .start_session_with_plan("loop", one_step("analyst"))
+        .unwrap();
+    let end = h.until_ended(&id).await;
+    assert_eq!(end.event, Event::SessionCompleted, "{:?}", h.events_brief());
+    let requests = p.step_requests();
+    // The call, its repeat, then an answer without tools.
+    assert_eq!(requests.len(), 3, "{:?}", h.events_brief());
+    let last = requests.last().unwrap();
+    assert!(last.tools.is_empty());
+    assert!(
+        last.messages
+            .last()
+            .unwrap()
+            .content
+            .contains("already made that tool call")
+    );
+    let state = h.state(&id);
+    assert_eq!(
+        state.step(&StepId::new("1")).unwrap().output,
+        "the folder is empty"
     );
 }

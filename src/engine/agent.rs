@@ -38,6 +38,9 @@ pub struct StepRun {
 /// Told to the model when it has used up its tool rounds.
 const LAST_ROUND_NOTE: &str =
     "You have used all the tool calls you may make for this step. Give your final answer now.";
+/// Told to the model when it only repeated calls it had already made.
+const REPEAT_NOTE: &str =
+    "You already made that tool call and its result is above. Give your final answer now.";
 
 pub async fn run_step(run: StepRun) -> StepOutcome {
     let StepRun {
@@ -51,12 +54,23 @@ pub async fn run_step(run: StepRun) -> StepOutcome {
     } = run;
     let mut turns = earlier_turns;
     let max_rounds = tools.as_ref().map_or(1, |t| t.max_rounds.max(1));
+    // Small models fall into calling the same tool with the same arguments over and over.
+    let mut made: Vec<(String, serde_json::Value)> = turns
+        .iter()
+        .flat_map(|t| &t.tool_calls)
+        .map(|c| (c.name.clone(), c.arguments.clone()))
+        .collect();
+    let mut only_repeats = false;
     for round in 1..=max_rounds {
         let mut call = request.clone();
         call.messages.extend(turns.iter().cloned());
-        if round == max_rounds && !call.tools.is_empty() {
+        if !call.tools.is_empty() && (round == max_rounds || only_repeats) {
             call.tools.clear();
-            call.messages.push(ChatMessage::user(LAST_ROUND_NOTE));
+            call.messages.push(ChatMessage::user(if only_repeats {
+                REPEAT_NOTE
+            } else {
+                LAST_ROUND_NOTE
+            }));
         }
         let end = measured_call(&*provider, call, &control, |update| {
             reporter.event(update_event(Some(&step), update));
@@ -89,6 +103,14 @@ pub async fn run_step(run: StepRun) -> StepOutcome {
         let Some(tools) = tools.as_ref().filter(|_| !tool_calls.is_empty()) else {
             return StepOutcome::Completed { output: text };
         };
+        only_repeats = tool_calls
+            .iter()
+            .all(|c| made.iter().any(|(n, a)| *n == c.name && *a == c.arguments));
+        made.extend(
+            tool_calls
+                .iter()
+                .map(|c| (c.name.clone(), c.arguments.clone())),
+        );
         turns.push(ChatMessage::assistant_with_tools(text, tool_calls.clone()));
         for (i, tool_call) in tool_calls.iter().enumerate() {
             match run_tool_call(tool_call, tools, &request, &control, &reporter, &step).await {
@@ -198,8 +220,8 @@ async fn run_tool_call(
             };
             if let ApprovalDecision::Deny { reason } = decision {
                 let content = match &reason {
-                    Some(r) => format!("The user denied this tool call: {r}"),
-                    None => "The user denied this tool call.".to_string(),
+                    Some(r) => format!("This tool call was denied: {r}"),
+                    None => "This tool call was denied by the user.".to_string(),
                 };
                 let summary = reason.unwrap_or_else(|| "by the user".into());
                 return Some(report_finished(

@@ -618,15 +618,14 @@ impl SessionState {
                     {
                         s.waiting_approval = None;
                     }
-                    let line = match decision {
-                        ApprovalDecision::AllowOnce => "  ✓ approved once".to_string(),
+                    // A denial shows once, with the tool's result line.
+                    match decision {
+                        ApprovalDecision::AllowOnce => s.push_transcript_line("  ✓ approved once"),
                         ApprovalDecision::AllowForSession => {
-                            format!("  ✓ {tool} approved for this session")
+                            s.push_transcript_line(&format!("  ✓ {tool} approved for this session"))
                         }
-                        ApprovalDecision::Deny { reason: Some(r) } => format!("  ✗ denied: {r}"),
-                        ApprovalDecision::Deny { reason: None } => "  ✗ denied".to_string(),
-                    };
-                    s.push_transcript_line(&line);
+                        ApprovalDecision::Deny { .. } => {}
+                    }
                 }
             }
             Event::ToolCallFinished {

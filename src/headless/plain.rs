@@ -186,14 +186,16 @@ impl<W: Write> PlainPrinter<W> {
                 decision,
                 ..
             } => {
+                // A denial is told once, by the tool's result line.
                 let what = match decision {
-                    ApprovalDecision::AllowOnce => "allowed once".to_string(),
-                    ApprovalDecision::AllowForSession => "allowed for this session".to_string(),
-                    ApprovalDecision::Deny { reason: Some(r) } => format!("denied: {r}"),
-                    ApprovalDecision::Deny { reason: None } => "denied".to_string(),
+                    ApprovalDecision::AllowOnce => Some("allowed once"),
+                    ApprovalDecision::AllowForSession => Some("allowed for this session"),
+                    ApprovalDecision::Deny { .. } => None,
                 };
-                let line = format!("[{time}] [tool] {} {tool} {what}", self.step_label(step));
-                self.line(&line)?;
+                if let Some(what) = what {
+                    let line = format!("[{time}] [tool] {} {tool} {what}", self.step_label(step));
+                    self.line(&line)?;
+                }
             }
             Event::ToolCallFinished {
                 step,

@@ -213,3 +213,29 @@ impl Interrupts {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headless_approvals_allow_what_the_flags_name_and_deny_the_rest_with_a_hint() {
+        let flags = Approvals {
+            all: false,
+            tools: vec!["run_command".into(), "mcp__time__*".into()],
+        };
+        assert_eq!(flags.decide("run_command"), ApprovalDecision::AllowOnce);
+        assert_eq!(flags.decide("mcp__time__now"), ApprovalDecision::AllowOnce);
+        match flags.decide("fetch_url") {
+            ApprovalDecision::Deny { reason: Some(r) } => {
+                assert!(r.contains("--allow fetch_url or --yes"), "{r}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let yes = Approvals {
+            all: true,
+            tools: vec![],
+        };
+        assert_eq!(yes.decide("fetch_url"), ApprovalDecision::AllowOnce);
+    }
+}

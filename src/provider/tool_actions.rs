@@ -73,11 +73,11 @@ pub fn action_request(mut request: ChatRequest) -> ChatRequest {
 
 fn tool_guide(tools: &[ToolSpec]) -> String {
     let mut g = String::from(
-        "Reply with your answer, starting with:\n\
-         ANSWER: <your answer>\n\
-         Only when the task needs a file of the workspace, a command or a web page, you may \
-         instead reply with exactly one tool call line, and then get its result:\n\
-         CALL {\"tool\": \"<name>\", \"arguments\": {...}}\n\nTools:\n",
+        "When the task needs a file of the workspace, a command or a web page, reply with \
+         exactly one tool call line, and you will get its result:\n\
+         CALL {\"tool\": \"<name>\", \"arguments\": {...}}\n\
+         Otherwise, or once you have what you need, reply with your answer, starting with:\n\
+         ANSWER: <your answer>\n\nTools:\n",
     );
     for tool in tools {
         let _ = writeln!(

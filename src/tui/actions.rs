@@ -227,10 +227,7 @@ impl App {
             Action::SetApprovalAside => {
                 if let Some(Overlay::Approval(prompt)) = self.overlay.take() {
                     self.approvals_set_aside.insert(prompt.call_id);
-                    self.say(format!(
-                        "{} still waits for approval; press a to answer",
-                        prompt.tool
-                    ));
+                    self.say(format!("{} {}", prompt.tool, super::app::APPROVAL_NOTE_END));
                 }
                 self.refresh_approval_prompt();
                 Ok(())

@@ -53,6 +53,9 @@ pub enum Overlay {
     Approval(ApprovalPrompt),
 }
 
+/// How the note about a prompt put aside ends, so it can be cleared once answered.
+pub const APPROVAL_NOTE_END: &str = "still waits for approval; press a to answer";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApprovalPrompt {
     pub session: SessionId,
@@ -242,6 +245,16 @@ impl App {
         }
         self.approvals_set_aside
             .retain(|id| pending.iter().any(|p| &p.call_id == id));
+        // "... still waits for approval" is stale once nothing waits.
+        if pending.is_empty()
+            && self
+                .message
+                .as_ref()
+                .is_some_and(|m| m.text.ends_with(APPROVAL_NOTE_END))
+        {
+            self.message = None;
+            self.dirty = true;
+        }
         if let Some(next) = pending
             .into_iter()
             .find(|p| !self.approvals_set_aside.contains(&p.call_id))
