@@ -158,6 +158,73 @@ mod tests {
         );
     }
 
+    /// A one-shot HTTP server on loopback answering with `response`.
+    async fn serve_once(response: Vec<u8>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/page", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            let _ = socket.write_all(&response).await;
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn pages_come_back_as_text_and_big_bodies_are_cut() {
+        let client = reqwest::Client::new();
+        let html = "<html><body><h1>Hi</h1><p>there</p></body></html>";
+        let url = serve_once(
+            format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\n\r\n{html}",
+                html.len()
+            )
+            .into_bytes(),
+        )
+        .await;
+        let out = fetch_url(
+            &client,
+            &Args::new(&json!({"url": url})).unwrap(),
+            &ToolLimits::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(out.content, "Hi\n\nthere");
+
+        let body = "x".repeat(10_000);
+        let url = serve_once(
+            format!("HTTP/1.1 200 OK\r\ncontent-length: 10000\r\n\r\n{body}").into_bytes(),
+        )
+        .await;
+        let limits = ToolLimits {
+            fetch_max_bytes: 4000,
+            max_result_bytes: 100,
+            ..ToolLimits::default()
+        };
+        let out = fetch_url(&client, &Args::new(&json!({"url": url})).unwrap(), &limits)
+            .await
+            .unwrap();
+        assert!(out.summary.ends_with("3.9 KB (cut)"), "{}", out.summary);
+        assert!(
+            out.content.ends_with("[... 3900 more bytes not shown]"),
+            "{}",
+            out.content
+        );
+
+        let url =
+            serve_once(b"HTTP/1.1 404 Not Found\r\ncontent-length: 4\r\n\r\nnope".to_vec()).await;
+        let e = fetch_url(
+            &client,
+            &Args::new(&json!({"url": url})).unwrap(),
+            &ToolLimits::default(),
+        )
+        .await
+        .unwrap_err();
+        assert!(e.message.contains("answered HTTP 404"), "{e}");
+    }
+
     #[tokio::test]
     async fn unreachable_hosts_and_bad_urls_are_clear_tool_errors() {
         let client = reqwest::Client::new();
