@@ -4,7 +4,8 @@
 //! 2. the full path: local provider -> engine (journaling on) -> an event consumer,
 //!
 //! on the same model, threads, context layout, prompt and sampler chain, so the difference is
-//! El Jefe's own plumbing. Then aggregate generation with 1, 2 and 3 agents at once.
+//! El Jefe's own plumbing. Then the same step with tools offered (the action grammar), and
+//! aggregate generation with 1, 2 and 3 agents at once.
 //!
 //!     cargo bench --bench local_model
 //!
@@ -57,14 +58,20 @@ struct Rates {
     generated: u64,
 }
 
-fn settings() -> (LocalSettings, EngineSettings) {
+/// The local settings, and the engine settings with the writer offering no tools (see below)
+/// and with its configured tools.
+fn settings() -> (LocalSettings, EngineSettings, EngineSettings) {
     let dirs = AppDirs::from_env().expect("app dirs");
     let config = Config::load(&dirs, &Overrides::default()).expect("config");
     let mut engine = config.engine;
     let writer = engine.roles.get_mut("writer").unwrap();
     writer.max_tokens = 256;
     writer.temperature = 0.0;
-    (config.local, engine)
+    // The bare loop has no tools; offering none keeps the two paths comparable. The cost of
+    // offering tools (the action format and its grammar) is measured on its own below.
+    let with_tools = engine.clone();
+    engine.roles.get_mut("writer").unwrap().tools = Some(vec![]);
+    (config.local, engine, with_tools)
 }
 
 fn request(engine: &EngineSettings) -> ChatRequest {
@@ -107,7 +114,7 @@ fn bare(model: &LlamaModel, local: &LocalSettings, req: &ChatRequest) -> Rates {
             .unwrap();
     }
     ctx.decode(&mut batch).unwrap();
-    let mut token = sampler.sample(&ctx, batch.n_tokens() - 1);
+    let mut token = sampler.sample(&ctx, batch.n_tokens() - 1).unwrap();
     let prompt_time = start.elapsed();
     let first = Instant::now();
     let mut generated = 1u64;
@@ -117,7 +124,7 @@ fn bare(model: &LlamaModel, local: &LocalSettings, req: &ChatRequest) -> Rates {
         batch.add(token, pos, &[0], true).unwrap();
         pos += 1;
         ctx.decode(&mut batch).unwrap();
-        token = sampler.sample(&ctx, 0);
+        token = sampler.sample(&ctx, 0).unwrap();
         generated += 1;
     }
     Rates {
@@ -147,7 +154,7 @@ fn bare_batched(model: &LlamaModel, local: &LocalSettings, req: &ChatRequest, n:
                 .unwrap();
         }
         ctx.decode(&mut batch).unwrap();
-        next.push(sampler.sample(&ctx, batch.n_tokens() - 1));
+        next.push(sampler.sample(&ctx, batch.n_tokens() - 1).unwrap());
     }
     let start = Instant::now();
     let steps = req.max_tokens as usize - 1;
@@ -160,7 +167,7 @@ fn bare_batched(model: &LlamaModel, local: &LocalSettings, req: &ChatRequest, n:
         }
         ctx.decode(&mut batch).unwrap();
         for (seq, t) in next.iter_mut().enumerate() {
-            *t = samplers[seq].sample(&ctx, seq as i32);
+            *t = samplers[seq].sample(&ctx, seq as i32).unwrap();
         }
     }
     (steps * n) as f64 / start.elapsed().as_secs_f64()
@@ -272,7 +279,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn main() {
     let quick = !std::env::args().any(|a| a == "--bench");
     let runs = if quick { 1 } else { RUNS };
-    let (local_settings, engine) = settings();
+    let (local_settings, engine, with_tools) = settings();
     let req = request(&engine);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -330,6 +337,19 @@ fn main() {
         lengths.1
     );
     println!("  full / bare generation: {:.1} %", fg / bg * 100.0);
+
+    // Every built-in role offers tools, so on the local model every step decodes under the
+    // action grammar. Same step, tools offered or not, alternating.
+    let (mut plain_g, mut tools_g) = (vec![], vec![]);
+    for _ in 0..runs {
+        plain_g.push(single_rates(&full(&runtime, provider.clone(), &engine, 1)[0]).gen_tps);
+        tools_g.push(single_rates(&full(&runtime, provider.clone(), &with_tools, 1)[0]).gen_tps);
+    }
+    let (pg, tg) = (median(plain_g), median(tools_g));
+    println!(
+        "  tools offered (action grammar): generation {tg:>6.1} tok/s against {pg:>6.1} without ({:.1} %)",
+        tg / pg * 100.0
+    );
 
     for flash_attention in [true, false] {
         let mut settings = local_settings.clone();

@@ -1,8 +1,9 @@
 //! The embedded model: llama.cpp in-process, one model in memory serving every agent.
 
+mod sampling;
 mod worker;
 
-pub use worker::build_sampler;
+pub use sampling::{TokenSampler, build_sampler};
 
 use std::num::NonZeroU32;
 use std::path::PathBuf;

@@ -15,10 +15,10 @@ use std::time::Duration;
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
-use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::sampling::{TokenSampler, build_sampler};
 use crate::engine::event::{CallMode, FinishReason};
 use crate::provider::stop_matcher::{StopMatcher, StopStep};
 use crate::provider::{CallControl, ChatRequest, ProviderError, ProviderEvent, Usage};
@@ -66,7 +66,7 @@ struct Slot {
     /// End-of-generation tokens are refused until this many tokens are out.
     min_tokens: u32,
     generated: u32,
-    sampler: LlamaSampler,
+    sampler: TokenSampler,
     utf8: encoding_rs::Decoder,
     stops: StopMatcher,
     /// Text kept for a legacy (non-streaming) call until the end.
@@ -421,12 +421,17 @@ impl<'m> Worker<'m> {
         let Some(at) = slot.logits_at.take() else {
             return;
         };
-        let token = if slot.generated < slot.min_tokens {
-            sample_without(&self.ctx, at, &mut slot.sampler, &self.eog_tokens)
+        let banned: &[LlamaToken] = if slot.generated < slot.min_tokens {
+            &self.eog_tokens
         } else {
-            slot.sampler.sample(&self.ctx, at)
+            &[]
         };
-        if let Some(finish) = slot.accept(self.model, token) {
+        let finished = match slot.sampler.sample_banning(&self.ctx, at, banned) {
+            Some(token) => slot.accept(self.model, token),
+            // The grammar allows nothing more: the reply is complete.
+            None => Some(FinishReason::Stop),
+        };
+        if let Some(finish) = finished {
             slot.finish(finish);
             self.release(index);
         }
@@ -464,59 +469,4 @@ impl Slot {
         self.next_token = Some(token);
         None
     }
-}
-
-/// Samples as `sampler` would, with `banned` tokens made impossible first. Slower than the
-/// sampler's own path (it copies the logits), so only used while a reply is below its minimum.
-fn sample_without(
-    ctx: &LlamaContext,
-    at: i32,
-    sampler: &mut LlamaSampler,
-    banned: &[LlamaToken],
-) -> LlamaToken {
-    let mut candidates = ctx.token_data_array_ith(at);
-    for token in banned {
-        // Unsorted candidates are indexed by token id.
-        if let Some(c) = usize::try_from(token.0)
-            .ok()
-            .and_then(|i| candidates.data.get_mut(i))
-        {
-            c.set_logit(f32::NEG_INFINITY);
-        }
-    }
-    candidates.apply_sampler(sampler);
-    match candidates.selected_token() {
-        Some(token) => {
-            sampler.accept(token);
-            token
-        }
-        // Nothing selectable (a grammar that only allows the end): let the model end.
-        None => sampler.sample(ctx, at),
-    }
-}
-
-/// grammar -> repetition penalty -> greedy, or top-k/top-p/temperature sampling.
-pub fn build_sampler(
-    model: &LlamaModel,
-    request: &ChatRequest,
-) -> Result<LlamaSampler, ProviderError> {
-    let mut chain = Vec::new();
-    if let Some(grammar) = &request.grammar {
-        let g = LlamaSampler::grammar(model, grammar, "root")
-            .map_err(|e| ProviderError::invalid_request(format!("invalid grammar: {e}")))?;
-        chain.push(g);
-    }
-    // top-k first: it shrinks the 49k-token vocabulary before the costlier steps; the token
-    // finally chosen is practically always among the 40 likeliest anyway.
-    chain.push(LlamaSampler::top_k(40));
-    // Small models fall into loops easily; a light penalty on the last 64 tokens keeps them out.
-    chain.push(LlamaSampler::penalties(model.n_vocab(), 64, 1.1, 0.0, 0.0));
-    if request.temperature <= 0.0 {
-        chain.push(LlamaSampler::greedy());
-    } else {
-        chain.push(LlamaSampler::top_p(0.95, 1));
-        chain.push(LlamaSampler::temp(request.temperature));
-        chain.push(LlamaSampler::dist(request.seed));
-    }
-    Ok(LlamaSampler::chain_simple(chain))
 }
