@@ -20,6 +20,7 @@ use super::handle::EngineHandle;
 use super::ids::{SessionId, StepId};
 use super::live_session::{LiveSession, RunningTask, WaitingApproval};
 use super::plan::{Plan, PlanSource};
+use super::plan_edit::{PlanEdit, apply_edit};
 use super::plan_validation::{MAX_GIVEN_STEPS, validate_with_limit};
 use super::planner::{PlannerRun, PlannerSettings, run_planner};
 use super::prompts::{DependencyOutput, step_messages};
@@ -267,6 +268,11 @@ impl Actor {
                 call_id,
                 decision,
             } => self.decide_approval(label, &session, &call_id, decision),
+            Command::EditPlan { session, edit } => {
+                if let Err(reason) = self.edit_plan(&session, edit) {
+                    self.reject(label, reason);
+                }
+            }
             Command::SetMode(mode) => {
                 self.mode = mode;
                 let _ = self.out.send(EngineEvent::ModeChanged(mode));
@@ -381,6 +387,58 @@ impl Actor {
             self.start_planner(id);
         }
         Ok(())
+    }
+
+    /// Edits a session's plan. A session that is not running here is taken over from disk for
+    /// the edit and let go again; `resume` then runs what the edit left waiting.
+    fn edit_plan(&mut self, id: &SessionId, edit: PlanEdit) -> Result<(), String> {
+        let running_here = self.sessions.get(id).is_some_and(|l| l.journal.is_some());
+        if !running_here {
+            if self.shutdown.is_some() {
+                return Err("el-jefe is shutting down".into());
+            }
+            let (journal, stored) = self.store.reopen_session(id).map_err(|e| match e {
+                StoreError::NotFound(_) => format!("no session {id}"),
+                other => other.to_string(),
+            })?;
+            self.sessions
+                .insert(id.clone(), LiveSession::new(stored.state, journal));
+        }
+        let checked = self.check_edit(id, &edit);
+        if let Ok(stale) = &checked {
+            self.emit(
+                id,
+                Event::PlanEdited {
+                    edit,
+                    stale: stale.clone(),
+                },
+            );
+        }
+        if !running_here {
+            self.close_journal(id);
+        }
+        checked.map(|_| ())
+    }
+
+    /// The steps the edit makes stale, or why it cannot be made now.
+    fn check_edit(&self, id: &SessionId, edit: &PlanEdit) -> Result<Vec<StepId>, String> {
+        let live = &self.sessions[id];
+        let state = &live.state;
+        if live.interrupting {
+            return Err(format!("{id} is being interrupted"));
+        }
+        if !state.has_plan() {
+            return Err(format!(
+                "{id} has no plan yet; edit it once planning is done"
+            ));
+        }
+        if state.status.is_active() && live.journal.is_none() {
+            return Err(format!("{id} is {}", state.status.label()));
+        }
+        let status = |step: &StepId| state.step(step).map_or(StepStatus::Pending, |s| s.status);
+        apply_edit(&state.plan(), status, edit, &self.settings.roles.names())
+            .map(|outcome| outcome.stale)
+            .map_err(|e| e.to_string())
     }
 
     fn set_step_paused(&mut self, label: String, id: &SessionId, step: &StepId, paused: bool) {

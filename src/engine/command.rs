@@ -6,6 +6,7 @@ use tokio::sync::oneshot;
 use super::event::{ApprovalDecision, CallMode};
 use super::ids::{SessionId, StepId};
 use super::plan::Plan;
+use super::plan_edit::PlanEdit;
 
 #[derive(Debug)]
 pub enum Command {
@@ -49,6 +50,11 @@ pub enum Command {
         call_id: String,
         decision: ApprovalDecision,
     },
+    /// Changes the plan of a session, running or saved (see `plan_edit` for the rules).
+    EditPlan {
+        session: SessionId,
+        edit: PlanEdit,
+    },
     SetMode(CallMode),
     /// Interrupts everything still running, writes it all down, then stops.
     Shutdown {
@@ -74,6 +80,9 @@ impl Command {
                 session, call_id, ..
             } => {
                 format!("approve tool call {call_id} of {session}")
+            }
+            Command::EditPlan { session, edit } => {
+                format!("edit the plan of {session} ({})", edit.describe())
             }
             Command::SetMode(mode) => format!("mode {}", mode.label()),
             Command::Shutdown { .. } => "shutdown".into(),

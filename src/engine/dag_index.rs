@@ -5,6 +5,8 @@
 
 use std::collections::BTreeSet;
 
+use super::session_fold::StepStatus;
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DagIndex {
     /// For each step (by plan position), the steps that depend on it.
@@ -34,6 +36,30 @@ impl DagIndex {
             live: 0,
             completed: 0,
         }
+    }
+
+    /// The index of a plan part way through: completed steps release their dependents, pending
+    /// steps with nothing left to wait for are ready, live ones hold a slot.
+    pub fn rebuild(deps: &[Vec<usize>], statuses: &[StepStatus]) -> Self {
+        let mut dag = DagIndex::new(deps);
+        dag.ready.clear();
+        for (i, ds) in deps.iter().enumerate() {
+            dag.unmet[i] = ds
+                .iter()
+                .filter(|&&d| statuses[d] != StepStatus::Completed)
+                .count() as u32;
+        }
+        for (i, status) in statuses.iter().enumerate() {
+            match status {
+                StepStatus::Completed => dag.completed += 1,
+                StepStatus::Running | StepStatus::Paused => dag.live += 1,
+                StepStatus::Pending if dag.unmet[i] == 0 => {
+                    dag.ready.insert(i);
+                }
+                StepStatus::Pending | StepStatus::Failed | StepStatus::Interrupted => {}
+            }
+        }
+        dag
     }
 
     pub fn ready(&self) -> impl Iterator<Item = usize> + '_ {

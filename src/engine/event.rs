@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ids::{SessionId, StepId};
 use super::plan::{Plan, PlanSource};
+use super::plan_edit::PlanEdit;
 use crate::provider::{ErrorKind, FailoverNotice, RetryNotice, ToolCall};
 
 /// Streaming calls show text as it is generated; legacy calls wait for the whole reply.
@@ -265,6 +266,13 @@ pub enum Event {
         step: StepId,
         /// The agent did not stop within the grace period and was aborted.
         forced: bool,
+    },
+    /// The user changed the plan (checked by `plan_edit::apply_edit` before it was accepted).
+    PlanEdited {
+        edit: PlanEdit,
+        /// Completed steps whose output no longer fits: they run again.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        stale: Vec<StepId>,
     },
     SessionPaused,
     SessionUnpaused,

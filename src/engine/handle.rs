@@ -7,6 +7,7 @@ use super::command::Command;
 use super::event::{ApprovalDecision, CallMode};
 use super::ids::{SessionId, StepId};
 use super::plan::Plan;
+use super::plan_edit::PlanEdit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the engine has stopped")]
@@ -107,6 +108,13 @@ impl EngineHandle {
     pub fn resume_session(&self, session: &SessionId) -> Result<(), EngineClosed> {
         self.send(Command::ResumeSession {
             session: session.clone(),
+        })
+    }
+
+    pub fn edit_plan(&self, session: &SessionId, edit: PlanEdit) -> Result<(), EngineClosed> {
+        self.send(Command::EditPlan {
+            session: session.clone(),
+            edit,
         })
     }
 

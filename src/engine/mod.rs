@@ -12,6 +12,7 @@ mod live_session;
 pub mod measured_call;
 pub mod metrics;
 pub mod plan;
+pub mod plan_edit;
 pub mod plan_grammar;
 pub mod plan_validation;
 pub mod planner;

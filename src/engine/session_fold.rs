@@ -12,6 +12,8 @@ use super::plan::{PlanSource, StepSpec};
 use crate::provider::{ChatMessage, ChatRole, ToolCall};
 use crate::tools::call_detail;
 
+mod edits;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionStatus {
     /// Created, planning.
@@ -21,6 +23,8 @@ pub enum SessionStatus {
     Completed,
     Failed,
     Interrupted,
+    /// Ended, then its plan was edited: steps wait to run (`resume` runs them).
+    Edited,
 }
 
 impl SessionStatus {
@@ -32,6 +36,7 @@ impl SessionStatus {
             SessionStatus::Completed => "completed",
             SessionStatus::Failed => "failed",
             SessionStatus::Interrupted => "interrupted",
+            SessionStatus::Edited => "edited",
         }
     }
 
@@ -39,12 +44,18 @@ impl SessionStatus {
     pub fn is_active(self) -> bool {
         match self {
             SessionStatus::Starting | SessionStatus::Running | SessionStatus::Paused => true,
-            SessionStatus::Completed | SessionStatus::Failed | SessionStatus::Interrupted => false,
+            SessionStatus::Completed
+            | SessionStatus::Failed
+            | SessionStatus::Interrupted
+            | SessionStatus::Edited => false,
         }
     }
 
     pub fn can_resume(self) -> bool {
-        matches!(self, SessionStatus::Interrupted | SessionStatus::Failed)
+        matches!(
+            self,
+            SessionStatus::Interrupted | SessionStatus::Failed | SessionStatus::Edited
+        )
     }
 }
 
@@ -110,6 +121,8 @@ pub struct StepState {
     open_turn: bool,
     /// A tool call waiting for the user's approval.
     pub waiting_approval: Option<PendingApproval>,
+    /// Tokens (in and out) of the latest attempt: what running the step again would cost.
+    pub run_tokens: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,6 +206,7 @@ impl StepState {
             turns: Vec::new(),
             open_turn: false,
             waiting_approval: None,
+            run_tokens: 0,
         }
     }
 
@@ -449,24 +463,7 @@ impl SessionState {
             Event::PlanRejected { .. } => {}
             Event::PlanReady { plan, source } => {
                 self.steps = plan.steps.iter().cloned().map(StepState::new).collect();
-                self.step_index = self
-                    .steps
-                    .iter()
-                    .enumerate()
-                    .map(|(i, s)| (s.spec.id.clone(), i))
-                    .collect();
-                let deps: Vec<Vec<usize>> = self
-                    .steps
-                    .iter()
-                    .map(|s| {
-                        s.spec
-                            .depends_on
-                            .iter()
-                            .filter_map(|d| self.step_index.get(d).copied())
-                            .collect()
-                    })
-                    .collect();
-                self.dag = DagIndex::new(&deps);
+                self.reindex();
                 self.plan_source = Some(*source);
                 self.status = if self.paused {
                     SessionStatus::Paused
@@ -516,6 +513,7 @@ impl SessionState {
                     s.metrics.live_chunks = 0;
                     s.call_text_start = 0;
                     s.notice = None;
+                    s.run_tokens = 0;
                 }
             }
             Event::TextDelta { step, text, chunks } => {
@@ -529,6 +527,7 @@ impl SessionState {
                 Some(id) => {
                     if let Some(s) = self.step_mut(id) {
                         s.metrics.record_call(call);
+                        s.run_tokens += call.input_tokens + call.output_tokens;
                         s.call_finished();
                     }
                 }
@@ -697,6 +696,7 @@ impl SessionState {
             Event::StepInterrupted { step, .. } => {
                 self.end_step(step, StepStatus::Interrupted, at);
             }
+            Event::PlanEdited { edit, stale } => self.edit_plan(edit, stale),
             Event::SessionPaused => {
                 self.paused = true;
                 if self.status == SessionStatus::Running {

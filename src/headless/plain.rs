@@ -12,6 +12,7 @@ use crate::engine::event::{ApprovalDecision, Envelope, Event, InterruptReason, T
 use crate::engine::ids::StepId;
 use crate::engine::metrics::count_words;
 use crate::engine::plan::PlanSource;
+use crate::engine::plan_edit::join_ids;
 use crate::engine::session_fold::SessionState;
 
 use super::format::{group_thousands, seconds, totals_lines};
@@ -311,6 +312,15 @@ impl<W: Write> PlainPrinter<W> {
                     )
                 };
                 self.line(&line)?;
+            }
+            Event::PlanEdited { edit, stale } => {
+                self.flush_held()?;
+                let again = if stale.is_empty() {
+                    String::new()
+                } else {
+                    format!("; runs again: {}", join_ids(stale))
+                };
+                self.line(&format!("[{time}] Plan edited: {}{again}", edit.describe()))?;
             }
             Event::SessionInterrupted { reason } => {
                 self.flush_held()?;

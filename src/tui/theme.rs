@@ -40,6 +40,7 @@ pub fn session_status(status: SessionStatus) -> (&'static str, Style) {
         SessionStatus::Completed => ("done", Color::Blue),
         SessionStatus::Failed => ("fail", Color::Red),
         SessionStatus::Interrupted => ("int", Color::Magenta),
+        SessionStatus::Edited => ("edit", Color::Cyan),
     };
     (label, Style::default().fg(color))
 }

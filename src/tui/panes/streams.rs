@@ -195,6 +195,13 @@ fn banner(session: &SessionView, now_ms: i64) -> Option<Line<'static>> {
             " interrupted: r resumes it (completed steps are kept)".to_string(),
             Color::Magenta,
         ),
+        SessionStatus::Edited => {
+            let waiting = state.steps.len() - state.completed_steps();
+            (
+                format!(" plan edited: r runs the {waiting} step(s) waiting (the others are kept)"),
+                Color::Cyan,
+            )
+        }
     };
     Some(Line::styled(text, Style::default().fg(color)))
 }

@@ -1,0 +1,627 @@
+//! Changing a plan while its session lives: the rules, and which finished steps go stale.
+//!
+//! Pure: a plan, the steps' statuses and an edit in; the new plan and the steps that must run
+//! again out, or the reason the edit cannot be made. The engine, the dashboard's preview and the
+//! `el-jefe step` commands all ask this one function, and the session fold replays an accepted
+//! edit with `reshape`, so a journal always rebuilds the same plan.
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::StepId;
+use super::plan::{Plan, StepSpec};
+use super::plan_validation::{MAX_GIVEN_STEPS, PlanError, validate_with_limit};
+use super::session_fold::StepStatus;
+
+/// What happens to the steps that depend on a step being removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dependents {
+    /// They depend on what the removed step depended on instead.
+    Rewire,
+    /// They are removed too, and the steps that depend on them, and so on.
+    Remove,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "edit", rename_all = "snake_case")]
+pub enum PlanEdit {
+    AddStep {
+        step: StepSpec,
+    },
+    RemoveStep {
+        step: StepId,
+        /// Needed only when other steps depend on the removed one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dependents: Option<Dependents>,
+    },
+    ChangeTask {
+        step: StepId,
+        task: String,
+    },
+    ChangeAgent {
+        step: StepId,
+        agent: String,
+    },
+    SetDependencies {
+        step: StepId,
+        depends_on: Vec<StepId>,
+    },
+}
+
+impl PlanEdit {
+    /// The step the edit is about.
+    pub fn step(&self) -> &StepId {
+        match self {
+            PlanEdit::AddStep { step } => &step.id,
+            PlanEdit::RemoveStep { step, .. }
+            | PlanEdit::ChangeTask { step, .. }
+            | PlanEdit::ChangeAgent { step, .. }
+            | PlanEdit::SetDependencies { step, .. } => step,
+        }
+    }
+
+    /// One line for the user and the journal's readers.
+    pub fn describe(&self) -> String {
+        match self {
+            PlanEdit::AddStep { step } => {
+                let after = if step.depends_on.is_empty() {
+                    String::new()
+                } else {
+                    format!(" after {}", join_ids(&step.depends_on))
+                };
+                format!("added step {} ({}){after}", step.id, step.agent)
+            }
+            PlanEdit::RemoveStep { step, dependents } => match dependents {
+                Some(Dependents::Remove) => format!("removed step {step} and its dependents"),
+                Some(Dependents::Rewire) => {
+                    format!("removed step {step}; its dependents take over its dependencies")
+                }
+                None => format!("removed step {step}"),
+            },
+            PlanEdit::ChangeTask { step, .. } => format!("changed the task of step {step}"),
+            PlanEdit::ChangeAgent { step, agent } => format!("step {step} now runs as {agent}"),
+            PlanEdit::SetDependencies { step, depends_on } if depends_on.is_empty() => {
+                format!("step {step} now depends on nothing")
+            }
+            PlanEdit::SetDependencies { step, depends_on } => {
+                format!("step {step} now runs after {}", join_ids(depends_on))
+            }
+        }
+    }
+}
+
+pub fn join_ids(ids: &[StepId]) -> String {
+    ids.iter()
+        .map(StepId::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    #[error("there is no step {0}")]
+    UnknownStep(StepId),
+    #[error("step {step} is {status}; interrupt it first (i), then edit the plan")]
+    Live { step: StepId, status: &'static str },
+    #[error(
+        "step {step} would have to run again but is {status}; interrupt it first (i), then edit \
+         the plan"
+    )]
+    LiveDownstream { step: StepId, status: &'static str },
+    #[error(
+        "steps {} depend on step {step}: remove them too, or have them depend on what {step} \
+         depended on",
+        join_ids(.dependents)
+    )]
+    HasDependents {
+        step: StepId,
+        dependents: Vec<StepId>,
+    },
+    #[error("step {0} already exists")]
+    DuplicateStep(StepId),
+    #[error("nothing would change")]
+    NoChange,
+    #[error("{0}")]
+    Invalid(#[from] PlanError),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EditOutcome {
+    pub plan: Plan,
+    /// Completed steps whose output no longer fits the plan: they run again, in plan order.
+    pub stale: Vec<StepId>,
+    /// Steps taken out of the plan, the edited one first.
+    pub removed: Vec<StepId>,
+}
+
+/// Checks `edit` against the plan and its steps' statuses; the new plan and what goes stale.
+pub fn apply_edit(
+    plan: &Plan,
+    status: impl Fn(&StepId) -> StepStatus,
+    edit: &PlanEdit,
+    known_roles: &[String],
+) -> Result<EditOutcome, EditError> {
+    let position: HashMap<&StepId, usize> = plan
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (&s.id, i))
+        .collect();
+    let target = edit.step();
+    let exists = position.contains_key(target);
+    match edit {
+        PlanEdit::AddStep { .. } if exists => return Err(EditError::DuplicateStep(target.clone())),
+        PlanEdit::AddStep { .. } => {}
+        _ if !exists => return Err(EditError::UnknownStep(target.clone())),
+        _ => {
+            let s = status(target);
+            if s.is_live() {
+                return Err(EditError::Live {
+                    step: target.clone(),
+                    status: s.label(),
+                });
+            }
+        }
+    }
+    let dependents = dependents_of(plan);
+    let removed = match edit {
+        PlanEdit::RemoveStep {
+            step,
+            dependents: choice,
+        } => {
+            let direct = dependents.get(step).cloned().unwrap_or_default();
+            match (choice, direct.is_empty()) {
+                (_, true) | (Some(Dependents::Rewire), false) => vec![step.clone()],
+                (Some(Dependents::Remove), false) => downstream(&dependents, [step.clone()]),
+                (None, false) => {
+                    return Err(EditError::HasDependents {
+                        step: step.clone(),
+                        dependents: direct,
+                    });
+                }
+            }
+        }
+        _ => Vec::new(),
+    };
+    for id in &removed {
+        let s = status(id);
+        if s.is_live() {
+            return Err(EditError::LiveDownstream {
+                step: id.clone(),
+                status: s.label(),
+            });
+        }
+    }
+    let new_plan = reshape(plan, edit);
+    if new_plan == *plan {
+        return Err(EditError::NoChange);
+    }
+    let new_plan = validate_with_limit(new_plan, known_roles, MAX_GIVEN_STEPS)?;
+
+    // Steps whose own inputs changed; everything downstream of them is affected too.
+    let old: HashMap<&StepId, &StepSpec> = plan.steps.iter().map(|s| (&s.id, s)).collect();
+    let changed: Vec<StepId> = new_plan
+        .steps
+        .iter()
+        .filter(|s| old.get(&s.id).is_some_and(|o| inputs_differ(o, s)))
+        .map(|s| s.id.clone())
+        .collect();
+    let affected = downstream(&dependents_of(&new_plan), changed);
+    let mut stale = Vec::new();
+    for id in &affected {
+        let s = status(id);
+        if s.is_live() {
+            return Err(EditError::LiveDownstream {
+                step: id.clone(),
+                status: s.label(),
+            });
+        }
+        if s == StepStatus::Completed {
+            stale.push(id.clone());
+        }
+    }
+    let order: HashMap<&StepId, usize> = new_plan
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (&s.id, i))
+        .collect();
+    stale.sort_by_key(|id| order.get(id).copied().unwrap_or(usize::MAX));
+    Ok(EditOutcome {
+        plan: new_plan,
+        stale,
+        removed,
+    })
+}
+
+/// The plan with the edit made, unchecked: `apply_edit` has checked it before it was accepted,
+/// and the session fold replays it from the journal with this.
+pub fn reshape(plan: &Plan, edit: &PlanEdit) -> Plan {
+    let mut steps = plan.steps.clone();
+    match edit {
+        PlanEdit::AddStep { step } => steps.push(step.clone()),
+        PlanEdit::RemoveStep { step, dependents } => {
+            let gone: HashSet<StepId> = match dependents {
+                Some(Dependents::Remove) => downstream(&dependents_of(plan), [step.clone()])
+                    .into_iter()
+                    .collect(),
+                _ => HashSet::from([step.clone()]),
+            };
+            let inherited = plan
+                .step(step)
+                .map(|s| s.depends_on.clone())
+                .unwrap_or_default();
+            steps.retain(|s| !gone.contains(&s.id));
+            for s in &mut steps {
+                if let Some(at) = s.depends_on.iter().position(|d| d == step) {
+                    s.depends_on.remove(at);
+                    for d in &inherited {
+                        if !s.depends_on.contains(d) {
+                            s.depends_on.push(d.clone());
+                        }
+                    }
+                }
+            }
+        }
+        PlanEdit::ChangeTask { step, task } => {
+            if let Some(s) = steps.iter_mut().find(|s| &s.id == step) {
+                s.task = task.clone();
+            }
+        }
+        PlanEdit::ChangeAgent { step, agent } => {
+            if let Some(s) = steps.iter_mut().find(|s| &s.id == step) {
+                s.agent = agent.clone();
+            }
+        }
+        PlanEdit::SetDependencies { step, depends_on } => {
+            if let Some(s) = steps.iter_mut().find(|s| &s.id == step) {
+                s.depends_on = depends_on.clone();
+            }
+        }
+    }
+    Plan { steps }
+}
+
+/// A fresh id for a step added to `plan`: one more than the largest numeric id.
+pub fn next_step_id(plan: &Plan) -> StepId {
+    let highest = plan
+        .steps
+        .iter()
+        .filter_map(|s| s.id.as_str().parse::<u64>().ok())
+        .max()
+        .unwrap_or(0);
+    let mut n = highest + 1;
+    while plan.step(&StepId::new(n.to_string())).is_some() {
+        n += 1;
+    }
+    StepId::new(n.to_string())
+}
+
+/// A short title from a task: its first few words.
+pub fn title_from_task(task: &str) -> String {
+    let words: Vec<&str> = task.split_whitespace().take(6).collect();
+    let mut title = words.join(" ");
+    if task.split_whitespace().count() > 6 {
+        title.push('…');
+    }
+    title
+}
+
+/// What a step is given to work from: its task, its role and what it depends on (in any order).
+fn inputs_differ(old: &StepSpec, new: &StepSpec) -> bool {
+    let deps = |s: &StepSpec| s.depends_on.iter().cloned().collect::<BTreeSet<_>>();
+    old.task != new.task || old.agent != new.agent || deps(old) != deps(new)
+}
+
+/// For each step, the steps that depend on it directly, in plan order.
+fn dependents_of(plan: &Plan) -> HashMap<StepId, Vec<StepId>> {
+    let mut map: HashMap<StepId, Vec<StepId>> = HashMap::new();
+    for s in &plan.steps {
+        for d in &s.depends_on {
+            map.entry(d.clone()).or_default().push(s.id.clone());
+        }
+    }
+    map
+}
+
+/// The given steps and every step downstream of them, each once, starts first.
+fn downstream(
+    dependents: &HashMap<StepId, Vec<StepId>>,
+    starts: impl IntoIterator<Item = StepId>,
+) -> Vec<StepId> {
+    let mut seen = HashSet::new();
+    let mut order = Vec::new();
+    let mut queue: VecDeque<StepId> = starts.into_iter().collect();
+    while let Some(id) = queue.pop_front() {
+        if !seen.insert(id.clone()) {
+            continue;
+        }
+        if let Some(next) = dependents.get(&id) {
+            queue.extend(next.iter().cloned());
+        }
+        order.push(id);
+    }
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roles() -> Vec<String> {
+        ["researcher", "analyst", "writer"]
+            .map(String::from)
+            .to_vec()
+    }
+
+    fn step(id: &str, agent: &str, deps: &[&str]) -> StepSpec {
+        StepSpec {
+            id: StepId::new(id),
+            title: format!("title {id}"),
+            agent: agent.into(),
+            task: format!("task {id}"),
+            depends_on: deps.iter().map(|d| StepId::new(*d)).collect(),
+        }
+    }
+
+    /// 1 -> 2 -> 4, 1 -> 3 -> 4, 5 on its own.
+    fn diamond() -> Plan {
+        Plan {
+            steps: vec![
+                step("1", "researcher", &[]),
+                step("2", "analyst", &["1"]),
+                step("3", "analyst", &["1"]),
+                step("4", "writer", &["2", "3"]),
+                step("5", "writer", &[]),
+            ],
+        }
+    }
+
+    fn statuses(list: &[(&str, StepStatus)]) -> impl Fn(&StepId) -> StepStatus {
+        let map: HashMap<StepId, StepStatus> =
+            list.iter().map(|(id, s)| (StepId::new(*id), *s)).collect();
+        move |id| map.get(id).copied().unwrap_or(StepStatus::Pending)
+    }
+
+    fn all_completed() -> impl Fn(&StepId) -> StepStatus {
+        |_| StepStatus::Completed
+    }
+
+    fn ids(list: &[&str]) -> Vec<StepId> {
+        list.iter().map(|s| StepId::new(*s)).collect()
+    }
+
+    #[test]
+    fn editing_a_completed_step_makes_it_and_only_its_downstream_stale() {
+        let edit = PlanEdit::ChangeTask {
+            step: "2".into(),
+            task: "a sharper analysis".into(),
+        };
+        let out = apply_edit(&diamond(), all_completed(), &edit, &roles()).unwrap();
+        assert_eq!(out.stale, ids(&["2", "4"]));
+        assert_eq!(
+            out.plan.step(&"2".into()).unwrap().task,
+            "a sharper analysis"
+        );
+        assert!(out.removed.is_empty());
+
+        let edit = PlanEdit::ChangeAgent {
+            step: "1".into(),
+            agent: "analyst".into(),
+        };
+        let out = apply_edit(&diamond(), all_completed(), &edit, &roles()).unwrap();
+        assert_eq!(out.stale, ids(&["1", "2", "3", "4"]), "5 is untouched");
+    }
+
+    #[test]
+    fn pending_steps_change_freely_and_nothing_goes_stale() {
+        let status = statuses(&[("1", StepStatus::Completed)]);
+        let edit = PlanEdit::ChangeTask {
+            step: "4".into(),
+            task: "write a poem".into(),
+        };
+        let out = apply_edit(&diamond(), &status, &edit, &roles()).unwrap();
+        assert!(out.stale.is_empty());
+        let add = PlanEdit::AddStep {
+            step: step("6", "writer", &["1"]),
+        };
+        let out = apply_edit(&diamond(), &status, &add, &roles()).unwrap();
+        assert!(out.stale.is_empty());
+        assert_eq!(out.plan.steps.len(), 6);
+    }
+
+    #[test]
+    fn a_running_step_or_one_downstream_of_the_edit_must_be_interrupted_first() {
+        let status = statuses(&[
+            ("1", StepStatus::Completed),
+            ("2", StepStatus::Running),
+            ("3", StepStatus::Paused),
+        ]);
+        let edit = PlanEdit::ChangeTask {
+            step: "2".into(),
+            task: "x".into(),
+        };
+        let err = apply_edit(&diamond(), &status, &edit, &roles()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "step 2 is running; interrupt it first (i), then edit the plan"
+        );
+        let edit = PlanEdit::ChangeTask {
+            step: "1".into(),
+            task: "x".into(),
+        };
+        let err = apply_edit(&diamond(), &status, &edit, &roles()).unwrap_err();
+        assert!(
+            matches!(&err, EditError::LiveDownstream { step, status: "running" } if step.as_str() == "2"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn cycles_unknown_roles_and_unknown_steps_are_refused_clearly() {
+        let cycle = PlanEdit::SetDependencies {
+            step: "1".into(),
+            depends_on: ids(&["4"]),
+        };
+        let err = apply_edit(&diamond(), all_completed(), &cycle, &roles()).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("the steps depend on each other in a cycle: 1 -> 4 ->"),
+            "{err}"
+        );
+        let poet = PlanEdit::ChangeAgent {
+            step: "5".into(),
+            agent: "poet".into(),
+        };
+        let err = apply_edit(&diamond(), all_completed(), &poet, &roles()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "step `5` uses unknown agent role `poet` (known: researcher, analyst, writer)"
+        );
+        let missing = PlanEdit::RemoveStep {
+            step: "9".into(),
+            dependents: None,
+        };
+        assert_eq!(
+            apply_edit(&diamond(), all_completed(), &missing, &roles()),
+            Err(EditError::UnknownStep("9".into()))
+        );
+        let unknown_dep = PlanEdit::AddStep {
+            step: step("6", "writer", &["9"]),
+        };
+        let err = apply_edit(&diamond(), all_completed(), &unknown_dep, &roles()).unwrap_err();
+        assert!(err.to_string().contains("`9`"), "{err}");
+        let same = PlanEdit::ChangeAgent {
+            step: "5".into(),
+            agent: "writer".into(),
+        };
+        assert_eq!(
+            apply_edit(&diamond(), all_completed(), &same, &roles()),
+            Err(EditError::NoChange)
+        );
+    }
+
+    #[test]
+    fn removing_a_step_others_need_asks_what_becomes_of_them() {
+        let remove = |dependents| PlanEdit::RemoveStep {
+            step: "2".into(),
+            dependents,
+        };
+        let err = apply_edit(&diamond(), all_completed(), &remove(None), &roles()).unwrap_err();
+        assert_eq!(
+            err,
+            EditError::HasDependents {
+                step: "2".into(),
+                dependents: ids(&["4"])
+            }
+        );
+        assert!(
+            err.to_string().contains("steps 4 depend on step 2"),
+            "{err}"
+        );
+
+        // Rewired: 4 now depends on 1 (what 2 depended on) and 3; its inputs changed.
+        let out = apply_edit(
+            &diamond(),
+            all_completed(),
+            &remove(Some(Dependents::Rewire)),
+            &roles(),
+        )
+        .unwrap();
+        assert_eq!(out.removed, ids(&["2"]));
+        assert_eq!(
+            out.plan.step(&"4".into()).unwrap().depends_on,
+            ids(&["3", "1"])
+        );
+        assert_eq!(out.stale, ids(&["4"]));
+
+        // Removed with everything downstream.
+        let out = apply_edit(
+            &diamond(),
+            all_completed(),
+            &remove(Some(Dependents::Remove)),
+            &roles(),
+        )
+        .unwrap();
+        assert_eq!(out.removed, ids(&["2", "4"]));
+        assert_eq!(out.plan.steps.len(), 3);
+        assert!(out.stale.is_empty());
+
+        // A step nobody needs goes without asking; the last step cannot.
+        let leaf = PlanEdit::RemoveStep {
+            step: "5".into(),
+            dependents: None,
+        };
+        assert!(apply_edit(&diamond(), all_completed(), &leaf, &roles()).is_ok());
+        let only = Plan {
+            steps: vec![step("1", "writer", &[])],
+        };
+        let last = PlanEdit::RemoveStep {
+            step: "1".into(),
+            dependents: None,
+        };
+        assert_eq!(
+            apply_edit(&only, all_completed(), &last, &roles()),
+            Err(EditError::Invalid(PlanError::Empty))
+        );
+    }
+
+    #[test]
+    fn removing_a_running_dependent_is_refused() {
+        let status = statuses(&[
+            ("1", StepStatus::Completed),
+            ("2", StepStatus::Completed),
+            ("4", StepStatus::Running),
+        ]);
+        let edit = PlanEdit::RemoveStep {
+            step: "2".into(),
+            dependents: Some(Dependents::Remove),
+        };
+        assert!(matches!(
+            apply_edit(&diamond(), &status, &edit, &roles()),
+            Err(EditError::LiveDownstream { .. })
+        ));
+    }
+
+    #[test]
+    fn reordering_dependencies_counts_as_a_change_only_when_the_set_changes() {
+        let same_set = PlanEdit::SetDependencies {
+            step: "4".into(),
+            depends_on: ids(&["3", "2"]),
+        };
+        let out = apply_edit(&diamond(), all_completed(), &same_set, &roles()).unwrap();
+        assert!(out.stale.is_empty(), "only the order changed");
+        let fewer = PlanEdit::SetDependencies {
+            step: "4".into(),
+            depends_on: ids(&["3"]),
+        };
+        let out = apply_edit(&diamond(), all_completed(), &fewer, &roles()).unwrap();
+        assert_eq!(out.stale, ids(&["4"]));
+    }
+
+    #[test]
+    fn new_ids_and_titles() {
+        assert_eq!(next_step_id(&diamond()).as_str(), "6");
+        assert_eq!(
+            title_from_task("Compare the three options on price and support, then pick one"),
+            "Compare the three options on price…"
+        );
+        assert_eq!(title_from_task("Write it"), "Write it");
+    }
+
+    #[test]
+    fn edits_survive_the_journal() {
+        let edit = PlanEdit::RemoveStep {
+            step: "2".into(),
+            dependents: Some(Dependents::Rewire),
+        };
+        let json = serde_json::to_string(&edit).unwrap();
+        assert_eq!(
+            json,
+            r#"{"edit":"remove_step","step":"2","dependents":"rewire"}"#
+        );
+        assert_eq!(serde_json::from_str::<PlanEdit>(&json).unwrap(), edit);
+    }
+}
