@@ -11,8 +11,13 @@ use el_jefe::config::providers::{ProviderFlags, ProviderKind};
 use el_jefe::config::{Config, Overrides, parse_mode};
 use el_jefe::engine::clock::Clock;
 use el_jefe::engine::event::CallMode;
-use el_jefe::engine::ids::SessionId;
+use el_jefe::engine::ids::{SessionId, StepId};
+use el_jefe::engine::plan_edit::{Dependents, PlanEdit, change_step, new_step};
+use el_jefe::engine::plan_file::{read_plan_file, render_plan_file};
+use el_jefe::engine::saved_edit::edit_saved_session;
+use el_jefe::engine::session_fold::SessionState;
 use el_jefe::engine::{Routes, start_engine_routed};
+use el_jefe::headless::step_command::describe_saved_edit;
 use el_jefe::headless::{Approvals, Output, RunEnd, Start, listing, run_headless};
 use el_jefe::provider::model_file::{self, SETUP_COMMAND};
 use el_jefe::provider::{Provider, check, registry};
@@ -63,7 +68,12 @@ struct GlobalFlags {
 enum Cmd {
     /// Plan a goal and run it to the end, printing every step as it streams.
     Run {
-        goal: String,
+        /// What to do. With --plan, the plan file's goal is used when this is left out.
+        #[arg(required_unless_present = "plan")]
+        goal: Option<String>,
+        /// Run this plan file (TOML, see docs/PLANS.md) instead of asking the model for a plan.
+        #[arg(long, value_name = "FILE")]
+        plan: Option<PathBuf>,
         /// One JSON event per line instead of text.
         #[arg(long)]
         json: bool,
@@ -78,6 +88,16 @@ enum Cmd {
         #[command(flatten)]
         approvals: ApprovalFlags,
     },
+    /// Change the plan of a saved session; `el-jefe resume` then runs only what changed.
+    Step {
+        #[command(subcommand)]
+        action: StepCmd,
+        /// Show what the edit would do (steps that run again, their cost) without making it.
+        #[arg(long, global = true)]
+        dry_run: bool,
+    },
+    /// Write a session's plan to a file that `el-jefe run --plan` runs again.
+    SavePlan { session_id: String, file: PathBuf },
     /// Every tool an agent could use here (built-in and from MCP servers) and its policy.
     Tools,
     /// List every session, newest first.
@@ -118,6 +138,47 @@ impl ApprovalFlags {
             all: self.yes,
             tools: self.allow,
         }
+    }
+}
+
+#[derive(Subcommand)]
+enum StepCmd {
+    /// Add a step: el-jefe step add SESSION AGENT "TASK" [--after 1,2]
+    Add {
+        session_id: String,
+        agent: String,
+        task: String,
+        /// The steps it runs after (comma-separated ids).
+        #[arg(long, value_delimiter = ',', value_name = "IDS")]
+        after: Vec<String>,
+    },
+    /// Remove a step; if others depend on it, say what becomes of them.
+    Remove {
+        session_id: String,
+        step: String,
+        /// remove: remove them too; rewire: they depend on what the step depended on.
+        #[arg(long, value_parser = dependents_arg)]
+        dependents: Option<Dependents>,
+    },
+    /// Give a step a new task, or a new agent when the text is a role name.
+    Edit {
+        session_id: String,
+        step: String,
+        task_or_agent: String,
+    },
+    /// Set the steps a step runs after (none: it depends on nothing).
+    Deps {
+        session_id: String,
+        step: String,
+        after: Vec<String>,
+    },
+}
+
+fn dependents_arg(text: &str) -> Result<Dependents, String> {
+    match text {
+        "remove" => Ok(Dependents::Remove),
+        "rewire" => Ok(Dependents::Rewire),
+        _ => Err(format!("`{text}` is not a choice (remove or rewire)")),
     }
 }
 
@@ -205,17 +266,48 @@ fn real_main(cli: Cli) -> anyhow::Result<i32> {
         }
         Cmd::Run {
             goal,
+            plan,
             json,
             approvals,
         } => {
+            let start = match (plan, goal) {
+                (Some(path), goal) => {
+                    let file = read_plan_file(&path).map_err(anyhow::Error::msg)?;
+                    let goal = goal.or(file.goal).ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "the plan file {} names no goal; give one: el-jefe run \"<goal>\" --plan {}",
+                            path.display(),
+                            path.display()
+                        )
+                    })?;
+                    Start::Plan {
+                        goal,
+                        plan: file.plan,
+                    }
+                }
+                (None, Some(goal)) => Start::Goal(goal),
+                (None, None) => anyhow::bail!("give a goal, or a plan file with --plan"),
+            };
             let store = Store::open(&dirs.sessions())?;
-            run_session(
-                store,
-                config,
-                Start::Goal(goal),
-                json,
-                approvals.approvals(),
-            )
+            run_session(store, config, start, json, approvals.approvals())
+        }
+        Cmd::Step { action, dry_run } => step_command(&dirs, &config, action, dry_run),
+        Cmd::SavePlan { session_id, file } => {
+            let id = SessionId::parse(&session_id)?;
+            let store = Store::open(&dirs.sessions())?;
+            let session = store.load(&id)?;
+            if !session.state.has_plan() {
+                anyhow::bail!("{id} has no plan yet");
+            }
+            let text = render_plan_file(&session.state.goal, &session.state.plan());
+            std::fs::write(&file, text)
+                .with_context(|| format!("cannot write {}", file.display()))?;
+            println!(
+                "Saved the plan of {id} ({} steps) to {}",
+                session.state.steps.len(),
+                file.display()
+            );
+            Ok(0)
         }
         Cmd::Resume {
             session_id,
@@ -233,6 +325,83 @@ fn real_main(cli: Cli) -> anyhow::Result<i32> {
                 json,
                 approvals.approvals(),
             )
+        }
+    }
+}
+
+fn step_command(
+    dirs: &AppDirs,
+    config: &Config,
+    action: StepCmd,
+    dry_run: bool,
+) -> anyhow::Result<i32> {
+    let roles = config.engine.roles.names();
+    let ids = |list: Vec<String>| -> Vec<StepId> {
+        list.iter()
+            .filter(|s| !s.trim().is_empty() && s.as_str() != "none")
+            .map(|s| StepId::new(s.trim()))
+            .collect()
+    };
+    let (session, make_edit): (String, Box<dyn FnOnce(&SessionState) -> PlanEdit>) = match action {
+        StepCmd::Add {
+            session_id,
+            agent,
+            task,
+            after,
+        } => {
+            let after = ids(after);
+            (
+                session_id,
+                Box::new(move |state| new_step(&state.plan(), &agent, &task, after)),
+            )
+        }
+        StepCmd::Remove {
+            session_id,
+            step,
+            dependents,
+        } => (
+            session_id,
+            Box::new(move |_| PlanEdit::RemoveStep {
+                step: StepId::new(step),
+                dependents,
+            }),
+        ),
+        StepCmd::Edit {
+            session_id,
+            step,
+            task_or_agent,
+        } => {
+            let edit = change_step(StepId::new(step), &task_or_agent, &roles)
+                .map_err(anyhow::Error::msg)?;
+            (session_id, Box::new(move |_| edit))
+        }
+        StepCmd::Deps {
+            session_id,
+            step,
+            after,
+        } => {
+            let after = ids(after);
+            (
+                session_id,
+                Box::new(move |_| PlanEdit::SetDependencies {
+                    step: StepId::new(step),
+                    depends_on: after,
+                }),
+            )
+        }
+    };
+    let id = SessionId::parse(&session)?;
+    let store = Store::open(&dirs.sessions())?;
+    let now = Clock::new().now_ms();
+    store.recover_orphans(now);
+    match edit_saved_session(&store, &id, make_edit, &roles, dry_run, now) {
+        Ok(saved) => {
+            print!("{}", describe_saved_edit(&id, &saved, dry_run));
+            Ok(0)
+        }
+        Err(reason) => {
+            eprintln!("el-jefe: cannot edit the plan: {reason}");
+            Ok(1)
         }
     }
 }

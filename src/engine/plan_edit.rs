@@ -268,6 +268,8 @@ pub fn reshape(plan: &Plan, edit: &PlanEdit) -> Plan {
         PlanEdit::ChangeTask { step, task } => {
             if let Some(s) = steps.iter_mut().find(|s| &s.id == step) {
                 s.task = task.clone();
+                // The old title would describe work the step no longer does.
+                s.title = title_from_task(task);
             }
         }
         PlanEdit::ChangeAgent { step, agent } => {
@@ -282,6 +284,44 @@ pub fn reshape(plan: &Plan, edit: &PlanEdit) -> Plan {
         }
     }
     Plan { steps }
+}
+
+/// `/edit-step 3 writer` gives step 3 a new agent; text of several words is its new task. A
+/// single word that names no role is most likely a mistyped role, so it is refused.
+pub fn change_step(step: StepId, text: &str, known_roles: &[String]) -> Result<PlanEdit, String> {
+    let text = text.trim();
+    if known_roles.iter().any(|r| r == text) {
+        return Ok(PlanEdit::ChangeAgent {
+            step,
+            agent: text.to_string(),
+        });
+    }
+    if text.is_empty() {
+        return Err("give the step a new task, or the name of an agent role".into());
+    }
+    if !text.contains(char::is_whitespace) {
+        return Err(format!(
+            "`{text}` is not an agent role (known: {}); a new task takes more than one word",
+            known_roles.join(", ")
+        ));
+    }
+    Ok(PlanEdit::ChangeTask {
+        step,
+        task: text.to_string(),
+    })
+}
+
+/// A new step for `agent` doing `task` after `after`, with the next free id.
+pub fn new_step(plan: &Plan, agent: &str, task: &str, after: Vec<StepId>) -> PlanEdit {
+    PlanEdit::AddStep {
+        step: StepSpec {
+            id: next_step_id(plan),
+            title: title_from_task(task),
+            agent: agent.to_string(),
+            task: task.trim().to_string(),
+            depends_on: after,
+        },
+    }
 }
 
 /// A fresh id for a step added to `plan`: one more than the largest numeric id.
@@ -599,6 +639,31 @@ mod tests {
         };
         let out = apply_edit(&diamond(), all_completed(), &fewer, &roles()).unwrap();
         assert_eq!(out.stale, ids(&["4"]));
+    }
+
+    #[test]
+    fn edit_text_is_an_agent_when_it_names_a_role_and_a_task_otherwise() {
+        let change = |text| change_step("2".into(), text, &roles());
+        assert_eq!(
+            change("writer"),
+            Ok(PlanEdit::ChangeAgent {
+                step: "2".into(),
+                agent: "writer".into()
+            })
+        );
+        assert_eq!(
+            change(" Compare prices "),
+            Ok(PlanEdit::ChangeTask {
+                step: "2".into(),
+                task: "Compare prices".into()
+            })
+        );
+        assert_eq!(
+            change("poet").unwrap_err(),
+            "`poet` is not an agent role (known: researcher, analyst, writer); a new task takes \
+             more than one word"
+        );
+        assert!(change("  ").is_err());
     }
 
     #[test]

@@ -4,5 +4,6 @@ pub mod format;
 pub mod listing;
 pub mod plain;
 mod run;
+pub mod step_command;
 
 pub use run::{Approvals, Output, RunEnd, Start, run_headless};

@@ -8,10 +8,16 @@ use super::plain::PlainPrinter;
 use crate::engine::EngineHandle;
 use crate::engine::event::{ApprovalDecision, EngineEvent, Envelope, Event};
 use crate::engine::ids::SessionId;
+use crate::engine::plan::Plan;
 use crate::engine::session_fold::SessionState;
 
 pub enum Start {
     Goal(String),
+    /// A plan written by hand: no planning.
+    Plan {
+        goal: String,
+        plan: Plan,
+    },
     /// With the session as stored, when it could be read, so the story covers all of it.
     Resume(SessionId, Option<Box<SessionState>>),
 }
@@ -118,6 +124,7 @@ pub async fn run_headless(
     let mut interrupts = Interrupts::new()?;
     let (id, stored) = match start {
         Start::Goal(goal) => (engine.start_session(&goal)?, None),
+        Start::Plan { goal, plan } => (engine.start_session_with_plan(&goal, plan)?, None),
         Start::Resume(id, stored) => {
             engine.resume_session(&id)?;
             (id, stored)

@@ -1,0 +1,64 @@
+//! Editing the plan of a session on disk, with no engine running: the `el-jefe step` commands.
+//! The same rules as a live edit (`plan_edit::apply_edit`), and the same journal event, so a
+//! later `resume` runs exactly what the edit left waiting.
+
+use super::event::{Envelope, Event};
+use super::ids::SessionId;
+use super::plan_edit::{EditOutcome, PlanEdit, apply_edit};
+use super::session_fold::{SessionState, StepStatus};
+use crate::store::{Store, StoreError};
+
+pub struct SavedEdit {
+    pub edit: PlanEdit,
+    pub outcome: EditOutcome,
+    /// The session before the edit: what stale steps cost when they last ran.
+    pub before: SessionState,
+}
+
+/// Checks the edit (made from the session as stored) and, unless `dry_run`, journals it. A
+/// session another process is running is refused: edit it from that process's dashboard.
+pub fn edit_saved_session(
+    store: &Store,
+    id: &SessionId,
+    make_edit: impl FnOnce(&SessionState) -> PlanEdit,
+    known_roles: &[String],
+    dry_run: bool,
+    now_ms: i64,
+) -> Result<SavedEdit, String> {
+    let (mut journal, stored) = store.reopen_session(id).map_err(|e| match e {
+        StoreError::InUse(_) => format!(
+            "{id} is running in another el-jefe process; edit it from that dashboard (/edit-step)"
+        ),
+        other => other.to_string(),
+    })?;
+    let state = stored.state;
+    if !state.has_plan() {
+        return Err(format!("{id} has no plan yet (it stopped while planning)"));
+    }
+    if state.status.is_active() {
+        return Err(format!("{id} is {}", state.status.label()));
+    }
+    let edit = make_edit(&state);
+    let status = |step: &_| state.step(step).map_or(StepStatus::Pending, |s| s.status);
+    let outcome =
+        apply_edit(&state.plan(), status, &edit, known_roles).map_err(|e| e.to_string())?;
+    if !dry_run {
+        journal.append(&Envelope {
+            seq: state.last_seq + 1,
+            at_ms: now_ms,
+            session: id.clone(),
+            event: Event::PlanEdited {
+                edit: edit.clone(),
+                stale: outcome.stale.clone(),
+            },
+        });
+        journal
+            .write_out()
+            .map_err(|e| format!("cannot write the journal of {id}: {e}"))?;
+    }
+    Ok(SavedEdit {
+        edit,
+        outcome,
+        before: state,
+    })
+}

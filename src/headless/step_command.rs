@@ -1,0 +1,66 @@
+//! `el-jefe step ...`: plan edits on a saved session, told in plain words.
+
+use std::fmt::Write as _;
+
+use crate::engine::ids::SessionId;
+use crate::engine::plan_edit::EditOutcome;
+use crate::engine::saved_edit::SavedEdit;
+use crate::engine::session_fold::{SessionState, StepStatus};
+
+use super::format::group_thousands;
+
+/// What the edit did (or would do), which steps run again and what they cost when they last ran.
+pub fn describe_saved_edit(id: &SessionId, saved: &SavedEdit, dry_run: bool) -> String {
+    let mut out = String::new();
+    let verb = if dry_run { "Would be" } else { "Done" };
+    let _ = writeln!(out, "{verb}: {} in {id}", saved.edit.describe());
+    out.push_str(&impact_text(&saved.before, &saved.outcome));
+    if dry_run {
+        out.push_str("Nothing was changed (--dry-run).\n");
+    } else if leaves_work(&saved.before, &saved.outcome) {
+        let _ = writeln!(out, "Run what is waiting with: el-jefe resume {id}");
+    }
+    out
+}
+
+/// The lines of an impact preview: removed steps, and each stale step with its last cost.
+pub fn impact_text(before: &SessionState, outcome: &EditOutcome) -> String {
+    let mut out = String::new();
+    if outcome.removed.len() > 1 {
+        let ids: Vec<&str> = outcome.removed.iter().map(|s| s.as_str()).collect();
+        let _ = writeln!(out, "Steps removed: {}", ids.join(", "));
+    }
+    if outcome.stale.is_empty() {
+        out.push_str("No completed step has to run again.\n");
+        return out;
+    }
+    let _ = writeln!(out, "Steps that run again ({}):", outcome.stale.len());
+    let mut total = 0;
+    for id in &outcome.stale {
+        let (agent, tokens) = before.step(id).map_or(("?".to_string(), 0), |s| {
+            (s.spec.agent.clone(), s.run_tokens)
+        });
+        total += tokens;
+        let _ = writeln!(
+            out,
+            "  {id:<6} {agent:<12} {} tokens last run",
+            group_thousands(tokens)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "About {} tokens to run them again; every other completed step keeps its output.",
+        group_thousands(total)
+    );
+    out
+}
+
+/// Some step of the edited plan has yet to run (a new one, a stale one, or one never done).
+fn leaves_work(before: &SessionState, outcome: &EditOutcome) -> bool {
+    outcome.plan.steps.iter().any(|s| {
+        outcome.stale.contains(&s.id)
+            || before
+                .step(&s.id)
+                .is_none_or(|x| x.status != StepStatus::Completed)
+    })
+}
