@@ -329,6 +329,9 @@ fn real_main(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
+/// Builds an edit from the session as stored (adding a step needs its plan for a fresh id).
+type MakeEdit = Box<dyn FnOnce(&SessionState) -> PlanEdit>;
+
 fn step_command(
     dirs: &AppDirs,
     config: &Config,
@@ -342,7 +345,7 @@ fn step_command(
             .map(|s| StepId::new(s.trim()))
             .collect()
     };
-    let (session, make_edit): (String, Box<dyn FnOnce(&SessionState) -> PlanEdit>) = match action {
+    let (session, make_edit): (String, MakeEdit) = match action {
         StepCmd::Add {
             session_id,
             agent,
