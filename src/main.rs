@@ -471,6 +471,7 @@ fn dashboard(dirs: &AppDirs, config: Config) -> anyhow::Result<i32> {
         let default = routes.default_provider();
         let model_label = format!("{} {}", default.name(), default.model());
         let mode = config.engine.mode;
+        let roles = config.engine.roles.names();
         let (engine, events) = start_engine_routed(config.engine, routes, store.clone());
         // After the engine's start-up recovery, so crashed sessions show as interrupted.
         let (stored, warnings) = store.list();
@@ -483,6 +484,7 @@ fn dashboard(dirs: &AppDirs, config: Config) -> anyhow::Result<i32> {
             stored,
             mode,
             model_label,
+            roles,
         })
         .await?;
         if let Some(hub) = hub {

@@ -474,3 +474,210 @@ fn an_answer_recorded_by_the_engine_closes_the_prompt_and_shows_the_next() {
         f.app.overlay
     );
 }
+
+mod plan_edits {
+    use super::*;
+    use el_jefe::engine::plan_edit::PlanEdit;
+
+    /// 1 -> 2 finished, 4 waits on 2; 3 (on its own) is running. The session still runs.
+    fn running_session() -> Fixture {
+        let mut f = Fixture::new();
+        let id = f.planned(
+            1,
+            "goal",
+            &[
+                ("1", "researcher", &[]),
+                ("2", "analyst", &["1"]),
+                ("3", "writer", &[]),
+                ("4", "writer", &["2"]),
+            ],
+        );
+        for step in ["1", "2"] {
+            f.start(&id, step, 1);
+            f.stream(&id, step, 2, "some words here");
+            f.complete(&id, step, 3);
+        }
+        f.start(&id, "3", 3);
+        f.app.focus = Focus::Steps;
+        f
+    }
+
+    fn select_step(f: &mut Fixture, index: usize) {
+        f.app.sessions[0].selected_step = index;
+    }
+
+    #[test]
+    fn pending_edits_apply_at_once_and_say_so() {
+        let mut f = running_session();
+        f.char('/');
+        f.type_text("edit-step 4 Write a short summary instead");
+        f.key(KeyCode::Enter);
+        assert_eq!(f.app.overlay, None);
+        match f.sent().as_slice() {
+            [Command::EditPlan { edit, .. }] => assert_eq!(
+                edit,
+                &PlanEdit::ChangeTask {
+                    step: "4".into(),
+                    task: "Write a short summary instead".into()
+                }
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            f.app
+                .message
+                .as_ref()
+                .unwrap()
+                .text
+                .starts_with("plan edited")
+        );
+    }
+
+    #[test]
+    fn add_step_takes_after_ids_only_when_they_are_steps() {
+        let mut f = running_session();
+        f.char('+');
+        f.type_text("writer Plan what happens after dinner");
+        f.key(KeyCode::Enter);
+        f.char('/');
+        f.type_text("add-step analyst Compare both after 1, 2");
+        f.key(KeyCode::Enter);
+        let added: Vec<(String, Vec<String>)> = f
+            .sent()
+            .into_iter()
+            .filter_map(|c| match c {
+                Command::EditPlan {
+                    edit: PlanEdit::AddStep { step },
+                    ..
+                } => Some((
+                    step.task,
+                    step.depends_on.iter().map(|d| d.to_string()).collect(),
+                )),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            added,
+            [
+                ("Plan what happens after dinner".to_string(), vec![]),
+                (
+                    "Compare both".to_string(),
+                    vec!["1".to_string(), "2".to_string()]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn editing_a_finished_step_previews_then_applies_on_yes_only() {
+        let mut f = running_session();
+        // The running step cannot change under its agent.
+        select_step(&mut f, 2);
+        f.char('e');
+        assert_eq!(f.app.bar.text(), "/edit-step 3 ");
+        f.type_text("Look deeper");
+        f.key(KeyCode::Enter);
+        assert!(f.sent().is_empty());
+        assert!(
+            f.app
+                .message
+                .as_ref()
+                .unwrap()
+                .text
+                .contains("interrupt it first"),
+            "{:?}",
+            f.app.message
+        );
+        // Step 1 is done, and so is 2 after it: the preview lists both as re-running.
+        select_step(&mut f, 0);
+        f.char('e');
+        f.type_text("Look deeper");
+        f.key(KeyCode::Enter);
+        let Some(Overlay::EditPreview(preview)) = &f.app.overlay else {
+            panic!("{:?}", f.app.overlay);
+        };
+        let stale: Vec<&str> = preview.stale.iter().map(|(id, _, _)| id.as_str()).collect();
+        assert_eq!(stale, ["1", "2"]);
+        assert!(preview.stale.iter().all(|(_, _, tokens)| *tokens > 0));
+        assert!(!preview.resume_after, "the session is still running");
+        f.key(KeyCode::Esc);
+        assert!(f.sent().is_empty(), "esc leaves the plan alone");
+        f.char('e');
+        f.type_text("Look deeper");
+        f.key(KeyCode::Enter);
+        f.char('y');
+        assert!(matches!(
+            f.sent().as_slice(),
+            [Command::EditPlan {
+                edit: PlanEdit::ChangeTask { .. },
+                ..
+            }]
+        ));
+    }
+
+    #[test]
+    fn removing_a_needed_step_asks_and_sends_the_choice() {
+        let mut f = running_session();
+        // Nothing needs step 4: it goes at once.
+        select_step(&mut f, 3);
+        f.char('x');
+        assert!(matches!(
+            f.sent().as_slice(),
+            [Command::EditPlan {
+                edit: PlanEdit::RemoveStep {
+                    dependents: None,
+                    ..
+                },
+                ..
+            }]
+        ));
+        // Step 3 is running: removing it is refused with the reason.
+        select_step(&mut f, 2);
+        f.char('x');
+        assert!(f.app.message.as_ref().unwrap().text.contains("running"));
+        // Step 1 is needed by 2: asked; esc cancels.
+        select_step(&mut f, 0);
+        f.char('x');
+        assert!(matches!(f.app.overlay, Some(Overlay::RemoveDependents(_))));
+        f.key(KeyCode::Esc);
+        assert_eq!(f.app.overlay, None);
+        assert_eq!(f.app.message.as_ref().unwrap().text, "nothing removed");
+        // k keeps 2 (rewired): 2 is done, so it would re-run: previewed, then sent on y.
+        f.char('x');
+        f.char('k');
+        assert!(matches!(f.app.overlay, Some(Overlay::EditPreview(_))));
+        f.char('y');
+        assert!(matches!(
+            f.sent().as_slice(),
+            [Command::EditPlan {
+                edit: PlanEdit::RemoveStep {
+                    dependents: Some(el_jefe::engine::plan_edit::Dependents::Rewire),
+                    ..
+                },
+                ..
+            }]
+        ));
+    }
+
+    #[test]
+    fn save_plan_writes_a_file_run_plan_reads() {
+        let mut f = running_session();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("plan.toml");
+        f.char('/');
+        f.type_text(&format!("save-plan {}", file.display()));
+        f.key(KeyCode::Enter);
+        let text = std::fs::read_to_string(&file).unwrap();
+        let plan = el_jefe::engine::plan_file::parse_plan_file(&text).unwrap();
+        assert_eq!(plan.plan.steps.len(), 4);
+        assert_eq!(plan.goal.as_deref(), Some("goal"));
+        assert!(
+            f.app
+                .message
+                .as_ref()
+                .unwrap()
+                .text
+                .starts_with("saved the plan (4 steps)")
+        );
+    }
+}

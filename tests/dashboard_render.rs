@@ -299,3 +299,49 @@ fn approval_set_aside_shows_tool_lines_and_the_waiting_note() {
     f.key(KeyCode::Esc);
     insta::assert_snapshot!(f.render(W, H));
 }
+
+/// A finished session whose analysis (step 2 of 1 -> 2 -> 3, plus 4 on its own) is edited.
+fn finished_four_steps() -> Fixture {
+    let mut f = Fixture::new();
+    let id = f.planned(
+        1,
+        "A short guide to composting at home",
+        &[
+            ("1", "researcher", &[]),
+            ("2", "analyst", &["1"]),
+            ("3", "writer", &["2"]),
+            ("4", "researcher", &[]),
+        ],
+    );
+    for (step, text) in [
+        ("1", "Greens, browns, no meat."),
+        ("4", "Too wet, too dry."),
+        ("2", "Balance carbon and nitrogen about thirty to one."),
+        ("3", "Start with a bin, add layers, keep it moist."),
+    ] {
+        f.start(&id, step, 3);
+        f.stream(&id, step, 4, text);
+        f.complete(&id, step, 5);
+    }
+    f.event(&id, 5, Event::SessionCompleted);
+    f.app.focus = Focus::Steps;
+    f.at(10);
+    f
+}
+
+#[test]
+fn plan_edit_impact_preview() {
+    let mut f = finished_four_steps();
+    f.char('/');
+    f.type_text("edit-step 2 Explain why carbon and nitrogen must be balanced");
+    f.key(KeyCode::Enter);
+    insta::assert_snapshot!(f.render(W, H));
+}
+
+#[test]
+fn removing_a_needed_step_asks_about_its_dependents() {
+    let mut f = finished_four_steps();
+    f.app.sessions[0].selected_step = 0;
+    f.char('x');
+    insta::assert_snapshot!(f.render(W, H));
+}

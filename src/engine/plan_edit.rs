@@ -136,6 +136,17 @@ pub struct EditOutcome {
     pub removed: Vec<StepId>,
 }
 
+impl EditOutcome {
+    /// Some step of the new plan has yet to run: a new one, a stale one, or one never done.
+    /// `status` gives the statuses from before the edit.
+    pub fn leaves_work(&self, status: impl Fn(&StepId) -> Option<StepStatus>) -> bool {
+        self.plan
+            .steps
+            .iter()
+            .any(|s| self.stale.contains(&s.id) || status(&s.id) != Some(StepStatus::Completed))
+    }
+}
+
 /// Checks `edit` against the plan and its steps' statuses; the new plan and what goes stale.
 pub fn apply_edit(
     plan: &Plan,

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use crate::engine::ids::SessionId;
 use crate::engine::plan_edit::EditOutcome;
 use crate::engine::saved_edit::SavedEdit;
-use crate::engine::session_fold::{SessionState, StepStatus};
+use crate::engine::session_fold::SessionState;
 
 use super::format::group_thousands;
 
@@ -17,7 +17,10 @@ pub fn describe_saved_edit(id: &SessionId, saved: &SavedEdit, dry_run: bool) -> 
     out.push_str(&impact_text(&saved.before, &saved.outcome));
     if dry_run {
         out.push_str("Nothing was changed (--dry-run).\n");
-    } else if leaves_work(&saved.before, &saved.outcome) {
+    } else if saved
+        .outcome
+        .leaves_work(|id| saved.before.step(id).map(|s| s.status))
+    {
         let _ = writeln!(out, "Run what is waiting with: el-jefe resume {id}");
     }
     out
@@ -53,14 +56,4 @@ pub fn impact_text(before: &SessionState, outcome: &EditOutcome) -> String {
         group_thousands(total)
     );
     out
-}
-
-/// Some step of the edited plan has yet to run (a new one, a stale one, or one never done).
-fn leaves_work(before: &SessionState, outcome: &EditOutcome) -> bool {
-    outcome.plan.steps.iter().any(|s| {
-        outcome.stale.contains(&s.id)
-            || before
-                .step(&s.id)
-                .is_none_or(|x| x.status != StepStatus::Completed)
-    })
 }

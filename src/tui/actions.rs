@@ -6,6 +6,7 @@ use super::slash_command::{SlashCommand, parse};
 use crate::engine::EngineClosed;
 use crate::engine::event::ApprovalDecision;
 use crate::engine::ids::SessionId;
+use crate::engine::plan_edit::Dependents;
 use crate::engine::session_fold::{SessionStatus, StepStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +27,7 @@ pub enum Action {
     CloseOverlay,
     Confirm(bool),
     /// The command bar, with this text to start from ("/" for a command, "" for a goal).
-    FocusBar(&'static str),
+    FocusBar(String),
     LeaveBar,
     RunLine(String),
     FocusNext,
@@ -59,6 +60,14 @@ pub enum Action {
     SetApprovalAside,
     /// Brings back the prompts put aside.
     ShowApprovals,
+    /// `e`: the command bar, ready to edit the selected step.
+    EditSelectedStep,
+    /// `x`: removes the selected step (asking what is needed).
+    RemoveSelectedStep,
+    /// Yes or no to the impact preview of a plan edit.
+    ConfirmEdit(bool),
+    /// What becomes of the steps that need a removed one; None cancels.
+    AnswerRemoval(Option<Dependents>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,7 +107,7 @@ impl App {
                     self.focus_before_bar = self.focus;
                 }
                 self.focus = Focus::CommandBar;
-                self.bar.set_text(start.into());
+                self.bar.set_text(start);
                 Ok(())
             }
             Action::LeaveBar => {
@@ -232,6 +241,18 @@ impl App {
                 self.refresh_approval_prompt();
                 Ok(())
             }
+            Action::EditSelectedStep => {
+                if let Some(step) = self.selected_step_id() {
+                    self.perform(Action::FocusBar(format!("/edit-step {step} ")));
+                }
+                Ok(())
+            }
+            Action::RemoveSelectedStep => match self.selected_step_id() {
+                Some(step) => self.remove_step(step, None),
+                None => Ok(()),
+            },
+            Action::ConfirmEdit(yes) => self.confirm_edit(yes),
+            Action::AnswerRemoval(choice) => self.answer_removal(choice),
             Action::ShowApprovals => {
                 self.approvals_set_aside.clear();
                 self.refresh_approval_prompt();
@@ -515,6 +536,14 @@ impl App {
             SlashCommand::Sessions => {
                 self.view = View::Dashboard;
                 self.focus = Focus::Sessions;
+                Ok(())
+            }
+            SlashCommand::AddStep { agent, text } => self.add_step(agent, text),
+            SlashCommand::RemoveStep(step) => self.remove_step(step, None),
+            SlashCommand::EditStep { step, text } => self.edit_step(step, text),
+            SlashCommand::SetDeps { step, after } => self.set_deps(step, after),
+            SlashCommand::SavePlan(file) => {
+                self.save_plan(file);
                 Ok(())
             }
             SlashCommand::Help => {

@@ -9,6 +9,7 @@ use super::session_view::SessionView;
 use crate::engine::EngineHandle;
 use crate::engine::event::{CallMode, EngineEvent};
 use crate::engine::ids::{SessionId, StepId};
+use crate::engine::plan_edit::PlanEdit;
 use crate::engine::session_fold::SessionState;
 use crate::store::StoredSession;
 
@@ -51,6 +52,31 @@ pub enum Overlay {
     },
     /// A tool call waits for the user.
     Approval(ApprovalPrompt),
+    /// An edit that re-runs finished work (or wakes a finished session): what it would do.
+    EditPreview(EditPreview),
+    /// A step to remove is needed by others: remove them too, or rewire them?
+    RemoveDependents(RemovalQuestion),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditPreview {
+    pub session: SessionId,
+    pub edit: PlanEdit,
+    /// The edit in words: "changed the task of step 2".
+    pub title: String,
+    /// Steps that run again: id, agent, tokens their last run took.
+    pub stale: Vec<(StepId, String, u64)>,
+    pub new_steps: Vec<StepId>,
+    pub removed: Vec<StepId>,
+    /// The session has ended: confirming resumes it so the steps run now.
+    pub resume_after: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemovalQuestion {
+    pub session: SessionId,
+    pub step: StepId,
+    pub dependents: Vec<StepId>,
 }
 
 /// How the note about a prompt put aside ends, so it can be cleared once answered.
@@ -113,6 +139,8 @@ pub struct App {
     pub dirty: bool,
     /// Approval prompts put aside with esc; `a` brings them back.
     pub approvals_set_aside: std::collections::HashSet<String>,
+    /// Agent roles a plan edit may use.
+    pub roles: Vec<String>,
 }
 
 impl App {
@@ -153,6 +181,7 @@ impl App {
             quit_requested: false,
             dirty: true,
             approvals_set_aside: std::collections::HashSet::new(),
+            roles: crate::engine::roles::RoleBook::built_in().names(),
         }
     }
 
@@ -240,7 +269,12 @@ impl App {
                     return;
                 }
             }
-            Some(Overlay::Help | Overlay::Confirm { .. }) => return,
+            Some(
+                Overlay::Help
+                | Overlay::Confirm { .. }
+                | Overlay::EditPreview(_)
+                | Overlay::RemoveDependents(_),
+            ) => return,
             None => {}
         }
         self.approvals_set_aside

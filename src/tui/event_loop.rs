@@ -28,6 +28,8 @@ pub struct DashboardSetup {
     pub stored: Vec<StoredSession>,
     pub mode: CallMode,
     pub model_label: String,
+    /// Agent roles plan edits may use.
+    pub roles: Vec<String>,
 }
 
 pub async fn run_dashboard(setup: DashboardSetup) -> anyhow::Result<()> {
@@ -37,10 +39,12 @@ pub async fn run_dashboard(setup: DashboardSetup) -> anyhow::Result<()> {
         stored,
         mode,
         model_label,
+        roles,
     } = setup;
     let (mut tui, _guard) = terminal::setup()?;
     let clock = Clock::new();
     let mut app = App::new(engine.clone(), stored, mode, model_label, clock.now_ms());
+    app.roles = roles;
     let signals = Signals::new()?;
     let result = main_loop(
         &mut app,

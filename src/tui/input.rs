@@ -8,6 +8,7 @@ use ratatui::layout::{Position, Rect};
 use super::actions::{Action, ApprovalChoice, ReasonEdit, Scroll};
 use super::app::{App, Focus, Overlay, View};
 use super::command_bar::BarOutcome;
+use crate::engine::plan_edit::Dependents;
 
 impl App {
     /// Handles a key press (releases and repeats of other kinds are ignored).
@@ -73,6 +74,25 @@ impl App {
                     _ => None,
                 };
             }
+            Some(Overlay::EditPreview(_)) => {
+                return match key.code {
+                    KeyCode::Char('y' | 'Y') | KeyCode::Enter => Some(Action::ConfirmEdit(true)),
+                    KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Action::ConfirmEdit(false)),
+                    _ => None,
+                };
+            }
+            Some(Overlay::RemoveDependents(_)) => {
+                return match key.code {
+                    KeyCode::Char('r' | 'R') => {
+                        Some(Action::AnswerRemoval(Some(Dependents::Remove)))
+                    }
+                    KeyCode::Char('k' | 'K') => {
+                        Some(Action::AnswerRemoval(Some(Dependents::Rewire)))
+                    }
+                    KeyCode::Esc | KeyCode::Char('n' | 'N') => Some(Action::AnswerRemoval(None)),
+                    _ => None,
+                };
+            }
             None => {}
         }
         if self.focus == Focus::CommandBar {
@@ -86,8 +106,11 @@ impl App {
         let action = match key.code {
             KeyCode::Char('q') => Action::RequestQuit,
             KeyCode::Char('?') => Action::ShowHelp,
-            KeyCode::Char('/') => Action::FocusBar("/"),
-            KeyCode::Char(':') => Action::FocusBar(""),
+            KeyCode::Char('/') => Action::FocusBar("/".into()),
+            KeyCode::Char(':') => Action::FocusBar(String::new()),
+            KeyCode::Char('+') => Action::FocusBar("/add-step ".into()),
+            KeyCode::Char('e') => Action::EditSelectedStep,
+            KeyCode::Char('x') | KeyCode::Delete => Action::RemoveSelectedStep,
             KeyCode::Tab => Action::FocusNext,
             KeyCode::BackTab => Action::FocusPrevious,
             KeyCode::Esc => Action::Back,

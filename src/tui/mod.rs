@@ -6,6 +6,7 @@ pub mod command_bar;
 mod event_loop;
 pub mod input;
 pub mod panes;
+mod plan_edits;
 pub mod rates;
 pub mod session_view;
 pub mod slash_command;

@@ -1,7 +1,9 @@
 //! What the command bar understands: slash commands, or plain text as a goal.
 
+use std::path::PathBuf;
+
 use crate::engine::event::CallMode;
-use crate::engine::ids::SessionId;
+use crate::engine::ids::{SessionId, StepId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SlashCommand {
@@ -17,6 +19,24 @@ pub enum SlashCommand {
     /// `/mode` toggles; `/mode streaming|legacy` sets.
     Mode(Option<CallMode>),
     Sessions,
+    /// `/add-step <agent> <task> [after <ids>]`: the text after the agent, split later against
+    /// the plan's ids (a task may well contain the word "after").
+    AddStep {
+        agent: String,
+        text: String,
+    },
+    RemoveStep(StepId),
+    /// `/edit-step <id> <new task or agent>`.
+    EditStep {
+        step: StepId,
+        text: String,
+    },
+    /// `/set-deps <id> <ids>|none`.
+    SetDeps {
+        step: StepId,
+        after: Vec<StepId>,
+    },
+    SavePlan(PathBuf),
     Help,
     Quit,
 }
@@ -38,7 +58,7 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     (
         "/resume",
         "[session]",
-        "resume an interrupted or failed session",
+        "resume an interrupted, failed or edited session",
     ),
     (
         "/status",
@@ -60,6 +80,31 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "/sessions",
         "",
         "back to the dashboard, session list focused",
+    ),
+    (
+        "/add-step",
+        "<agent> <task> [after <ids>]",
+        "add a step to the selected session (key +)",
+    ),
+    (
+        "/remove-step",
+        "<id>",
+        "remove a step, asking about those that need it (key x)",
+    ),
+    (
+        "/edit-step",
+        "<id> <task or agent>",
+        "new task or agent; done work re-runs downstream (key e)",
+    ),
+    (
+        "/set-deps",
+        "<id> <ids>|none",
+        "set the steps a step runs after",
+    ),
+    (
+        "/save-plan",
+        "<file>",
+        "write the plan for el-jefe run --plan <file>",
     ),
     ("/help", "", "keys and commands"),
     ("/quit", "", "leave (asks first if work is running)"),
@@ -112,6 +157,40 @@ pub fn parse(input: &str) -> Result<Option<SlashCommand>, String> {
         "/sessions" => no_args(SlashCommand::Sessions),
         "/help" => no_args(SlashCommand::Help),
         "/quit" | "/q" | "/exit" => no_args(SlashCommand::Quit),
+        "/add-step" => match rest.split_once(char::is_whitespace) {
+            Some((agent, text)) if !text.trim().is_empty() => Ok(Some(SlashCommand::AddStep {
+                agent: agent.to_string(),
+                text: text.trim().to_string(),
+            })),
+            _ => Err("usage: /add-step <agent> <task> [after <ids>]".into()),
+        },
+        "/remove-step" => match step_ids(rest).as_slice() {
+            [step] => Ok(Some(SlashCommand::RemoveStep(step.clone()))),
+            _ => Err("usage: /remove-step <id>".into()),
+        },
+        "/edit-step" => match rest.split_once(char::is_whitespace) {
+            Some((step, text)) if !text.trim().is_empty() => Ok(Some(SlashCommand::EditStep {
+                step: StepId::new(step),
+                text: text.trim().to_string(),
+            })),
+            _ => Err("usage: /edit-step <id> <new task or agent>".into()),
+        },
+        "/set-deps" | "/deps" => {
+            let mut ids = step_ids(rest);
+            if ids.is_empty() {
+                return Err("usage: /set-deps <id> <ids>|none".into());
+            }
+            let step = ids.remove(0);
+            ids.retain(|d| d.as_str() != "none");
+            Ok(Some(SlashCommand::SetDeps { step, after: ids }))
+        }
+        "/save-plan" => {
+            if rest.is_empty() {
+                Err("usage: /save-plan <file>".into())
+            } else {
+                Ok(Some(SlashCommand::SavePlan(PathBuf::from(rest))))
+            }
+        }
         "/mode" => match rest {
             "" => Ok(Some(SlashCommand::Mode(None))),
             other => crate::config::parse_mode(other)
@@ -120,6 +199,14 @@ pub fn parse(input: &str) -> Result<Option<SlashCommand>, String> {
         },
         other => Err(format!("unknown command {other} (type /help for the list)")),
     }
+}
+
+/// Step ids separated by spaces or commas.
+pub fn step_ids(text: &str) -> Vec<StepId> {
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(StepId::new)
+        .collect()
 }
 
 /// Candidates for Tab at the end of `input`: command names while typing the first word, then
@@ -181,6 +268,56 @@ mod tests {
         );
         assert_eq!(parse("/monitor"), Ok(Some(SlashCommand::Monitor)));
         assert_eq!(parse("/quit"), Ok(Some(SlashCommand::Quit)));
+    }
+
+    #[test]
+    fn plan_edit_commands() {
+        assert_eq!(
+            parse("/add-step writer Sum it up after 2, 3"),
+            Ok(Some(SlashCommand::AddStep {
+                agent: "writer".into(),
+                text: "Sum it up after 2, 3".into()
+            }))
+        );
+        assert_eq!(
+            parse("/remove-step 2"),
+            Ok(Some(SlashCommand::RemoveStep("2".into())))
+        );
+        assert_eq!(
+            parse("/edit-step 2 writer"),
+            Ok(Some(SlashCommand::EditStep {
+                step: "2".into(),
+                text: "writer".into()
+            }))
+        );
+        assert_eq!(
+            parse("/set-deps 4 1,2"),
+            Ok(Some(SlashCommand::SetDeps {
+                step: "4".into(),
+                after: vec!["1".into(), "2".into()]
+            }))
+        );
+        assert_eq!(
+            parse("/set-deps 4 none"),
+            Ok(Some(SlashCommand::SetDeps {
+                step: "4".into(),
+                after: vec![]
+            }))
+        );
+        assert_eq!(
+            parse("/save-plan plans/podcast.toml"),
+            Ok(Some(SlashCommand::SavePlan("plans/podcast.toml".into())))
+        );
+        for (bad, usage) in [
+            ("/add-step writer", "usage: /add-step"),
+            ("/remove-step", "usage: /remove-step"),
+            ("/remove-step 1 2", "usage: /remove-step"),
+            ("/edit-step 2", "usage: /edit-step"),
+            ("/set-deps", "usage: /set-deps"),
+            ("/save-plan", "usage: /save-plan"),
+        ] {
+            assert!(parse(bad).unwrap_err().starts_with(usage), "{bad}");
+        }
     }
 
     #[test]

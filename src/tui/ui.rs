@@ -44,6 +44,10 @@ pub fn render(app: &mut App, frame: &mut Frame) {
         Some(Overlay::Help) => panes::overlays::help(frame, area),
         Some(Overlay::Confirm { question, .. }) => panes::overlays::confirm(frame, area, question),
         Some(Overlay::Approval(prompt)) => panes::overlays::approval(frame, area, prompt),
+        Some(Overlay::EditPreview(preview)) => panes::plan_edit::preview(frame, area, preview),
+        Some(Overlay::RemoveDependents(question)) => {
+            panes::plan_edit::removal(frame, area, question)
+        }
         None => {}
     }
 }

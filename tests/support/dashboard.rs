@@ -151,7 +151,7 @@ impl Fixture {
                     id: StepId::new(*sid),
                     title: format!("{agent} work"),
                     agent: agent.to_string(),
-                    task: format!("do the {agent} part"),
+                    task: format!("do the {agent} part of step {sid}"),
                     depends_on: deps.iter().map(|d| StepId::new(*d)).collect(),
                 })
                 .collect(),

@@ -18,6 +18,12 @@ pub fn keys(app: &App) -> &'static str {
         (Some(Overlay::Approval(_)), _, _) => {
             "y allow once  a allow for the session  n deny  esc later  p pause  i interrupt"
         }
+        (Some(Overlay::EditPreview(_)), _, _) => {
+            "y/enter apply the edit  n/esc leave the plan as it was"
+        }
+        (Some(Overlay::RemoveDependents(_)), _, _) => {
+            "r remove them too  k keep them (rewired)  esc cancel"
+        }
         (None, _, Focus::CommandBar) => "enter run  tab complete  up/down history  esc leave",
         (None, View::Monitor | View::Metrics, _) => {
             "esc back  p/P pause  i/I interrupt  r resume  / command  ? help  q quit"
@@ -26,7 +32,7 @@ pub fn keys(app: &App) -> &'static str {
             ": goal  / command  tab focus  j/k move  enter open  p/P pause  i/I interrupt  r resume  ? help  q quit"
         }
         (None, View::Dashboard, Focus::Steps) => {
-            "? help  tab focus  j/k move  enter full view  p/P pause  i/I interrupt  r resume  PgUp/PgDn scroll  q quit"
+            "? help  tab focus  j/k move  enter full view  p/P pause  i/I interrupt  r resume  e edit  x remove  + add  q quit"
         }
         (None, View::Dashboard, Focus::Streams) => {
             "? help  tab focus  j/k agent  enter full width  PgUp/PgDn/wheel scroll  End follow  p/P pause  i/I interrupt  q quit"

@@ -6,6 +6,7 @@ pub mod metrics_bar;
 pub mod metrics_view;
 pub mod monitor;
 pub mod overlays;
+pub mod plan_edit;
 pub mod sessions;
 pub mod steps;
 pub mod streams;

@@ -16,10 +16,9 @@ const KEYS: &[(&str, &str)] = &[
         "move focus between sessions, steps and streams",
     ),
     (
-        "j k / up down",
-        "move the selection (between agents in the stream pane)",
+        "j k, up down, g",
+        "move the selection (between agents in the stream pane); g: first",
     ),
-    ("g", "first item of the list"),
     (
         "enter",
         "open: session -> steps -> the step's stream at full width",
@@ -30,18 +29,23 @@ const KEYS: &[(&str, &str)] = &[
         "i / I",
         "interrupt the selected agent / the whole session (asks first)",
     ),
-    ("r", "resume an interrupted or failed session"),
+    ("r", "resume an interrupted, failed or edited session"),
+    (
+        "e / x / +",
+        "edit / remove the selected step, add a step (re-runs are previewed first)",
+    ),
     (
         "a",
         "answer tool calls waiting for approval (prompt: y once, a session, n deny)",
     ),
     (
         "PgUp PgDn, wheel",
-        "scroll the stream; scrolling up stops following",
+        "scroll the stream (up stops following); Home top, End or G follow",
     ),
-    ("Home / End, G", "top of the stream / follow the end again"),
-    (":", "the command bar, to type a goal (esc leaves it)"),
-    ("/", "the command bar, to type a command"),
+    (
+        ": or /",
+        "the command bar, to type a goal (:) or a command (/); esc leaves it",
+    ),
     (
         "esc",
         "back: out of full width, out of a view, clear the message",
@@ -53,7 +57,7 @@ const KEYS: &[(&str, &str)] = &[
     ),
 ];
 
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let [v] = Layout::vertical([Constraint::Length(height.min(area.height))])
         .flex(Flex::Center)
         .areas(area);
@@ -77,18 +81,29 @@ pub fn help(frame: &mut Frame, area: Rect) {
         "Commands (type in the bar; text without / starts a goal)",
         bold,
     ));
-    lines.extend(COMMANDS.iter().map(|(name, args, what)| {
-        Line::from(vec![
-            Span::styled(format!("  {:<28}", format!("{name} {args}")), bold),
-            Span::raw(*what),
-        ])
-    }));
+    let width = COMMANDS
+        .iter()
+        .map(|(name, args, _)| name.len() + args.len() + 2)
+        .max()
+        .unwrap_or(0);
+    lines.extend(
+        COMMANDS
+            .iter()
+            // The alias is named in /start-streaming's line.
+            .filter(|(name, _, _)| *name != "/start")
+            .map(|(name, args, what)| {
+                Line::from(vec![
+                    Span::styled(format!("  {:<width$}", format!("{name} {args}")), bold),
+                    Span::raw(*what),
+                ])
+            }),
+    );
     lines.push(Line::raw(""));
     lines.push(Line::styled(
         "Status: plan run pause done fail int; * = run by another el-jefe process",
         theme::dim(),
     ));
-    let rect = centered(area, 100, lines.len() as u16 + 2);
+    let rect = centered(area, 110, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines).block(Block::bordered().title(" Help: esc closes ")),
