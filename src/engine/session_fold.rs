@@ -315,6 +315,8 @@ pub struct SessionState {
     /// What the scheduler needs, kept up to date as events arrive.
     pub(crate) dag: DagIndex,
     pub warnings: Vec<String>,
+    /// Each edit of the plan, in words, with the steps it sent back to run.
+    pub plan_edits: Vec<String>,
     /// The latest retry or failover of the planner's calls, while planning.
     pub planner_notice: Option<String>,
     /// Tools the user allowed for the rest of the session.
@@ -350,6 +352,7 @@ impl SessionState {
             step_index: HashMap::new(),
             dag: DagIndex::default(),
             warnings: Vec::new(),
+            plan_edits: Vec::new(),
             planner_notice: None,
             allowed_tools: BTreeSet::new(),
             error: None,

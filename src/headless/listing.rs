@@ -96,6 +96,9 @@ pub fn show_text(s: &StoredSession, now_ms: i64) -> String {
     for w in st.warnings.iter().chain(&s.warnings) {
         let _ = writeln!(out, "Warning   {w}");
     }
+    for edit in &st.plan_edits {
+        let _ = writeln!(out, "Edited    {edit}");
+    }
     let m = st.metrics(st.ended_at_ms.unwrap_or(now_ms));
     let [produced, timing] = totals_lines(&m);
     let _ = writeln!(out, "Metrics   {produced}");
@@ -163,6 +166,7 @@ pub fn show_json(s: &StoredSession, now_ms: i64) -> String {
         "running_elsewhere": s.running_elsewhere, "workspace": st.workspace,
         "provider": st.provider, "model": st.model, "mode": st.mode,
         "error": st.error, "warnings": st.warnings.iter().chain(&s.warnings).collect::<Vec<_>>(),
+        "plan_edits": st.plan_edits,
         "wall_ms": m.wall_ms, "step_time_ms": m.step_time_ms, "speedup": m.speedup,
         "tokens": m.totals.total_tokens(), "words": m.totals.words, "api_calls": m.totals.api_calls,
         "retries": m.totals.retries, "failovers": m.totals.failovers, "errors": m.totals.errors,

@@ -7,7 +7,7 @@ use super::{SessionState, SessionStatus, StepState, StepStatus};
 use crate::engine::dag_index::DagIndex;
 use crate::engine::ids::StepId;
 use crate::engine::plan::Plan;
-use crate::engine::plan_edit::{PlanEdit, reshape};
+use crate::engine::plan_edit::{PlanEdit, join_ids, reshape};
 
 impl SessionState {
     /// The plan as it stands now, edits included.
@@ -18,6 +18,12 @@ impl SessionState {
     }
 
     pub(super) fn edit_plan(&mut self, edit: &PlanEdit, stale: &[StepId]) {
+        let again = if stale.is_empty() {
+            String::new()
+        } else {
+            format!(" (runs again: {})", join_ids(stale))
+        };
+        self.plan_edits.push(format!("{}{again}", edit.describe()));
         let plan = reshape(&self.plan(), edit);
         let mut kept: HashMap<StepId, StepState> = self
             .steps
