@@ -98,6 +98,19 @@ enum Cmd {
     },
     /// Write a session's plan to a file that `el-jefe run --plan` runs again.
     SavePlan { session_id: String, file: PathBuf },
+    /// Delete sessions (journal and workspace) idle for longer than a retention period.
+    /// Running or paused sessions are never cleaned.
+    Clean {
+        /// How long sessions are kept: 30d, 12h, 2w...
+        #[arg(long, value_name = "AGE", value_parser = age_arg)]
+        older_than: std::time::Duration,
+        /// List what would go, and free nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Delete the journals only; keep the workspaces (step outputs, files agents wrote).
+        #[arg(long)]
+        keep_workspaces: bool,
+    },
     /// Every tool an agent could use here (built-in and from MCP servers) and its policy.
     Tools,
     /// List every session, newest first.
@@ -172,6 +185,10 @@ enum StepCmd {
         step: String,
         after: Vec<String>,
     },
+}
+
+fn age_arg(text: &str) -> Result<std::time::Duration, String> {
+    el_jefe::store::cleanup::parse_age(text)
 }
 
 fn dependents_arg(text: &str) -> Result<Dependents, String> {
@@ -290,6 +307,31 @@ fn real_main(cli: Cli) -> anyhow::Result<i32> {
             };
             let store = Store::open(&dirs.sessions())?;
             run_session(store, config, start, json, approvals.approvals())
+        }
+        Cmd::Clean {
+            older_than,
+            dry_run,
+            keep_workspaces,
+        } => {
+            let store = Store::open(&dirs.sessions())?;
+            let now = Clock::new().now_ms();
+            store.recover_orphans(now);
+            let expired = store.expired_sessions(older_than, now);
+            print!(
+                "{}",
+                listing::clean_report(&expired, dry_run, keep_workspaces)
+            );
+            if dry_run {
+                return Ok(0);
+            }
+            let mut failed = 0;
+            for e in &expired {
+                if let Err(err) = store.remove_session(e, keep_workspaces) {
+                    eprintln!("el-jefe: {} was not cleaned: {err}", e.id);
+                    failed += 1;
+                }
+            }
+            Ok(if failed == 0 { 0 } else { 1 })
         }
         Cmd::Step { action, dry_run } => step_command(&dirs, &config, action, dry_run),
         Cmd::SavePlan { session_id, file } => {

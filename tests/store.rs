@@ -246,3 +246,64 @@ fn an_output_file_lost_with_its_process_is_written_again_from_the_journal() {
     store.recover_orphans(5_000);
     assert_eq!(fs::read_to_string(&output_file).unwrap(), "Hello, world");
 }
+
+#[test]
+fn clean_removes_only_idle_finished_sessions_never_running_ones() {
+    const DAY: i64 = 86_400_000;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("sessions")).unwrap();
+    // (session, workspace, events as (day, event))
+    let session = |n: u32, days_and_events: Vec<(i64, Event)>| {
+        let sid = id(n);
+        let workspace = dir.path().join(format!("ws{n}"));
+        fs::create_dir_all(&workspace).unwrap();
+        fs::write(workspace.join("step-1.md"), "output").unwrap();
+        let mut journal = store.create_session(&sid).unwrap();
+        let mut all = vec![(
+            0,
+            Event::SessionCreated {
+                goal: format!("goal {n}"),
+                workspace: workspace.clone(),
+                mode: CallMode::Streaming,
+                provider: "local".into(),
+                model: "m".into(),
+                max_parallel: 3,
+            },
+        )];
+        all.extend(days_and_events);
+        for (i, (day, event)) in all.into_iter().enumerate() {
+            journal.append(&Envelope {
+                seq: i as u64 + 1,
+                at_ms: day * DAY,
+                session: sid.clone(),
+                event,
+            });
+        }
+        journal.write_out().unwrap();
+        (journal, workspace)
+    };
+    let plan = || Event::PlanReady {
+        plan: Plan::default_for("g"),
+        source: PlanSource::Model,
+    };
+    let (old_done, old_ws) = session(1, vec![(0, plan()), (1, Event::SessionCompleted)]);
+    drop(old_done);
+    // Old, but still running in a live process (its journal is held).
+    let (_running, running_ws) = session(2, vec![(0, plan())]);
+    let (recent, _) = session(3, vec![(0, plan()), (39, Event::SessionCompleted)]);
+    drop(recent);
+
+    let expired = store.expired_sessions(std::time::Duration::from_secs(30 * 86_400), 40 * DAY);
+    let ids: Vec<SessionId> = expired.iter().map(|e| e.id.clone()).collect();
+    assert_eq!(ids, [id(1)]);
+    assert_eq!(expired[0].status, "completed");
+    assert_eq!(expired[0].workspace.as_deref(), Some(old_ws.as_path()));
+    assert!(expired[0].bytes > 0);
+
+    store.remove_session(&expired[0], false).unwrap();
+    assert!(matches!(store.load(&id(1)), Err(StoreError::NotFound(_))));
+    assert!(!old_ws.exists());
+    assert!(running_ws.exists());
+    assert!(store.load(&id(2)).unwrap().running_elsewhere);
+    assert_eq!(store.list().0.len(), 2);
+}

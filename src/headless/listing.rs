@@ -16,7 +16,11 @@ fn status_label(s: &StoredSession) -> String {
 }
 
 fn age(now_ms: i64, state: &SessionState) -> String {
-    let ms = (now_ms - state.created_at_ms).max(0) as u64;
+    ago((now_ms - state.created_at_ms).max(0) as u64)
+}
+
+/// "just now", "12 min ago", "3 h ago", "40 d ago".
+fn ago(ms: u64) -> String {
     let mins = ms / 60_000;
     match mins {
         0 => "just now".into(),
@@ -182,4 +186,45 @@ fn truncate(text: &str, max: usize) -> String {
         None => text.to_string(),
         Some((cut, _)) => format!("{}…", &text[..cut]),
     }
+}
+
+/// What `el-jefe clean` removes (or would, with --dry-run).
+pub fn clean_report(
+    expired: &[crate::store::cleanup::Expired],
+    dry_run: bool,
+    keep_workspaces: bool,
+) -> String {
+    let mut out = String::new();
+    if expired.is_empty() {
+        out.push_str("No session is old enough to clean.\n");
+        return out;
+    }
+    let verb = if dry_run { "Would remove" } else { "Removing" };
+    let what = if keep_workspaces {
+        "journal"
+    } else {
+        "journal and workspace"
+    };
+    let _ = writeln!(out, "{verb} {} session(s) ({what}):", expired.len());
+    let mut bytes = 0;
+    for e in expired {
+        bytes += e.bytes;
+        let _ = writeln!(
+            out,
+            "  {}  {:<11} last active {:<11} {:>9}  {}",
+            e.id,
+            e.status,
+            ago(e.idle_ms.max(0) as u64),
+            crate::tools::human_size(e.bytes),
+            crate::tools::clip_chars(&e.goal, 50)
+        );
+        if !keep_workspaces && let Some(w) = &e.workspace {
+            let _ = writeln!(out, "      {}", w.display());
+        }
+    }
+    let _ = writeln!(out, "{} in all.", crate::tools::human_size(bytes));
+    if dry_run {
+        out.push_str("Nothing was removed (--dry-run).\n");
+    }
+    out
 }

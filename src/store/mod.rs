@@ -4,6 +4,7 @@
 //! exclusive lock on its journal; a journal that says "running" but is not locked belongs to a
 //! process that died, and is recovered as interrupted.
 
+pub mod cleanup;
 mod file_writer;
 pub mod journal;
 pub mod paths;
