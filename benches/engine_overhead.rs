@@ -74,6 +74,7 @@ fn run(plan: Plan, deltas_per_step: usize, max_parallel: usize, one_by_one: bool
             context_chars_per_dependency: 3000,
             tools: Arc::new(el_jefe::tools::ToolRegistry::builtin()),
             max_tool_rounds: 8,
+            health: el_jefe::engine::health::HealthSettings::off(),
         };
         let (engine, mut events) = start_engine(settings, provider, store.clone());
         let start = Instant::now();

@@ -345,3 +345,18 @@ fn removing_a_needed_step_asks_about_its_dependents() {
     f.char('x');
     insta::assert_snapshot!(f.render(W, H));
 }
+
+#[test]
+fn stalled_agent() {
+    let mut f = two_parallel_agents();
+    f.event(
+        &sid(2),
+        65,
+        Event::StepStalled {
+            step: "2".into(),
+            idle_ms: 125_000,
+            action: el_jefe::engine::health::StallAction::Warn,
+        },
+    );
+    insta::assert_snapshot!(f.render(W, H));
+}

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::engine::EngineSettings;
 use crate::engine::event::CallMode;
+use crate::engine::health::{HealthSettings, StallAction};
 use crate::engine::plan_validation::MAX_STEPS;
 use crate::engine::planner::PlannerSettings;
 use crate::engine::roles::RoleBook;
@@ -45,6 +46,17 @@ struct ConfigFile {
     local: LocalFile,
     #[serde(default)]
     agents: BTreeMap<String, AgentFile>,
+    #[serde(default)]
+    health: HealthFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HealthFile {
+    /// Seconds without progress before an agent is stalled; 0 turns the watch off.
+    stall_after_secs: Option<u64>,
+    /// warn, retry or interrupt.
+    on_stall: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -225,6 +237,29 @@ impl Config {
                 .map_or(defaults.fetch_timeout, std::time::Duration::from_secs),
             fetch_max_bytes: defaults.fetch_max_bytes,
         };
+        let health = {
+            let defaults = HealthSettings::default();
+            let stall_after = match file.health.stall_after_secs {
+                None => defaults.stall_after,
+                Some(0) => None,
+                Some(secs) => {
+                    check_range(&bad, "health.stall_after_secs", secs, 5, 86_400)?;
+                    Some(std::time::Duration::from_secs(secs))
+                }
+            };
+            let on_stall = match file.health.on_stall.as_deref() {
+                None => defaults.on_stall,
+                Some(word) => StallAction::parse(word).ok_or_else(|| {
+                    bad(format!(
+                        "health.on_stall = \"{word}\" is not an action (warn, retry or interrupt)"
+                    ))
+                })?,
+            };
+            HealthSettings {
+                stall_after,
+                on_stall,
+            }
+        };
         let max_tool_rounds = file.tools.max_rounds.unwrap_or(8);
         check_range(&bad, "tools.max_rounds", u64::from(max_tool_rounds), 1, 100)?;
         check_range(
@@ -403,6 +438,7 @@ impl Config {
                 context_chars_per_dependency: file.context_chars_per_dependency.unwrap_or(3000),
                 tools: std::sync::Arc::new(ToolRegistry::new(policies.clone(), tool_limits)),
                 max_tool_rounds,
+                health,
             },
             tool_policies: policies,
             tool_limits,

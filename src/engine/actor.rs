@@ -17,6 +17,7 @@ use super::clock::Clock;
 use super::command::Command;
 use super::event::{ApprovalDecision, CallMode, EngineEvent, Envelope, Event, InterruptReason};
 use super::handle::EngineHandle;
+use super::health::{HealthSettings, StallAction, is_stalled};
 use super::ids::{SessionId, StepId};
 use super::live_session::{LiveSession, RunningTask, WaitingApproval};
 use super::plan::{Plan, PlanSource};
@@ -50,6 +51,8 @@ pub struct EngineSettings {
     pub tools: Arc<ToolRegistry>,
     /// Provider calls one step may make (each tool round is one) before it must answer.
     pub max_tool_rounds: u32,
+    /// When an agent counts as stalled, and what is done about it.
+    pub health: HealthSettings,
 }
 
 /// Starts the engine on the current tokio runtime. Sessions left running by a process that died
@@ -118,6 +121,11 @@ impl Actor {
         let mut command_buf = Vec::with_capacity(64);
         let mut report_buf = Vec::with_capacity(1024);
         let mut commands_open = true;
+        let mut health_checks = self.settings.health.check_every().map(|every| {
+            let mut interval = tokio::time::interval(every);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            interval
+        });
         loop {
             tokio::select! {
                 n = commands.recv_many(&mut command_buf, 64), if commands_open => {
@@ -136,6 +144,7 @@ impl Actor {
                     }
                 }
                 Some(problem) = next_problem(&mut problems) => self.on_store_problem(problem),
+                _ = next_tick(&mut health_checks) => self.check_health(),
             }
             self.advance_touched();
             self.end_turn();
@@ -537,8 +546,12 @@ impl Actor {
             return;
         };
         // A task that was replaced or already finished may still have something queued.
-        match live.tasks.get(&report.task) {
-            Some(task) if task.attempt == report.attempt => {}
+        match live.tasks.get_mut(&report.task) {
+            Some(task) if task.attempt == report.attempt => {
+                // Anything an agent reports is a sign of life for the health watch.
+                task.last_progress_ms = self.clock.now_ms();
+                task.stall_reported = false;
+            }
             _ => return,
         }
         if report.kind.ends_task() {
@@ -669,7 +682,73 @@ impl Actor {
             StepOutcome::Failed { error } => Event::StepFailed { step, error },
             StepOutcome::Interrupted { forced } => Event::StepInterrupted { step, forced },
         };
+        let requeue = match (&event, self.sessions.get_mut(id)) {
+            (Event::StepInterrupted { step, .. }, Some(live)) => {
+                live.requeue_after_stop.remove(step) && !live.interrupting
+            }
+            _ => false,
+        };
+        let step = match &event {
+            Event::StepInterrupted { step, .. } => Some(step.clone()),
+            _ => None,
+        };
         self.emit(id, event);
+        if let (true, Some(step)) = (requeue, step) {
+            self.emit(
+                id,
+                Event::StepRequeued {
+                    step,
+                    reason: "started again after a stall".into(),
+                },
+            );
+        }
+    }
+
+    /// Flags running agents that have reported nothing for too long, once per stall, and acts.
+    fn check_health(&mut self) {
+        let now = self.clock.now_ms();
+        let health = self.settings.health;
+        let mut stalled = Vec::new();
+        for (id, live) in &mut self.sessions {
+            for (key, task) in &mut live.tasks {
+                let TaskKey::Step(step) = key else {
+                    continue;
+                };
+                let Some(state) = live.state.step(step) else {
+                    continue;
+                };
+                // Paused or waiting for the user: no progress is expected, and the clock
+                // starts afresh when it goes on.
+                if state.status != StepStatus::Running || state.waiting_approval.is_some() {
+                    task.last_progress_ms = now;
+                    continue;
+                }
+                if !task.stall_reported && is_stalled(&health, task.last_progress_ms, now) {
+                    task.stall_reported = true;
+                    let idle_ms = (now - task.last_progress_ms).max(0) as u64;
+                    match health.on_stall {
+                        StallAction::Warn => {}
+                        StallAction::Interrupt => task.cancel.cancel(),
+                        StallAction::Retry => {
+                            live.requeue_after_stop.insert(step.clone());
+                            task.cancel.cancel();
+                        }
+                    }
+                    stalled.push((id.clone(), step.clone(), idle_ms));
+                }
+            }
+        }
+        for (id, step, idle_ms) in stalled {
+            tracing::warn!(session = %id, %step, idle_ms, action = health.on_stall.label(), "agent stalled");
+            self.emit(
+                &id,
+                Event::StepStalled {
+                    step,
+                    idle_ms,
+                    action: health.on_stall,
+                },
+            );
+        }
     }
 
     fn advance_touched(&mut self) {
@@ -776,6 +855,8 @@ impl Actor {
                 cancel,
                 pause,
                 join,
+                last_progress_ms: self.clock.now_ms(),
+                stall_reported: false,
             },
         );
     }
@@ -948,6 +1029,15 @@ impl Actor {
                 })
             },
         );
+    }
+}
+
+async fn next_tick(interval: &mut Option<tokio::time::Interval>) {
+    match interval {
+        Some(i) => {
+            i.tick().await;
+        }
+        None => std::future::pending().await,
     }
 }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::health::StallAction;
 use super::ids::{SessionId, StepId};
 use super::plan::{Plan, PlanSource};
 use super::plan_edit::PlanEdit;
@@ -266,6 +267,17 @@ pub enum Event {
         step: StepId,
         /// The agent did not stop within the grace period and was aborted.
         forced: bool,
+    },
+    /// The health watch saw no progress from a running agent for `idle_ms`.
+    StepStalled {
+        step: StepId,
+        idle_ms: u64,
+        action: StallAction,
+    },
+    /// An interrupted step goes back to waiting, to run again (a stall's retry).
+    StepRequeued {
+        step: StepId,
+        reason: String,
     },
     /// The user changed the plan (checked by `plan_edit::apply_edit` before it was accepted).
     PlanEdited {

@@ -18,6 +18,10 @@ pub struct RunningTask {
     pub cancel: CancellationToken,
     pub pause: PauseSwitch,
     pub join: JoinHandle<()>,
+    /// When the task last reported anything (ms since the epoch), for the health watch.
+    pub last_progress_ms: i64,
+    /// The current stall was already flagged.
+    pub stall_reported: bool,
 }
 
 /// A tool call waiting for the user; answering sends the decision to the agent.
@@ -42,6 +46,8 @@ pub struct LiveSession {
     pub journal_failed: bool,
     /// By tool call id.
     pub approvals: HashMap<String, WaitingApproval>,
+    /// Steps stopped by the health watch to be run again once their task has ended.
+    pub requeue_after_stop: std::collections::HashSet<StepId>,
 }
 
 impl LiveSession {
@@ -55,6 +61,7 @@ impl LiveSession {
             journal: Some(journal),
             journal_failed: false,
             approvals: HashMap::new(),
+            requeue_after_stop: std::collections::HashSet::new(),
         }
     }
 

@@ -7,6 +7,7 @@ pub mod command;
 mod dag_index;
 pub mod event;
 pub mod handle;
+pub mod health;
 pub mod ids;
 mod live_session;
 pub mod measured_call;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use super::dag_index::DagIndex;
 use super::event::{ApprovalDecision, CallMode, Envelope, Event, ToolStatus};
+use super::health::StallAction;
 use super::ids::{SessionId, StepId};
 use super::metrics::AgentMetrics;
 use super::plan::{PlanSource, StepSpec};
@@ -123,6 +124,8 @@ pub struct StepState {
     pub waiting_approval: Option<PendingApproval>,
     /// Tokens (in and out) of the latest attempt: what running the step again would cost.
     pub run_tokens: u64,
+    /// The health watch flagged the agent and it has shown no progress since.
+    pub stalled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,7 +167,31 @@ fn settle_dangling_calls(turns: &mut Vec<ChatMessage>) {
     *turns = settled;
 }
 
+/// "no progress for 2m 0s; retrying".
+pub fn stall_notice(idle_ms: u64, action: StallAction) -> String {
+    let secs = idle_ms / 1000;
+    let idle = if secs >= 60 {
+        format!("{}m {}s", secs / 60, secs % 60)
+    } else {
+        format!("{secs}s")
+    };
+    let what = match action {
+        StallAction::Warn => "still waiting",
+        StallAction::Retry => "starting it again",
+        StallAction::Interrupt => "interrupting it",
+    };
+    format!("stalled: no progress for {idle}; {what}")
+}
+
 impl StepState {
+    /// Progress: whatever the health watch said no longer holds.
+    fn clear_stall(&mut self) {
+        if self.stalled {
+            self.stalled = false;
+            self.notice = None;
+        }
+    }
+
     /// The call in progress starts over: its text so far is dropped.
     fn restart_call(&mut self) {
         let start = self.call_text_start.min(self.output.len());
@@ -207,6 +234,7 @@ impl StepState {
             open_turn: false,
             waiting_approval: None,
             run_tokens: 0,
+            stalled: false,
         }
     }
 
@@ -290,6 +318,7 @@ impl StepState {
         self.ended_at_ms = Some(at_ms);
         self.waiting_approval = None;
         self.open_turn = false;
+        self.stalled = false;
     }
 }
 
@@ -517,10 +546,12 @@ impl SessionState {
                     s.call_text_start = 0;
                     s.notice = None;
                     s.run_tokens = 0;
+                    s.stalled = false;
                 }
             }
             Event::TextDelta { step, text, chunks } => {
                 if let Some(s) = self.step_mut(step) {
+                    s.clear_stall();
                     s.output.push_str(text);
                     s.transcript.push_str(text);
                     s.metrics.live_chunks += u64::from(*chunks);
@@ -586,6 +617,7 @@ impl SessionState {
             }
             Event::ToolCallRequested { step, call } => {
                 if let Some(s) = self.step_mut(step) {
+                    s.clear_stall();
                     s.tool_requested(call);
                 }
             }
@@ -700,6 +732,28 @@ impl SessionState {
                 self.end_step(step, StepStatus::Interrupted, at);
             }
             Event::PlanEdited { edit, stale } => self.edit_plan(edit, stale),
+            Event::StepStalled {
+                step,
+                idle_ms,
+                action,
+            } => {
+                if let Some(s) = self.step_mut(step) {
+                    s.stalled = true;
+                    s.notice = Some(stall_notice(*idle_ms, *action));
+                }
+            }
+            Event::StepRequeued { step, reason } => {
+                if let Some(&i) = self.step_index.get(step)
+                    && !self.steps[i].status.is_live()
+                    && self.steps[i].status != StepStatus::Completed
+                {
+                    let s = &mut self.steps[i];
+                    s.status = StepStatus::Pending;
+                    s.error = None;
+                    s.notice = Some(reason.clone());
+                    self.dag.pending_again(i);
+                }
+            }
             Event::SessionPaused => {
                 self.paused = true;
                 if self.status == SessionStatus::Running {

@@ -13,7 +13,7 @@ use crate::engine::ids::StepId;
 use crate::engine::metrics::count_words;
 use crate::engine::plan::PlanSource;
 use crate::engine::plan_edit::join_ids;
-use crate::engine::session_fold::SessionState;
+use crate::engine::session_fold::{SessionState, stall_notice};
 
 use super::format::{group_thousands, seconds, totals_lines};
 
@@ -130,6 +130,22 @@ impl<W: Write> PlainPrinter<W> {
                 step: Some(step),
             } => {
                 let line = format!("[{time}] Warning ({}): {message}", self.step_label(step));
+                self.line(&line)?;
+            }
+            Event::StepStalled {
+                step,
+                idle_ms,
+                action,
+            } => {
+                let line = format!(
+                    "[{time}] ⚠ {}: {}",
+                    self.step_label(step),
+                    stall_notice(*idle_ms, *action)
+                );
+                self.line(&line)?;
+            }
+            Event::StepRequeued { step, reason } => {
+                let line = format!("[{time}] ↻ {} runs again: {reason}", self.step_label(step));
                 self.line(&line)?;
             }
             Event::CallRetry { step, retry } => {

@@ -33,6 +33,8 @@ pub fn settings(dir: &TempDir, max_parallel: usize) -> EngineSettings {
         context_chars_per_dependency: 2000,
         tools: Arc::new(el_jefe::tools::ToolRegistry::builtin()),
         max_tool_rounds: 8,
+        // Tests that want the health watch turn it on themselves.
+        health: el_jefe::engine::health::HealthSettings::off(),
     }
 }
 

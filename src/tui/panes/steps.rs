@@ -39,6 +39,9 @@ pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
                         "ask",
                         ratatui::style::Style::default().fg(ratatui::style::Color::Yellow),
                     ),
+                    _ if step.stalled && step.status == StepStatus::Running => {
+                        ("stall", theme::warning())
+                    }
                     _ => theme::step_status(step.status),
                 };
                 let progress = match step.status {

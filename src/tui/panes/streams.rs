@@ -92,9 +92,14 @@ pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
     for (&index, rect) in panes.iter().zip(rects) {
         let step = &session.state.steps[index];
         let is_selected = index == session.selected_step;
-        let (status_label, status_style) = theme::step_status(step.status);
+        let (status_label, status_style) = if step.stalled && step.status == StepStatus::Running {
+            ("stall", theme::warning())
+        } else {
+            theme::step_status(step.status)
+        };
         let status_word = match step.status {
             StepStatus::Running if step.waiting_approval.is_some() => "waiting for approval",
+            StepStatus::Running if step.stalled => "STALLED",
             StepStatus::Running => "running",
             StepStatus::Paused => "PAUSED",
             StepStatus::Interrupted => "INTERRUPTED",
