@@ -113,7 +113,8 @@ async fn steps_are_added_removed_and_changed_while_the_session_runs() {
         tasks,
         [
             "Your task (Step a): task-a",
-            "Your task (Step b): compare the findings",
+            // A new task brings a title made from it.
+            "Your task (compare the findings): compare the findings",
             "Your task (Step d): write it up",
         ]
     );
@@ -121,7 +122,7 @@ async fn steps_are_added_removed_and_changed_while_the_session_runs() {
     assert!(
         d.messages[1]
             .content
-            .contains("<output of Your task (Step b): compare the findings>"),
+            .contains("<output of Your task (compare the findings): compare the findings>"),
         "d works from b's new output"
     );
 
