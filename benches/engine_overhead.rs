@@ -75,6 +75,8 @@ fn run(plan: Plan, deltas_per_step: usize, max_parallel: usize, one_by_one: bool
             tools: Arc::new(el_jefe::tools::ToolRegistry::builtin()),
             max_tool_rounds: 8,
             health: el_jefe::engine::health::HealthSettings::off(),
+            budget: Default::default(),
+            prices: Default::default(),
         };
         let (engine, mut events) = start_engine(settings, provider, store.clone());
         let start = Instant::now();

@@ -9,12 +9,13 @@ use clap::{Args, Parser, Subcommand};
 
 use el_jefe::config::providers::{ProviderFlags, ProviderKind};
 use el_jefe::config::{Config, Overrides, parse_mode};
+use el_jefe::engine::budget::apply_cap_words;
 use el_jefe::engine::clock::Clock;
 use el_jefe::engine::event::CallMode;
 use el_jefe::engine::ids::{SessionId, StepId};
 use el_jefe::engine::plan_edit::{Dependents, PlanEdit, change_step, new_step};
 use el_jefe::engine::plan_file::{read_plan_file, render_plan_file};
-use el_jefe::engine::saved_edit::edit_saved_session;
+use el_jefe::engine::saved_edit::{edit_saved_session, set_saved_budget};
 use el_jefe::engine::session_fold::SessionState;
 use el_jefe::engine::{Routes, start_engine_routed};
 use el_jefe::headless::step_command::describe_saved_edit;
@@ -95,6 +96,17 @@ enum Cmd {
         /// Show what the edit would do (steps that run again, their cost) without making it.
         #[arg(long, global = true)]
         dry_run: bool,
+    },
+    /// Set a cap of a saved session's budget: el-jefe budget SESSION tokens 50000 [--agent ROLE]
+    Budget {
+        session_id: String,
+        /// tokens, wall, tools or money.
+        limit: String,
+        /// 50000 tokens, 30m of wall time, 12 tool calls, 2.50 dollars.
+        value: String,
+        /// The cap of one agent role instead of the whole session's.
+        #[arg(long, value_name = "ROLE")]
+        agent: Option<String>,
     },
     /// Write a session's plan to a file that `el-jefe run --plan` runs again.
     SavePlan { session_id: String, file: PathBuf },
@@ -300,6 +312,7 @@ fn real_main(cli: Cli) -> anyhow::Result<i32> {
                     Start::Plan {
                         goal,
                         plan: file.plan,
+                        budget: file.budget,
                     }
                 }
                 (None, Some(goal)) => Start::Goal(goal),
@@ -333,6 +346,43 @@ fn real_main(cli: Cli) -> anyhow::Result<i32> {
             }
             Ok(if failed == 0 { 0 } else { 1 })
         }
+        Cmd::Budget {
+            session_id,
+            limit,
+            value,
+            agent,
+        } => {
+            let id = SessionId::parse(&session_id)?;
+            let store = Store::open(&dirs.sessions())?;
+            let now = Clock::new().now_ms();
+            store.recover_orphans(now);
+            let roles = config.engine.roles.names();
+            if let Some(role) = agent.as_deref().filter(|r| !roles.iter().any(|k| k == r)) {
+                anyhow::bail!("unknown agent role `{role}` (known: {})", roles.join(", "));
+            }
+            let mut words: Vec<&str> = agent.iter().map(String::as_str).collect();
+            words.extend([limit.as_str(), value.as_str()]);
+            let set = set_saved_budget(
+                &store,
+                &id,
+                |state| apply_cap_words(&state.budget, &words, &roles),
+                now,
+            );
+            match set {
+                Ok(budget) => {
+                    println!("Budget of {id}: {}", budget.session.describe());
+                    for (role, caps) in &budget.agents {
+                        println!("  {role}: {}", caps.describe());
+                    }
+                    println!("Resume with: el-jefe resume {id}");
+                    Ok(0)
+                }
+                Err(reason) => {
+                    eprintln!("el-jefe: cannot set the budget: {reason}");
+                    Ok(1)
+                }
+            }
+        }
         Cmd::Step { action, dry_run } => step_command(&dirs, &config, action, dry_run),
         Cmd::SavePlan { session_id, file } => {
             let id = SessionId::parse(&session_id)?;
@@ -341,7 +391,8 @@ fn real_main(cli: Cli) -> anyhow::Result<i32> {
             if !session.state.has_plan() {
                 anyhow::bail!("{id} has no plan yet");
             }
-            let text = render_plan_file(&session.state.goal, &session.state.plan());
+            let state = &session.state;
+            let text = render_plan_file(&state.goal, &state.plan(), &state.budget);
             std::fs::write(&file, text)
                 .with_context(|| format!("cannot write {}", file.display()))?;
             println!(

@@ -360,3 +360,30 @@ fn stalled_agent() {
     );
     insta::assert_snapshot!(f.render(W, H));
 }
+
+#[test]
+fn agent_held_by_a_spent_budget_needs_attention() {
+    use el_jefe::engine::budget::{Budget, Caps, Limit, Scope};
+    let mut f = two_parallel_agents();
+    let mut budget = Budget::default();
+    budget.agents.insert(
+        "researcher".into(),
+        Caps {
+            tokens: Some(100),
+            ..Caps::default()
+        },
+    );
+    f.event(&sid(2), 60, Event::BudgetSet { budget });
+    f.event(
+        &sid(2),
+        64,
+        Event::BudgetReached {
+            scope: Scope::Role("researcher".into()),
+            limit: Limit::Tokens,
+            reason: "researcher budget reached: 130 of 100 tokens".into(),
+        },
+    );
+    f.event(&sid(2), 64, Event::StepPaused { step: "1".into() });
+    f.event(&sid(2), 64, Event::StepPaused { step: "2".into() });
+    insta::assert_snapshot!(f.render(W, H));
+}

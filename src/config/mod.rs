@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::engine::EngineSettings;
+use crate::engine::budget::{Budget, Price};
 use crate::engine::event::CallMode;
 use crate::engine::health::{HealthSettings, StallAction};
 use crate::engine::plan_validation::MAX_STEPS;
@@ -48,6 +49,12 @@ struct ConfigFile {
     agents: BTreeMap<String, AgentFile>,
     #[serde(default)]
     health: HealthFile,
+    /// Caps for every session; `[budget.agents.<role>]` for one role.
+    #[serde(default)]
+    budget: Budget,
+    /// Model name -> price per million tokens, for money caps and cost figures.
+    #[serde(default)]
+    prices: BTreeMap<String, Price>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -260,6 +267,13 @@ impl Config {
                 on_stall,
             }
         };
+        let money_capped = file.budget.session.money.is_some()
+            || file.budget.agents.values().any(|c| c.money.is_some());
+        if money_capped && file.prices.is_empty() {
+            return Err(bad(
+                "a money budget needs prices: add [prices.\"<model>\"] with input_per_mtok and output_per_mtok".into(),
+            ));
+        }
         let max_tool_rounds = file.tools.max_rounds.unwrap_or(8);
         check_range(&bad, "tools.max_rounds", u64::from(max_tool_rounds), 1, 100)?;
         check_range(
@@ -439,6 +453,8 @@ impl Config {
                 tools: std::sync::Arc::new(ToolRegistry::new(policies.clone(), tool_limits)),
                 max_tool_rounds,
                 health,
+                budget: file.budget,
+                prices: file.prices,
             },
             tool_policies: policies,
             tool_limits,

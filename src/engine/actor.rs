@@ -4,7 +4,7 @@
 //! becomes an event that is folded into the session state, journaled, and sent to the front ends,
 //! always in that order and always through `emit`, so the three never disagree.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,10 +13,13 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::sync::oneshot;
 
 use super::agent::{StepRun, StepTools, run_step};
+use super::budget::{Budget, Price};
 use super::clock::Clock;
 use super::command::Command;
 use super::event::{ApprovalDecision, CallMode, EngineEvent, Envelope, Event, InterruptReason};
 use super::handle::EngineHandle;
+
+mod budget_watch;
 use super::health::{HealthSettings, StallAction, is_stalled};
 use super::ids::{SessionId, StepId};
 use super::live_session::{LiveSession, RunningTask, WaitingApproval};
@@ -38,6 +41,9 @@ use crate::store::paths::{slug, workspace_path};
 use crate::store::{Store, StoreError, StoreProblem};
 use crate::tools::{Sandbox, ToolRegistry};
 
+/// How often stalls and wall-time budgets are looked at, at most.
+const WATCH_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
+
 #[derive(Debug, Clone)]
 pub struct EngineSettings {
     pub max_parallel: usize,
@@ -53,6 +59,10 @@ pub struct EngineSettings {
     pub max_tool_rounds: u32,
     /// When an agent counts as stalled, and what is done about it.
     pub health: HealthSettings,
+    /// Caps every new session starts with (a plan file may bring its own).
+    pub budget: Budget,
+    /// Price per model, for money caps and cost figures.
+    pub prices: BTreeMap<String, Price>,
 }
 
 /// Starts the engine on the current tokio runtime. Sessions left running by a process that died
@@ -89,6 +99,7 @@ pub fn start_engine_routed(
         touched: HashSet::new(),
         shutdown: None,
         outbox: Vec::new(),
+        spent: HashSet::new(),
     };
     tokio::spawn(actor.run(cmd_rx, reports_rx, problems));
     (EngineHandle::new(cmd_tx), out_rx)
@@ -109,6 +120,8 @@ struct Actor {
     shutdown: Option<Vec<oneshot::Sender<()>>>,
     /// Events of this turn: sent to front ends at the end of the turn, once journaled.
     outbox: Vec<Arc<Envelope>>,
+    /// Sessions that spent something this turn: their budgets are checked at its end.
+    spent: HashSet<SessionId>,
 }
 
 impl Actor {
@@ -121,11 +134,15 @@ impl Actor {
         let mut command_buf = Vec::with_capacity(64);
         let mut report_buf = Vec::with_capacity(1024);
         let mut commands_open = true;
-        let mut health_checks = self.settings.health.check_every().map(|every| {
-            let mut interval = tokio::time::interval(every);
-            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            interval
-        });
+        // Stalls and wall-time budgets are watched on a timer; budgets may be set at any time,
+        // so it always runs, at least once a second.
+        let every = self
+            .settings
+            .health
+            .check_every()
+            .map_or(WATCH_PERIOD, |e| e.min(WATCH_PERIOD));
+        let mut watch = tokio::time::interval(every);
+        watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 n = commands.recv_many(&mut command_buf, 64), if commands_open => {
@@ -144,7 +161,19 @@ impl Actor {
                     }
                 }
                 Some(problem) = next_problem(&mut problems) => self.on_store_problem(problem),
-                _ = next_tick(&mut health_checks) => self.check_health(),
+                _ = watch.tick() => {
+                    self.check_health();
+                    let budgeted: Vec<SessionId> = self
+                        .sessions
+                        .iter()
+                        .filter(|(_, l)| !l.state.budget.is_empty())
+                        .map(|(id, _)| id.clone())
+                        .collect();
+                    self.spent.extend(budgeted);
+                }
+            }
+            for id in std::mem::take(&mut self.spent) {
+                self.check_budget(&id);
             }
             self.advance_touched();
             self.end_turn();
@@ -176,6 +205,13 @@ impl Actor {
             envelope.event,
             Event::TextDelta { .. } | Event::CallFinished { .. } | Event::CallFailed { .. }
         );
+        if matches!(
+            envelope.event,
+            Event::CallFinished { .. } | Event::ToolCallRequested { .. }
+        ) && !live.state.budget.is_empty()
+        {
+            self.spent.insert(id.clone());
+        }
         live.state.apply(&envelope);
         if let Some(journal) = &mut live.journal {
             journal.append(&envelope);
@@ -237,11 +273,21 @@ impl Actor {
                 goal,
                 created_at,
                 plan,
+                budget,
             } => {
                 if self.shutdown.is_some() {
                     return self.reject(label, "el-jefe is shutting down");
                 }
                 if let Err(reason) = self.start_session(&id, &goal, created_at, plan) {
+                    return self.reject(label, reason);
+                }
+                let budget = budget.unwrap_or_else(|| self.settings.budget.clone());
+                if !budget.is_empty() {
+                    self.emit(&id, Event::BudgetSet { budget });
+                }
+            }
+            Command::SetBudget { session, budget } => {
+                if let Err(reason) = self.set_budget(&session, budget) {
                     self.reject(label, reason);
                 }
             }
@@ -559,6 +605,14 @@ impl Actor {
         }
         let id = report.session;
         match report.kind {
+            ReportKind::Event(Event::CallFinished { step, mut call }) => {
+                call.cost_usd = self
+                    .settings
+                    .prices
+                    .get(&call.model)
+                    .map(|p| p.cost(call.input_tokens, call.output_tokens));
+                self.emit(&id, Event::CallFinished { step, call });
+            }
             ReportKind::Event(event) => self.emit(&id, event),
             ReportKind::ApprovalNeeded {
                 call_id,
@@ -1029,15 +1083,6 @@ impl Actor {
                 })
             },
         );
-    }
-}
-
-async fn next_tick(interval: &mut Option<tokio::time::Interval>) {
-    match interval {
-        Some(i) => {
-            i.tick().await;
-        }
-        None => std::future::pending().await,
     }
 }
 

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Local};
 use tokio::sync::oneshot;
 
+use super::budget::Budget;
 use super::event::{ApprovalDecision, CallMode};
 use super::ids::{SessionId, StepId};
 use super::plan::Plan;
@@ -16,6 +17,13 @@ pub enum Command {
         created_at: DateTime<Local>,
         /// Run this plan instead of asking the model for one.
         plan: Option<Plan>,
+        /// Instead of the configured budget (a plan file's).
+        budget: Option<Budget>,
+    },
+    /// Replaces a session's budget (raising a cap lets the agents it held go on).
+    SetBudget {
+        session: SessionId,
+        budget: Budget,
     },
     PauseStep {
         session: SessionId,
@@ -81,6 +89,7 @@ impl Command {
             } => {
                 format!("approve tool call {call_id} of {session}")
             }
+            Command::SetBudget { session, .. } => format!("set the budget of {session}"),
             Command::EditPlan { session, edit } => {
                 format!("edit the plan of {session} ({})", edit.describe())
             }

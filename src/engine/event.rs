@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::budget::{Budget, Limit, Scope};
 use super::health::StallAction;
 use super::ids::{SessionId, StepId};
 use super::plan::{Plan, PlanSource};
@@ -87,6 +88,9 @@ pub struct CallStats {
     /// Whole call, pauses excluded.
     pub duration_ms: u64,
     pub finish: FinishReason,
+    /// US dollars, when a price table knows the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
 }
 
 /// The user's answer to a tool call waiting for approval.
@@ -277,6 +281,16 @@ pub enum Event {
     /// An interrupted step goes back to waiting, to run again (a stall's retry).
     StepRequeued {
         step: StepId,
+        reason: String,
+    },
+    /// The session's budget, as set at its start or raised since.
+    BudgetSet {
+        budget: Budget,
+    },
+    /// A cap was reached: the agents it concerns are paused until it is raised.
+    BudgetReached {
+        scope: Scope,
+        limit: Limit,
         reason: String,
     },
     /// The user changed the plan (checked by `plan_edit::apply_edit` before it was accepted).

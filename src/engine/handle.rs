@@ -3,6 +3,7 @@
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
 
+use super::budget::Budget;
 use super::command::Command;
 use super::event::{ApprovalDecision, CallMode};
 use super::ids::{SessionId, StepId};
@@ -29,7 +30,7 @@ impl EngineHandle {
 
     /// Starts planning and running a goal; the id is known at once.
     pub fn start_session(&self, goal: &str) -> Result<SessionId, EngineClosed> {
-        self.start(goal, None)
+        self.start(goal, None, None)
     }
 
     /// Runs a plan as given, without asking the model to plan. An invalid plan is rejected.
@@ -38,10 +39,32 @@ impl EngineHandle {
         goal: &str,
         plan: Plan,
     ) -> Result<SessionId, EngineClosed> {
-        self.start(goal, Some(plan))
+        self.start(goal, Some(plan), None)
     }
 
-    fn start(&self, goal: &str, plan: Option<Plan>) -> Result<SessionId, EngineClosed> {
+    /// A session with its own budget instead of the configured one (from a plan file).
+    pub fn start_session_with_budget(
+        &self,
+        goal: &str,
+        plan: Option<Plan>,
+        budget: Budget,
+    ) -> Result<SessionId, EngineClosed> {
+        self.start(goal, plan, Some(budget))
+    }
+
+    pub fn set_budget(&self, session: &SessionId, budget: Budget) -> Result<(), EngineClosed> {
+        self.send(Command::SetBudget {
+            session: session.clone(),
+            budget,
+        })
+    }
+
+    fn start(
+        &self,
+        goal: &str,
+        plan: Option<Plan>,
+        budget: Option<Budget>,
+    ) -> Result<SessionId, EngineClosed> {
         let created_at = chrono::Local::now();
         let id = SessionId::generate(created_at);
         self.send(Command::StartSession {
@@ -49,6 +72,7 @@ impl EngineHandle {
             goal: goal.to_string(),
             created_at,
             plan,
+            budget,
         })?;
         Ok(id)
     }

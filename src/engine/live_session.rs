@@ -46,6 +46,10 @@ pub struct LiveSession {
     pub journal_failed: bool,
     /// By tool call id.
     pub approvals: HashMap<String, WaitingApproval>,
+    /// The whole session was paused because its budget ran out (not by the user).
+    pub paused_by_budget: bool,
+    /// Steps paused because their role's budget ran out.
+    pub budget_paused: std::collections::HashSet<StepId>,
     /// Steps stopped by the health watch to be run again once their task has ended.
     pub requeue_after_stop: std::collections::HashSet<StepId>,
 }
@@ -62,6 +66,8 @@ impl LiveSession {
             journal_failed: false,
             approvals: HashMap::new(),
             requeue_after_stop: std::collections::HashSet::new(),
+            paused_by_budget: false,
+            budget_paused: std::collections::HashSet::new(),
         }
     }
 

@@ -152,6 +152,8 @@ pub async fn measured_call(
                     ttft_ms,
                     duration_ms: watch.active_ms(&pause),
                     finish,
+                    // Priced by the engine, which holds the price table.
+                    cost_usd: None,
                 };
                 return CallEnd::Finished {
                     text,

@@ -258,6 +258,7 @@ mod tests {
             ttft_ms: Some(100),
             duration_ms: 1000,
             finish: super::super::event::FinishReason::Stop,
+            cost_usd: None,
         });
         m.record_failed_call(None);
         assert_eq!(m.api_calls, 2);

@@ -2,6 +2,7 @@
 
 pub mod actor;
 pub mod agent;
+pub mod budget;
 pub mod clock;
 pub mod command;
 mod dag_index;

@@ -20,6 +20,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::budget::Budget;
 use super::ids::StepId;
 use super::plan::{Plan, StepSpec};
 use super::plan_edit::title_from_task;
@@ -42,6 +43,9 @@ struct FileContents {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     goal: Option<String>,
     steps: Vec<FileStep>,
+    /// Caps for the session and its roles, instead of the configured ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    budget: Option<Budget>,
 }
 
 /// A plan file as read: the goal it names, if any, and its steps (not yet validated against the
@@ -50,6 +54,7 @@ struct FileContents {
 pub struct PlanFile {
     pub goal: Option<String>,
     pub plan: Plan,
+    pub budget: Option<Budget>,
 }
 
 /// Reads a plan file; every problem is one line naming the file.
@@ -88,13 +93,15 @@ pub fn parse_plan_file(text: &str) -> Result<PlanFile, String> {
     Ok(PlanFile {
         goal: contents.goal.filter(|g| !g.trim().is_empty()),
         plan: Plan { steps },
+        budget: contents.budget,
     })
 }
 
-/// The plan as a file `read_plan_file` reads back to the same plan.
-pub fn render_plan_file(goal: &str, plan: &Plan) -> String {
+/// The plan (and its budget, if any) as a file `read_plan_file` reads back the same.
+pub fn render_plan_file(goal: &str, plan: &Plan, budget: &Budget) -> String {
     let contents = FileContents {
         goal: Some(goal.to_string()),
+        budget: Some(budget.clone()).filter(|b| !b.is_empty()),
         steps: plan
             .steps
             .iter()
@@ -139,11 +146,23 @@ mod tests {
                 },
             ],
         };
-        let text = render_plan_file("A goal", &plan);
+        let mut budget = Budget::default();
+        budget.session.tokens = Some(50_000);
+        budget.agents.insert(
+            "writer".into(),
+            crate::engine::budget::Caps {
+                tool_calls: Some(4),
+                ..Default::default()
+            },
+        );
+        let text = render_plan_file("A goal", &plan, &budget);
         assert!(text.starts_with("# An El Jefe plan."), "{text}");
         let back = parse_plan_file(&text).unwrap();
         assert_eq!(back.goal.as_deref(), Some("A goal"));
         assert_eq!(back.plan, plan);
+        assert_eq!(back.budget, Some(budget));
+        let bare = parse_plan_file(&render_plan_file("g", &plan, &Budget::default())).unwrap();
+        assert_eq!(bare.budget, None);
     }
 
     #[test]

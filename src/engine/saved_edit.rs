@@ -2,6 +2,7 @@
 //! The same rules as a live edit (`plan_edit::apply_edit`), and the same journal event, so a
 //! later `resume` runs exactly what the edit left waiting.
 
+use super::budget::Budget;
 use super::event::{Envelope, Event};
 use super::ids::SessionId;
 use super::plan_edit::{EditOutcome, PlanEdit, apply_edit};
@@ -13,6 +14,34 @@ pub struct SavedEdit {
     pub outcome: EditOutcome,
     /// The session before the edit: what stale steps cost when they last ran.
     pub before: SessionState,
+}
+
+/// Sets the budget of a session on disk (nobody running it); `resume` then runs under it.
+pub fn set_saved_budget(
+    store: &Store,
+    id: &SessionId,
+    make: impl FnOnce(&SessionState) -> Result<Budget, String>,
+    now_ms: i64,
+) -> Result<Budget, String> {
+    let (mut journal, stored) = store.reopen_session(id).map_err(|e| match e {
+        StoreError::InUse(_) => {
+            format!("{id} is running in another el-jefe process; raise its budget there (/budget)")
+        }
+        other => other.to_string(),
+    })?;
+    let budget = make(&stored.state)?;
+    journal.append(&Envelope {
+        seq: stored.state.last_seq + 1,
+        at_ms: now_ms,
+        session: id.clone(),
+        event: Event::BudgetSet {
+            budget: budget.clone(),
+        },
+    });
+    journal
+        .write_out()
+        .map_err(|e| format!("cannot write the journal of {id}: {e}"))?;
+    Ok(budget)
 }
 
 /// Checks the edit (made from the session as stored) and, unless `dry_run`, journals it. A

@@ -13,8 +13,11 @@ pub fn ready_steps(state: &SessionState, max_parallel: usize) -> Vec<StepId> {
     state
         .dag
         .ready()
+        .map(|i| &state.steps[i])
+        // A role whose budget is spent starts nothing until the cap is raised.
+        .filter(|s| state.attention_for(&s.spec.agent).is_none())
         .take(free)
-        .map(|i| state.steps[i].spec.id.clone())
+        .map(|s| s.spec.id.clone())
         .collect()
 }
 

@@ -4,6 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 
+use super::budget::{Budget, Scope};
 use super::dag_index::DagIndex;
 use super::event::{ApprovalDecision, CallMode, Envelope, Event, ToolStatus};
 use super::health::StallAction;
@@ -126,6 +127,8 @@ pub struct StepState {
     pub run_tokens: u64,
     /// The health watch flagged the agent and it has shown no progress since.
     pub stalled: bool,
+    /// US dollars spent on calls whose model has a price.
+    pub cost: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,6 +238,7 @@ impl StepState {
             waiting_approval: None,
             run_tokens: 0,
             stalled: false,
+            cost: 0.0,
         }
     }
 
@@ -346,6 +350,11 @@ pub struct SessionState {
     pub warnings: Vec<String>,
     /// Each edit of the plan, in words, with the steps it sent back to run.
     pub plan_edits: Vec<String>,
+    pub budget: Budget,
+    /// Caps reached and not raised since: the scope and the reason, for the user.
+    pub needs_attention: Vec<(Scope, String)>,
+    /// US dollars the planner's calls cost, where priced.
+    pub planner_cost: f64,
     /// The latest retry or failover of the planner's calls, while planning.
     pub planner_notice: Option<String>,
     /// Tools the user allowed for the rest of the session.
@@ -382,6 +391,9 @@ impl SessionState {
             dag: DagIndex::default(),
             warnings: Vec::new(),
             plan_edits: Vec::new(),
+            budget: Budget::default(),
+            needs_attention: Vec::new(),
+            planner_cost: 0.0,
             planner_notice: None,
             allowed_tools: BTreeSet::new(),
             error: None,
@@ -561,11 +573,15 @@ impl SessionState {
                 Some(id) => {
                     if let Some(s) = self.step_mut(id) {
                         s.metrics.record_call(call);
+                        s.cost += call.cost_usd.unwrap_or(0.0);
                         s.run_tokens += call.input_tokens + call.output_tokens;
                         s.call_finished();
                     }
                 }
-                None => self.planner_metrics.record_call(call),
+                None => {
+                    self.planner_metrics.record_call(call);
+                    self.planner_cost += call.cost_usd.unwrap_or(0.0);
+                }
             },
             Event::CallFailed { step, kind, .. } => match step {
                 Some(id) => {
@@ -732,6 +748,16 @@ impl SessionState {
                 self.end_step(step, StepStatus::Interrupted, at);
             }
             Event::PlanEdited { edit, stale } => self.edit_plan(edit, stale),
+            Event::BudgetSet { budget } => {
+                self.budget = budget.clone();
+                // The engine checks the new caps and reports what is still over.
+                self.needs_attention.clear();
+            }
+            Event::BudgetReached { scope, reason, .. } => {
+                if !self.needs_attention.iter().any(|(s, _)| s == scope) {
+                    self.needs_attention.push((scope.clone(), reason.clone()));
+                }
+            }
             Event::StepStalled {
                 step,
                 idle_ms,
@@ -792,6 +818,8 @@ impl SessionState {
                 self.paused = false;
                 self.error = None;
                 self.ended_at_ms = None;
+                // The engine checks the budget again as the run goes on.
+                self.needs_attention.clear();
                 // Resuming a few steps of a session that is still running continues its run.
                 self.run_started_ms.get_or_insert(at);
                 self.status = if self.has_plan() {
@@ -819,6 +847,17 @@ impl SessionState {
     /// The running (or paused) steps, in plan order.
     pub fn live_steps(&self) -> impl Iterator<Item = &StepState> {
         self.steps.iter().filter(|s| s.status.is_live())
+    }
+
+    /// Why an agent of this role is held by a budget, if it is.
+    pub fn attention_for(&self, role: &str) -> Option<&str> {
+        self.needs_attention
+            .iter()
+            .find(|(scope, _)| match scope {
+                Scope::Session => true,
+                Scope::Role(r) => r == role,
+            })
+            .map(|(_, reason)| reason.as_str())
     }
 
     /// 1-based position of a step in the plan, for "step 2/3" labels.
@@ -899,6 +938,7 @@ mod tests {
             ttft_ms: Some(10),
             duration_ms: 1000,
             finish: FinishReason::Stop,
+            cost_usd: None,
         }
     }
 

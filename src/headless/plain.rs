@@ -144,6 +144,18 @@ impl<W: Write> PlainPrinter<W> {
                 );
                 self.line(&line)?;
             }
+            Event::BudgetSet { budget } => {
+                if !budget.is_empty() {
+                    let mut line = format!("[{time}] Budget: {}", budget.session.describe());
+                    for (role, caps) in &budget.agents {
+                        line.push_str(&format!("; {role}: {}", caps.describe()));
+                    }
+                    self.line(&line)?;
+                }
+            }
+            Event::BudgetReached { reason, .. } => {
+                self.line(&format!("[{time}] ⚠ {reason}; its agents are paused"))?;
+            }
             Event::StepRequeued { step, reason } => {
                 let line = format!("[{time}] ↻ {} runs again: {reason}", self.step_label(step));
                 self.line(&line)?;

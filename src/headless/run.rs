@@ -6,6 +6,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::plain::PlainPrinter;
 use crate::engine::EngineHandle;
+use crate::engine::budget::Budget;
 use crate::engine::event::{ApprovalDecision, EngineEvent, Envelope, Event};
 use crate::engine::ids::SessionId;
 use crate::engine::plan::Plan;
@@ -13,10 +14,11 @@ use crate::engine::session_fold::SessionState;
 
 pub enum Start {
     Goal(String),
-    /// A plan written by hand: no planning.
+    /// A plan written by hand: no planning; its budget, if it has one, replaces the configured.
     Plan {
         goal: String,
         plan: Plan,
+        budget: Option<Budget>,
     },
     /// With the session as stored, when it could be read, so the story covers all of it.
     Resume(SessionId, Option<Box<SessionState>>),
@@ -124,7 +126,19 @@ pub async fn run_headless(
     let mut interrupts = Interrupts::new()?;
     let (id, stored) = match start {
         Start::Goal(goal) => (engine.start_session(&goal)?, None),
-        Start::Plan { goal, plan } => (engine.start_session_with_plan(&goal, plan)?, None),
+        Start::Plan {
+            goal,
+            plan,
+            budget: None,
+        } => (engine.start_session_with_plan(&goal, plan)?, None),
+        Start::Plan {
+            goal,
+            plan,
+            budget: Some(budget),
+        } => (
+            engine.start_session_with_budget(&goal, Some(plan), budget)?,
+            None,
+        ),
         Start::Resume(id, stored) => {
             engine.resume_session(&id)?;
             (id, stored)
@@ -138,6 +152,7 @@ pub async fn run_headless(
         (Output::Json, _) => Printer::Json(io::stdout()),
     };
     let mut interrupting = false;
+    let mut budget_stop: Option<String> = None;
     loop {
         tokio::select! {
             event = events.recv() => match event {
@@ -146,14 +161,33 @@ pub async fn run_headless(
                     if let Event::ApprovalRequested { call_id, tool, .. } = &env.event {
                         engine.decide_approval(&id, call_id, approvals.decide(tool))?;
                     }
+                    // Nobody is here to raise the cap: the session is saved as interrupted,
+                    // to be resumed once the budget is raised.
+                    if let Event::BudgetReached { reason, .. } = &env.event
+                        && !interrupting
+                    {
+                        interrupting = true;
+                        budget_stop = Some(reason.clone());
+                        engine.interrupt_session(&id)?;
+                    }
                     if env.event.ends_session() {
                         let end = match env.event {
                             Event::SessionCompleted => RunEnd::Completed,
                             Event::SessionFailed { .. } => RunEnd::Failed,
                             _ => RunEnd::Interrupted,
                         };
-                        if end == RunEnd::Interrupted {
-                            printer.notice("hint", &format!("Resume with: el-jefe resume {id}"))?;
+                        match (&end, &budget_stop) {
+                            (RunEnd::Interrupted, Some(reason)) => printer.notice(
+                                "hint",
+                                &format!(
+                                    "Stopped: {reason}. Raise it with `el-jefe budget {id} <tokens|wall|tools|money> <value>` \
+                                     (--agent ROLE for a role's cap), then: el-jefe resume {id}"
+                                ),
+                            )?,
+                            (RunEnd::Interrupted, None) => {
+                                printer.notice("hint", &format!("Resume with: el-jefe resume {id}"))?
+                            }
+                            _ => {}
                         }
                         return Ok(end);
                     }

@@ -542,6 +542,7 @@ impl App {
             SlashCommand::RemoveStep(step) => self.remove_step(step, None),
             SlashCommand::EditStep { step, text } => self.edit_step(step, text),
             SlashCommand::SetDeps { step, after } => self.set_deps(step, after),
+            SlashCommand::Budget(words) => self.budget_command(&words),
             SlashCommand::SavePlan(file) => {
                 self.save_plan(file);
                 Ok(())

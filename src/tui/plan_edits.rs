@@ -7,12 +7,14 @@ use std::path::PathBuf;
 
 use super::app::{App, EditPreview, Overlay, RemovalQuestion};
 use crate::engine::EngineClosed;
+use crate::engine::budget::{Scope, apply_cap_words, usage};
 use crate::engine::ids::StepId;
 use crate::engine::plan_edit::{
     Dependents, EditError, PlanEdit, apply_edit, change_step, new_step,
 };
 use crate::engine::plan_file::render_plan_file;
 use crate::engine::session_fold::{SessionState, StepStatus};
+use crate::headless::format::group_thousands;
 use crate::tui::slash_command::step_ids;
 
 impl App {
@@ -185,6 +187,48 @@ impl App {
         }
     }
 
+    /// `/budget`: what the selected session may spend and has spent, or a cap set.
+    pub(super) fn budget_command(&mut self, words: &[String]) -> Result<(), EngineClosed> {
+        let Some(view) = self.session() else {
+            self.complain("no session selected");
+            return Ok(());
+        };
+        let state = &view.state;
+        if words.is_empty() {
+            let spent = usage(state, &Scope::Session, self.now_ms);
+            let mut text = format!(
+                "budget: {} · spent {} tokens, {} tool calls",
+                state.budget.session.describe(),
+                group_thousands(spent.tokens),
+                spent.tool_calls
+            );
+            if spent.money > 0.0 {
+                text.push_str(&format!(", ${:.2}", spent.money));
+            }
+            for (role, caps) in &state.budget.agents {
+                text.push_str(&format!(" · {role}: {}", caps.describe()));
+            }
+            self.say(text);
+            return Ok(());
+        }
+        if view.running_elsewhere {
+            self.complain("that session is run by another el-jefe process");
+            return Ok(());
+        }
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        match apply_cap_words(&state.budget, &words, &self.roles) {
+            Ok(budget) => {
+                let id = state.id.clone();
+                self.say(format!("budget set: {}", budget.session.describe()));
+                self.engine.set_budget(&id, budget)
+            }
+            Err(reason) => {
+                self.complain(reason);
+                Ok(())
+            }
+        }
+    }
+
     pub(super) fn save_plan(&mut self, file: PathBuf) {
         let Some(view) = self.session() else {
             return self.complain("no session selected");
@@ -192,7 +236,7 @@ impl App {
         if !view.state.has_plan() {
             return self.complain("the session has no plan yet");
         }
-        let text = render_plan_file(&view.state.goal, &view.state.plan());
+        let text = render_plan_file(&view.state.goal, &view.state.plan(), &view.state.budget);
         let steps = view.state.steps.len();
         match std::fs::write(&file, text) {
             Ok(()) => {

@@ -37,6 +37,8 @@ pub enum SlashCommand {
         after: Vec<StepId>,
     },
     SavePlan(PathBuf),
+    /// `/budget` shows the caps and what is spent; `/budget [role] <limit> <value>` sets one.
+    Budget(Vec<String>),
     Help,
     Quit,
 }
@@ -100,6 +102,11 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "/set-deps",
         "<id> <ids>|none",
         "set the steps a step runs after",
+    ),
+    (
+        "/budget",
+        "[role] [tokens|wall|tools|money <value>]",
+        "show the budget and spending, or set a cap",
     ),
     (
         "/save-plan",
@@ -184,6 +191,9 @@ pub fn parse(input: &str) -> Result<Option<SlashCommand>, String> {
             ids.retain(|d| d.as_str() != "none");
             Ok(Some(SlashCommand::SetDeps { step, after: ids }))
         }
+        "/budget" => Ok(Some(SlashCommand::Budget(
+            rest.split_whitespace().map(String::from).collect(),
+        ))),
         "/save-plan" => {
             if rest.is_empty() {
                 Err("usage: /save-plan <file>".into())

@@ -222,6 +222,7 @@ impl Fixture {
                     ttft_ms: Some(300),
                     duration_ms: 2_000,
                     finish: FinishReason::Stop,
+                    cost_usd: None,
                 },
             },
         );

@@ -35,6 +35,8 @@ pub fn settings(dir: &TempDir, max_parallel: usize) -> EngineSettings {
         max_tool_rounds: 8,
         // Tests that want the health watch turn it on themselves.
         health: el_jefe::engine::health::HealthSettings::off(),
+        budget: Default::default(),
+        prices: Default::default(),
     }
 }
 
@@ -66,10 +68,20 @@ impl Harness {
         }
     }
 
-    /// Receives events until one matches; panics if the engine stops first.
+    /// Receives events until one matches; panics if the engine stops first, or if two hours
+    /// of (paused, so instant) time pass without it: a hung test fails with the events so far
+    /// instead of spinning.
     pub async fn until(&mut self, mut matches: impl FnMut(&Envelope) -> bool) -> Arc<Envelope> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(7200);
         loop {
-            match self.events.recv().await {
+            let next = tokio::time::timeout_at(deadline, self.events.recv()).await;
+            let Ok(next) = next else {
+                panic!(
+                    "nothing matched in two hours; log: {:#?}",
+                    self.events_brief()
+                );
+            };
+            match next {
                 Some(EngineEvent::Session(env)) => {
                     self.log.push(env.clone());
                     if matches(&env) {

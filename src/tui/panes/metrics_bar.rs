@@ -5,6 +5,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::widgets::{Block, Gauge, Paragraph};
 
+use crate::engine::budget::burn_and_projection;
 use crate::headless::format::{group_thousands, seconds};
 use crate::tui::app::App;
 use crate::tui::theme;
@@ -42,15 +43,33 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     } else {
         String::new()
     };
-    let text = format!(
-        "  tokens {estimated}{}   words {}   api {}{retries}   tools {}   errors {}   avg {}   elapsed {}",
+    // Errors take room only when there are some.
+    let errors = if t.errors > 0 {
+        format!("  errors {}", t.errors)
+    } else {
+        String::new()
+    };
+    let mut text = format!(
+        "  tokens {estimated}{}  words {}  api {}{retries}  tools {}{errors}  avg {}  elapsed {}",
         group_thousands(t.total_tokens()),
         group_thousands(t.words),
         t.api_calls,
         t.tool_calls,
-        t.errors,
         t.avg_response_ms().map_or("-".into(), seconds),
         seconds(m.wall_ms),
     );
+    // The burn rate and where it leads: worth a glance while work runs, or when a cap is set.
+    if (state.status.is_active() || !state.budget.is_empty())
+        && let Some((per_minute, projected)) = burn_and_projection(state, app.now_ms)
+    {
+        text.push_str(&format!(
+            "  burn {} tok/min, ~{} at the end",
+            group_thousands(per_minute as u64),
+            group_thousands(projected)
+        ));
+        if let Some(cap) = state.budget.session.tokens {
+            text.push_str(&format!(" of {}", group_thousands(cap)));
+        }
+    }
     frame.render_widget(Paragraph::new(text), text_area);
 }

@@ -42,6 +42,11 @@ pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
                     _ if step.stalled && step.status == StepStatus::Running => {
                         ("stall", theme::warning())
                     }
+                    _ if step.status == StepStatus::Paused
+                        && session.state.attention_for(&step.spec.agent).is_some() =>
+                    {
+                        ("attn", theme::warning())
+                    }
                     _ => theme::step_status(step.status),
                 };
                 let progress = match step.status {

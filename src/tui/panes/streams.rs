@@ -7,7 +7,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::engine::session_fold::{SessionStatus, StepStatus};
+use crate::engine::session_fold::{SessionStatus, StepState, StepStatus};
 use crate::headless::format::seconds;
 use crate::tui::app::{App, Focus};
 use crate::tui::session_view::SessionView;
@@ -97,7 +97,9 @@ pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
         } else {
             theme::step_status(step.status)
         };
+        let held = state_attention(session, step).is_some();
         let status_word = match step.status {
+            StepStatus::Paused if held => "NEEDS ATTENTION",
             StepStatus::Running if step.waiting_approval.is_some() => "waiting for approval",
             StepStatus::Running if step.stalled => "STALLED",
             StepStatus::Running => "running",
@@ -138,6 +140,8 @@ pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
                 format!(" {error} "),
                 Style::default().fg(Color::Red),
             ));
+        } else if let Some(reason) = state_attention(session, step) {
+            block = block.title_bottom(Line::styled(format!(" {reason} "), theme::warning()));
         } else if let Some(notice) = step.notice.as_ref().filter(|_| step.status.is_live()) {
             block = block.title_bottom(Line::styled(
                 format!(" {notice} "),
@@ -168,6 +172,13 @@ pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
     }
 }
 
+/// Why a paused agent is held by a budget, if it is.
+fn state_attention<'a>(session: &'a SessionView, step: &StepState) -> Option<&'a str> {
+    (step.status == StepStatus::Paused)
+        .then(|| session.state.attention_for(&step.spec.agent))
+        .flatten()
+}
+
 /// One line above the streams when the session is not simply running: how it ended, or why
 /// nothing moves.
 fn banner(session: &SessionView, now_ms: i64) -> Option<Line<'static>> {
@@ -176,6 +187,14 @@ fn banner(session: &SessionView, now_ms: i64) -> Option<Line<'static>> {
         return Some(Line::styled(
             " run by another el-jefe process: shown as it was when this dashboard started",
             theme::dim(),
+        ));
+    }
+    if let Some((_, reason)) = state.needs_attention.first()
+        && state.status.is_active()
+    {
+        return Some(Line::styled(
+            format!(" NEEDS ATTENTION: {reason} · /budget raises it"),
+            theme::warning(),
         ));
     }
     let (text, color) = match state.status {
