@@ -310,8 +310,8 @@ impl Price {
 
 /// Tokens per minute of running time, and what the whole plan will take at the rate so far:
 /// tokens spent divided by the share of the plan done (finished steps, plus running steps'
-/// progress).
-pub fn burn_and_projection(state: &SessionState, now_ms: i64) -> Option<(f64, u64)> {
+/// progress). No projection before any of the plan is done.
+pub fn burn_and_projection(state: &SessionState, now_ms: i64) -> Option<(f64, Option<u64>)> {
     let used = usage(state, &Scope::Session, now_ms);
     let minutes = used.wall_ms as f64 / 60_000.0;
     if state.steps.is_empty() || minutes <= 0.0 || used.tokens == 0 {
@@ -319,12 +319,8 @@ pub fn burn_and_projection(state: &SessionState, now_ms: i64) -> Option<(f64, u6
     }
     let done: f64 = state.steps.iter().map(|s| s.progress()).sum();
     let share = done / state.steps.len() as f64;
-    let projected = if share > 0.0 {
-        (used.tokens as f64 / share) as u64
-    } else {
-        used.tokens
-    };
-    Some((used.tokens as f64 / minutes, projected.max(used.tokens)))
+    let projected = (share > 0.0).then(|| ((used.tokens as f64 / share) as u64).max(used.tokens));
+    Some((used.tokens as f64 / minutes, projected))
 }
 
 #[cfg(test)]

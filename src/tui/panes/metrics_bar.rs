@@ -59,16 +59,19 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         seconds(m.wall_ms),
     );
     // The burn rate and where it leads: worth a glance while work runs, or when a cap is set.
-    if (state.status.is_active() || !state.budget.is_empty())
+    if state.status.is_active()
         && let Some((per_minute, projected)) = burn_and_projection(state, app.now_ms)
     {
+        // Tokens per minute, and the plan's total at that pace (its cap, if any, after it).
         text.push_str(&format!(
-            "  burn {} tok/min, ~{} at the end",
-            group_thousands(per_minute as u64),
-            group_thousands(projected)
+            "  burn {}/min",
+            group_thousands(per_minute as u64)
         ));
-        if let Some(cap) = state.budget.session.tokens {
-            text.push_str(&format!(" of {}", group_thousands(cap)));
+        if let Some(projected) = projected {
+            text.push_str(&format!(" → ~{}", group_thousands(projected)));
+            if let Some(cap) = state.budget.session.tokens {
+                text.push_str(&format!(" of {}", group_thousands(cap)));
+            }
         }
     }
     frame.render_widget(Paragraph::new(text), text_area);
