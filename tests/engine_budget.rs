@@ -128,11 +128,15 @@ async fn a_spent_role_budget_pauses_that_roles_agent_and_the_others_go_on() {
     let reached = h
         .until_event(|e| matches!(e, Event::BudgetReached { .. }))
         .await;
+    // The cap holds the agent at its next pause point: a tool run may slip in before the
+    // engine has counted the call that went over, so two or three calls are seen.
     assert!(
         matches!(
             &reached.event,
             Event::BudgetReached { scope: Scope::Role(r), reason, .. }
-                if r == "writer" && reason == "writer budget reached: 2 of 1 tool calls"
+                if r == "writer"
+                    && (reason == "writer budget reached: 2 of 1 tool calls"
+                        || reason == "writer budget reached: 3 of 1 tool calls")
         ),
         "{:?}",
         reached.event
