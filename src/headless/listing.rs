@@ -103,6 +103,15 @@ pub fn show_text(s: &StoredSession, now_ms: i64) -> String {
     for edit in &st.plan_edits {
         let _ = writeln!(out, "Edited    {edit}");
     }
+    if !st.budget.is_empty() {
+        let _ = writeln!(out, "Budget    {}", st.budget.session.describe());
+        for (role, caps) in &st.budget.agents {
+            let _ = writeln!(out, "          {role}: {}", caps.describe());
+        }
+    }
+    for (_, reason) in &st.needs_attention {
+        let _ = writeln!(out, "Attention {reason}");
+    }
     let m = st.metrics(st.ended_at_ms.unwrap_or(now_ms));
     let [produced, timing] = totals_lines(&m);
     let _ = writeln!(out, "Metrics   {produced}");
@@ -171,6 +180,8 @@ pub fn show_json(s: &StoredSession, now_ms: i64) -> String {
         "provider": st.provider, "model": st.model, "mode": st.mode,
         "error": st.error, "warnings": st.warnings.iter().chain(&s.warnings).collect::<Vec<_>>(),
         "plan_edits": st.plan_edits,
+        "budget": st.budget,
+        "needs_attention": st.needs_attention.iter().map(|(_, r)| r).collect::<Vec<_>>(),
         "wall_ms": m.wall_ms, "step_time_ms": m.step_time_ms, "speedup": m.speedup,
         "tokens": m.totals.total_tokens(), "words": m.totals.words, "api_calls": m.totals.api_calls,
         "retries": m.totals.retries, "failovers": m.totals.failovers, "errors": m.totals.errors,
