@@ -266,9 +266,7 @@ fn real_main(cli: Cli) -> anyhow::Result<i32> {
         Cmd::Providers => providers_command(&config),
         Cmd::Tools => tools_command(config),
         Cmd::Sessions { json } => {
-            let store = Store::open(&dirs.sessions())?;
-            let now = Clock::new().now_ms();
-            store.recover_orphans(now);
+            let (store, now) = open_store(&dirs)?;
             let (sessions, warnings) = store.list();
             for w in warnings {
                 eprintln!("warning: {w}");
@@ -282,9 +280,7 @@ fn real_main(cli: Cli) -> anyhow::Result<i32> {
         }
         Cmd::Show { session_id, json } => {
             let id = SessionId::parse(&session_id)?;
-            let store = Store::open(&dirs.sessions())?;
-            let now = Clock::new().now_ms();
-            store.recover_orphans(now);
+            let (store, now) = open_store(&dirs)?;
             let session = store.load(&id)?;
             if json {
                 print!("{}", listing::show_json(&session, now));
@@ -326,9 +322,7 @@ fn real_main(cli: Cli) -> anyhow::Result<i32> {
             dry_run,
             keep_workspaces,
         } => {
-            let store = Store::open(&dirs.sessions())?;
-            let now = Clock::new().now_ms();
-            store.recover_orphans(now);
+            let (store, now) = open_store(&dirs)?;
             let expired = store.expired_sessions(older_than, now);
             print!(
                 "{}",
@@ -353,9 +347,7 @@ fn real_main(cli: Cli) -> anyhow::Result<i32> {
             agent,
         } => {
             let id = SessionId::parse(&session_id)?;
-            let store = Store::open(&dirs.sessions())?;
-            let now = Clock::new().now_ms();
-            store.recover_orphans(now);
+            let (store, now) = open_store(&dirs)?;
             let roles = config.engine.roles.names();
             if let Some(role) = agent.as_deref().filter(|r| !roles.iter().any(|k| k == r)) {
                 anyhow::bail!("unknown agent role `{role}` (known: {})", roles.join(", "));
@@ -420,6 +412,15 @@ fn real_main(cli: Cli) -> anyhow::Result<i32> {
             )
         }
     }
+}
+
+/// The session store, with sessions whose process died marked interrupted first, and the time
+/// it was read at.
+fn open_store(dirs: &AppDirs) -> anyhow::Result<(Store, i64)> {
+    let store = Store::open(&dirs.sessions())?;
+    let now = Clock::new().now_ms();
+    store.recover_orphans(now);
+    Ok((store, now))
 }
 
 /// Builds an edit from the session as stored (adding a step needs its plan for a fresh id).
@@ -487,9 +488,7 @@ fn step_command(
         }
     };
     let id = SessionId::parse(&session)?;
-    let store = Store::open(&dirs.sessions())?;
-    let now = Clock::new().now_ms();
-    store.recover_orphans(now);
+    let (store, now) = open_store(dirs)?;
     match edit_saved_session(&store, &id, make_edit, &roles, dry_run, now) {
         Ok(saved) => {
             print!("{}", describe_saved_edit(&id, &saved, dry_run));

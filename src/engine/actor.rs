@@ -447,17 +447,9 @@ impl Actor {
     /// Edits a session's plan. A session that is not running here is taken over from disk for
     /// the edit and let go again; `resume` then runs what the edit left waiting.
     fn edit_plan(&mut self, id: &SessionId, edit: PlanEdit) -> Result<(), String> {
-        let running_here = self.sessions.get(id).is_some_and(|l| l.journal.is_some());
+        let running_here = self.running_here(id);
         if !running_here {
-            if self.shutdown.is_some() {
-                return Err("el-jefe is shutting down".into());
-            }
-            let (journal, stored) = self.store.reopen_session(id).map_err(|e| match e {
-                StoreError::NotFound(_) => format!("no session {id}"),
-                other => other.to_string(),
-            })?;
-            self.sessions
-                .insert(id.clone(), LiveSession::new(stored.state, journal));
+            self.take_over(id)?;
         }
         let checked = self.check_edit(id, &edit);
         if let Ok(stale) = &checked {
@@ -473,6 +465,26 @@ impl Actor {
             self.close_journal(id);
         }
         checked.map(|_| ())
+    }
+
+    /// The session is running in this process, its journal open.
+    fn running_here(&self, id: &SessionId) -> bool {
+        self.sessions.get(id).is_some_and(|l| l.journal.is_some())
+    }
+
+    /// Takes a session that is not running here over from disk, journal locked, so an event can
+    /// be written to it; `close_journal` lets it go again.
+    fn take_over(&mut self, id: &SessionId) -> Result<(), String> {
+        if self.shutdown.is_some() {
+            return Err("el-jefe is shutting down".into());
+        }
+        let (journal, stored) = self.store.reopen_session(id).map_err(|e| match e {
+            StoreError::NotFound(_) => format!("no session {id}"),
+            other => other.to_string(),
+        })?;
+        self.sessions
+            .insert(id.clone(), LiveSession::new(stored.state, journal));
+        Ok(())
     }
 
     /// The steps the edit makes stale, or why it cannot be made now.

@@ -7,7 +7,7 @@ use super::event::{Envelope, Event};
 use super::ids::SessionId;
 use super::plan_edit::{EditOutcome, PlanEdit, apply_edit};
 use super::session_fold::{SessionState, StepStatus};
-use crate::store::{Store, StoreError};
+use crate::store::{Journal, Store, StoreError, StoredSession};
 
 pub struct SavedEdit {
     pub edit: PlanEdit,
@@ -23,24 +23,12 @@ pub fn set_saved_budget(
     make: impl FnOnce(&SessionState) -> Result<Budget, String>,
     now_ms: i64,
 ) -> Result<Budget, String> {
-    let (mut journal, stored) = store.reopen_session(id).map_err(|e| match e {
-        StoreError::InUse(_) => {
-            format!("{id} is running in another el-jefe process; raise its budget there (/budget)")
-        }
-        other => other.to_string(),
-    })?;
+    let (mut journal, stored) = reopen(store, id, "raise its budget there (/budget)")?;
     let budget = make(&stored.state)?;
-    journal.append(&Envelope {
-        seq: stored.state.last_seq + 1,
-        at_ms: now_ms,
-        session: id.clone(),
-        event: Event::BudgetSet {
-            budget: budget.clone(),
-        },
-    });
-    journal
-        .write_out()
-        .map_err(|e| format!("cannot write the journal of {id}: {e}"))?;
+    let event = Event::BudgetSet {
+        budget: budget.clone(),
+    };
+    append(&mut journal, &stored.state, event, now_ms)?;
     Ok(budget)
 }
 
@@ -54,12 +42,7 @@ pub fn edit_saved_session(
     dry_run: bool,
     now_ms: i64,
 ) -> Result<SavedEdit, String> {
-    let (mut journal, stored) = store.reopen_session(id).map_err(|e| match e {
-        StoreError::InUse(_) => format!(
-            "{id} is running in another el-jefe process; edit it from that dashboard (/edit-step)"
-        ),
-        other => other.to_string(),
-    })?;
+    let (mut journal, stored) = reopen(store, id, "edit it from that dashboard (/edit-step)")?;
     let state = stored.state;
     if !state.has_plan() {
         return Err(format!("{id} has no plan yet (it stopped while planning)"));
@@ -72,22 +55,48 @@ pub fn edit_saved_session(
     let outcome =
         apply_edit(&state.plan(), status, &edit, known_roles).map_err(|e| e.to_string())?;
     if !dry_run {
-        journal.append(&Envelope {
-            seq: state.last_seq + 1,
-            at_ms: now_ms,
-            session: id.clone(),
-            event: Event::PlanEdited {
-                edit: edit.clone(),
-                stale: outcome.stale.clone(),
-            },
-        });
-        journal
-            .write_out()
-            .map_err(|e| format!("cannot write the journal of {id}: {e}"))?;
+        let event = Event::PlanEdited {
+            edit: edit.clone(),
+            stale: outcome.stale.clone(),
+        };
+        append(&mut journal, &state, event, now_ms)?;
     }
     Ok(SavedEdit {
         edit,
         outcome,
         before: state,
     })
+}
+
+/// Takes the session over (its journal locked until the journal is dropped); a session another
+/// process holds is refused with what to do instead.
+fn reopen(
+    store: &Store,
+    id: &SessionId,
+    instead: &str,
+) -> Result<(Journal, StoredSession), String> {
+    store.reopen_session(id).map_err(|e| match e {
+        StoreError::InUse(_) => {
+            format!("{id} is running in another el-jefe process; {instead}")
+        }
+        other => other.to_string(),
+    })
+}
+
+/// Writes one event after the session's last, and makes sure it is on disk.
+fn append(
+    journal: &mut Journal,
+    state: &SessionState,
+    event: Event,
+    now_ms: i64,
+) -> Result<(), String> {
+    journal.append(&Envelope {
+        seq: state.last_seq + 1,
+        at_ms: now_ms,
+        session: state.id.clone(),
+        event,
+    });
+    journal
+        .write_out()
+        .map_err(|e| format!("cannot write the journal of {}: {e}", state.id))
 }

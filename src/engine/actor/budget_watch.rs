@@ -5,10 +5,8 @@ use super::Actor;
 use crate::engine::budget::{Budget, Scope, all_reached};
 use crate::engine::event::Event;
 use crate::engine::ids::{SessionId, StepId};
-use crate::engine::live_session::LiveSession;
 use crate::engine::session_fold::StepStatus;
 use crate::engine::task::TaskKey;
-use crate::store::StoreError;
 
 impl Actor {
     /// Pauses what a newly reached cap concerns: the whole session, or one role's agents (and
@@ -91,17 +89,8 @@ impl Actor {
     /// Replaces the budget. What it held goes on, then the caps are checked again, so a cap
     /// still reached holds its agents once more.
     pub(super) fn set_budget(&mut self, id: &SessionId, budget: Budget) -> Result<(), String> {
-        let running_here = self.sessions.get(id).is_some_and(|l| l.journal.is_some());
-        if !running_here {
-            if self.shutdown.is_some() {
-                return Err("el-jefe is shutting down".into());
-            }
-            let (journal, stored) = self.store.reopen_session(id).map_err(|e| match e {
-                StoreError::NotFound(_) => format!("no session {id}"),
-                other => other.to_string(),
-            })?;
-            self.sessions
-                .insert(id.clone(), LiveSession::new(stored.state, journal));
+        if !self.running_here(id) {
+            self.take_over(id)?;
             self.emit(id, Event::BudgetSet { budget });
             self.close_journal(id);
             return Ok(());
