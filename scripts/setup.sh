@@ -12,7 +12,17 @@ if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
 # --- System packages -----------------------------------------------------------------------
 missing=()
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
-ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 || ls /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1 || missing+=(libclang-dev)
+# bindgen (llama.cpp's bindings) loads libclang itself plus clang's own headers. A look-alike
+# such as libclang-cpp14's libclang-cpp.so is not it, so ask dpkg whether the package that
+# brings both is installed, unless LIBCLANG_PATH points at a libclang the user chose.
+libclang_present() {
+  if [ -n "${LIBCLANG_PATH:-}" ]; then
+    ls "$LIBCLANG_PATH"/libclang.so* "$LIBCLANG_PATH"/libclang-[0-9]*.so* >/dev/null 2>&1
+  else
+    [ "$(dpkg-query -W -f='${db:Status-Status}' libclang-dev 2>/dev/null)" = installed ]
+  fi
+}
+libclang_present || missing+=(libclang-dev)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
