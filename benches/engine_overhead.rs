@@ -6,6 +6,13 @@
 //!
 //!     cargo bench --bench engine_overhead
 
+// A benchmark stops at the first thing that goes wrong, saying what.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
+
 #[path = "../tests/support/scripted.rs"]
 #[allow(dead_code)]
 mod scripted;
@@ -77,6 +84,7 @@ fn run(plan: Plan, deltas_per_step: usize, max_parallel: usize, one_by_one: bool
             health: el_jefe::engine::health::HealthSettings::off(),
             budget: Default::default(),
             prices: Default::default(),
+            redactor: Default::default(),
         };
         let (engine, mut events) = start_engine(settings, provider, store.clone());
         let start = Instant::now();

@@ -5,6 +5,7 @@ pub mod engine;
 pub mod headless;
 pub mod logging;
 pub mod provider;
+pub mod redact;
 pub mod store;
 pub mod tools;
 pub mod tui;

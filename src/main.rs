@@ -669,7 +669,9 @@ fn providers_command(config: &Config) -> anyhow::Result<i32> {
                 .model_path
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-            _ => p.model().unwrap_or_default().to_string(),
+            ProviderKind::Anthropic | ProviderKind::Openai => {
+                p.model().unwrap_or_default().to_string()
+            }
         };
         let endpoint = p
             .http

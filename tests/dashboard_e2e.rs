@@ -3,6 +3,13 @@
 //! quit, relaunch, find it interrupted, resume it to the end. And the terminal always comes
 //! back sane: after quitting, on SIGTERM, and after a panic.
 
+// Test helpers panic to fail the test, with their message.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
+
 mod support;
 
 use std::time::Duration;

@@ -1,6 +1,13 @@
 //! Keys, mouse and commands in the dashboard: each produces the right engine command (asserted on
 //! the command receiver) or the right change on screen.
 
+// Test helpers panic to fail the test, with their message.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
+
 mod support;
 
 use crossterm::event::{KeyCode, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};

@@ -1,6 +1,13 @@
 //! Snapshots of every pane and view in its states (ratatui TestBackend + insta). A visible
 //! change to the dashboard comes with its reviewed snapshot.
 
+// Test helpers panic to fail the test, with their message.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
+
 mod support;
 
 use crossterm::event::KeyCode;
@@ -356,6 +363,21 @@ fn stalled_agent() {
             step: "2".into(),
             idle_ms: 125_000,
             action: el_jefe::engine::health::StallAction::Warn,
+        },
+    );
+    insta::assert_snapshot!(f.render(W, H));
+}
+
+#[test]
+fn agent_waiting_for_a_free_slot_on_its_provider() {
+    let mut f = two_parallel_agents();
+    f.event(
+        &sid(2),
+        65,
+        Event::CallQueued {
+            step: Some("2".into()),
+            provider: "llama-server".into(),
+            limit: 1,
         },
     );
     insta::assert_snapshot!(f.render(W, H));

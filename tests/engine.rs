@@ -1,6 +1,13 @@
 //! The engine on a scripted provider with tokio's paused clock: scheduling, context passing,
 //! pause, interrupt and resume, planner fallback.
 
+// Test helpers panic to fail the test, with their message.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
+
 mod support;
 
 use std::sync::Arc;

@@ -2,6 +2,13 @@
 //! concerns (the session, or one role's agents) with the reason, and raising it lets the work go
 //! on from where it was.
 
+// Test helpers panic to fail the test, with their message.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
+
 mod support;
 
 use std::sync::Arc;

@@ -1,6 +1,13 @@
 //! Live plan edits on a scripted provider with tokio's paused clock: adding, removing and
 //! changing steps while a session runs, and re-running only what an edit made stale.
 
+// Test helpers panic to fail the test, with their message.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
+
 mod support;
 
 use std::sync::Arc;

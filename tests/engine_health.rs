@@ -1,6 +1,13 @@
 //! The health watch on tokio's paused clock: a provider that goes quiet is flagged as stalled,
 //! and the configured action (warn, retry, interrupt) is taken; a paused agent is never flagged.
 
+// Test helpers panic to fail the test, with their message.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
+
 mod support;
 
 use std::sync::Arc;

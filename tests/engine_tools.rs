@@ -2,6 +2,13 @@
 //! approvals (once, for the session, denied with a reason), interrupt and pause while waiting,
 //! policies, the sandbox, and resuming a step from its saved conversation.
 
+// Test helpers panic to fail the test, with their message.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
+
 mod support;
 
 use std::sync::Arc;

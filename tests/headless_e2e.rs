@@ -1,6 +1,13 @@
 //! The real binary on the real model, end to end: a full run, kill -9 then resume, Ctrl-C, and
 //! bad input.
 
+// Test helpers panic to fail the test, with their message.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
+
 mod support;
 
 use support::cli::{Home, event_type, read_json_lines, stderr, stdout};

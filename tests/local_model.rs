@@ -1,6 +1,13 @@
 //! The embedded model through the local provider: streaming, token counts, limits, grammar,
 //! pause/resume and parallel calls.
 
+// Test helpers panic to fail the test, with their message.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
+
 mod support;
 
 use std::time::Duration;

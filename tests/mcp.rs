@@ -3,6 +3,13 @@
 //! `el-jefe tools`, and called by an agent through the engine. A server that cannot start is
 //! reported beside it, and the rest works.
 
+// Test helpers panic to fail the test, with their message.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
+
 mod support;
 
 use std::collections::BTreeMap;

@@ -2,6 +2,13 @@
 //! streaming and whole calls, with and without a usage report, `el-jefe providers`, and a whole
 //! workflow run headless.
 
+// Test helpers panic to fail the test, with their message.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
+
 mod support;
 
 use el_jefe::engine::event::{CallMode, FinishReason};

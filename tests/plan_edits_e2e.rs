@@ -2,6 +2,13 @@
 //! edit a completed step from the command line, resume, and read in the journal that only the
 //! stale steps ran again.
 
+// Test helpers panic to fail the test, with their message.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
+
 mod support;
 
 use el_jefe::engine::ids::SessionId;

@@ -2,6 +2,13 @@
 //! from llama-cpp-python's OpenAI-compatible server) and hand-made protocol data: text, tool
 //! calls, usage, every fault PROTOCOLS.md lists, retries, failover and a user's interrupt.
 
+// Test helpers panic to fail the test, with their message.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
+
 mod support;
 
 use std::sync::Arc;
@@ -9,110 +16,12 @@ use std::time::Duration;
 
 use el_jefe::engine::event::{CallMode, FinishReason};
 use el_jefe::provider::failover::FailoverProvider;
-use el_jefe::provider::http::{ApiKey, HttpSettings, RetryPolicy};
-use el_jefe::provider::{
-    CallControl, ChatMessage, ChatRequest, ErrorKind, Provider, ProviderError, ProviderEvent,
-    ToolCall, Usage, anthropic, openai,
-};
+use el_jefe::provider::{CallControl, ErrorKind, ProviderEvent, ToolCall, anthropic, openai};
 use futures::StreamExt;
 use serde_json::json;
+use support::provider_run::*;
 use support::replay_server::{Part, ReplayServer, Reply, capture_path};
 use tokio_util::sync::CancellationToken;
-
-fn settings(name: &str, url: &str) -> HttpSettings {
-    let mut s = HttpSettings::new(name, url, "smollm2");
-    // Short waits: these tests talk over a real socket in real time.
-    s.retry = RetryPolicy {
-        max_retries: 2,
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(40),
-    };
-    s.idle_timeout = Duration::from_millis(300);
-    s
-}
-
-fn openai_at(server: &ReplayServer) -> Arc<dyn Provider> {
-    Arc::new(openai::provider(settings("srv", &format!("{}/v1", server.url))).unwrap())
-}
-
-fn anthropic_at(server: &ReplayServer, key: &str) -> Arc<dyn Provider> {
-    let mut s = settings("claude", &server.url);
-    s.api_key = Some(ApiKey::new(key));
-    Arc::new(anthropic::provider(s).unwrap())
-}
-
-fn request(mode: CallMode) -> ChatRequest {
-    let mut r = ChatRequest::new(vec![
-        ChatMessage::system("You are brief."),
-        ChatMessage::user("Say hello in 5 words."),
-    ]);
-    r.max_tokens = 16;
-    r.temperature = 0.0;
-    r.mode = mode;
-    r
-}
-
-/// Everything a call delivered, and how it ended.
-#[derive(Debug, Default)]
-struct Outcome {
-    text: String,
-    pieces: usize,
-    tools: Vec<ToolCall>,
-    notices: Vec<ProviderEvent>,
-    end: Option<Result<(Usage, FinishReason), ProviderError>>,
-}
-
-async fn run(provider: &dyn Provider, req: ChatRequest) -> Outcome {
-    run_with(provider, req, CancellationToken::new()).await
-}
-
-async fn run_with(provider: &dyn Provider, req: ChatRequest, cancel: CancellationToken) -> Outcome {
-    let mut stream = provider.stream(req, CallControl::unpausable(cancel));
-    let mut out = Outcome::default();
-    while let Some(item) = stream.next().await {
-        match item {
-            Ok(ProviderEvent::Text(t)) => {
-                out.text.push_str(&t);
-                out.pieces += 1;
-            }
-            Ok(ProviderEvent::ToolCall(c)) => out.tools.push(c),
-            Ok(ProviderEvent::Finished { usage, finish }) => {
-                out.end = Some(Ok((usage, finish)));
-                break;
-            }
-            Ok(notice) => out.notices.push(notice),
-            Err(e) => {
-                out.end = Some(Err(e));
-                break;
-            }
-        }
-    }
-    out
-}
-
-fn finished(out: &Outcome) -> (Usage, FinishReason) {
-    match &out.end {
-        Some(Ok(end)) => *end,
-        other => panic!("the call did not finish: {other:?}"),
-    }
-}
-
-fn failed(out: &Outcome) -> &ProviderError {
-    match &out.end {
-        Some(Err(e)) => e,
-        other => panic!("the call did not fail: {other:?}"),
-    }
-}
-
-fn retries(out: &Outcome) -> Vec<(ErrorKind, u64, bool)> {
-    out.notices
-        .iter()
-        .filter_map(|n| match n {
-            ProviderEvent::Retrying(r) => Some((r.kind, r.delay_ms, r.discarded_text)),
-            _ => None,
-        })
-        .collect()
-}
 
 // --- OpenAI-compatible: real captures ---------------------------------------------------------
 
@@ -573,12 +482,15 @@ async fn llama_cpp_error_lines_and_empty_replies_are_surfaced() {
         failed(&out).message,
         "srv reported an error mid-stream: the context is full"
     );
+    // A reply with nothing in it is a failed attempt, never an empty answer.
     let out = run(&p, request(CallMode::Streaming)).await;
-    finished(&out);
+    assert_eq!(failed(&out).kind, ErrorKind::EmptyReply);
     assert!(
-        matches!(&out.notices[..], [ProviderEvent::Warning(w)] if w.contains("empty reply")),
-        "{:?}",
-        out.notices
+        failed(&out)
+            .message
+            .contains("without any text or tool call"),
+        "{}",
+        failed(&out).message
     );
 }
 

@@ -1,5 +1,12 @@
 //! The journal store: round trip, torn writes, crash recovery and the per-session lock.
 
+// Test helpers panic to fail the test, with their message.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
+
 use std::fs;
 use std::io::Write;
 
@@ -102,7 +109,7 @@ fn a_journal_round_trips_to_the_same_state_with_deltas_merged() {
         "consecutive deltas of a step are merged"
     );
     let live = SessionState::replay(sid.clone(), &events);
-    let replayed = SessionState::replay(sid.clone(), &read.events);
+    let replayed = SessionState::replay(sid, &read.events);
     assert_eq!(replayed.steps[1].output, "Other text!");
     assert_eq!(replayed.steps, live.steps);
     assert_eq!(replayed.status, live.status);
@@ -138,7 +145,7 @@ fn a_torn_last_line_is_skipped_with_a_warning_and_later_events_start_clean() {
     journal.append(&Envelope {
         seq: 4,
         at_ms: 9,
-        session: sid.clone(),
+        session: sid,
         event: Event::SessionPaused,
     });
     journal.write_out().unwrap();
@@ -218,7 +225,7 @@ fn a_session_held_by_a_live_process_is_left_alone() {
     ));
 
     drop(journal);
-    assert_eq!(other.recover_orphans(2), vec![sid.clone()]);
+    assert_eq!(other.recover_orphans(2), vec![sid]);
     let (listed, warnings) = other.list();
     assert!(warnings.is_empty());
     assert_eq!(listed.len(), 1);

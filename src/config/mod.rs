@@ -190,7 +190,7 @@ impl Config {
         for dir in &agent_dirs {
             roles.load_dir(dir).map_err(|e| ConfigError {
                 origin: e.source_name.clone(),
-                message: e.problem.clone(),
+                message: e.problem,
             })?;
         }
         let mut policies = PolicyBook::default();
@@ -442,7 +442,6 @@ impl Config {
         )?;
 
         Ok(Config {
-            providers,
             engine: EngineSettings {
                 max_parallel,
                 mode: flags.mode.or(env_mode).or(file.mode).unwrap_or_default(),
@@ -455,7 +454,9 @@ impl Config {
                 health,
                 budget: file.budget,
                 prices: file.prices,
+                redactor: providers.redactor(),
             },
+            providers,
             tool_policies: policies,
             tool_limits,
             mcp_files: vec![dirs.config.join("mcp.json"), project.join(".mcp.json")],

@@ -44,6 +44,7 @@ pub(super) struct ProviderFile {
     max_retries: Option<u32>,
     max_tokens: Option<u32>,
     stream_usage: Option<bool>,
+    max_concurrent: Option<u32>,
     fallback: Option<Vec<String>>,
 }
 
@@ -93,6 +94,16 @@ pub struct ProviderSetup {
 impl ProviderSetup {
     pub fn get(&self, name: &str) -> Option<&ProviderConfig> {
         self.providers.get(name)
+    }
+
+    /// Every API key read at load, in use or not: none may show anywhere.
+    pub fn redactor(&self) -> crate::redact::Redactor {
+        crate::redact::Redactor::new(
+            self.providers
+                .values()
+                .filter_map(|p| p.http.as_ref()?.api_key.as_ref())
+                .map(|k| k.expose()),
+        )
     }
 
     /// The providers a run needs: the default, those of the roles, and their fallbacks.
@@ -162,8 +173,9 @@ pub(super) fn resolve(
             known()
         )));
     }
-    if let Some(model) = &inputs.flags.model {
-        let p = providers.get_mut(&default).expect("checked above");
+    if let Some(model) = &inputs.flags.model
+        && let Some(p) = providers.get_mut(&default)
+    {
         match p.http.as_mut() {
             Some(http) => http.model = model.clone(),
             None => {
@@ -315,6 +327,7 @@ fn merge(
             ("base_url", file.base_url.is_some()),
             ("model", file.model.is_some()),
             ("api_key_env", file.api_key_env.is_some()),
+            ("max_concurrent", file.max_concurrent.is_some()),
         ];
         if let Some((field, _)) = http_only.iter().find(|(_, set)| *set) {
             return Err(bad(format!(
@@ -381,6 +394,14 @@ fn merge(
     }
     if let Some(b) = file.stream_usage {
         http.stream_usage = b;
+    }
+    if let Some(n) = file.max_concurrent {
+        if !(1..=1024).contains(&n) {
+            return Err(bad(format!(
+                "{section}: max_concurrent = {n} is outside 1 to 1024"
+            )));
+        }
+        http.max_concurrent = Some(n);
     }
     Ok(entry)
 }

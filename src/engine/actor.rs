@@ -37,8 +37,9 @@ use super::task::{
     spawn_supervised,
 };
 use crate::provider::{CallControl, ChatRequest, PauseSwitch, Provider};
+use crate::redact::Redactor;
 use crate::store::paths::{slug, workspace_path};
-use crate::store::{Store, StoreError, StoreProblem};
+use crate::store::{Store, StoreProblem};
 use crate::tools::{Sandbox, ToolRegistry};
 
 /// How often stalls and wall-time budgets are looked at, at most.
@@ -63,6 +64,8 @@ pub struct EngineSettings {
     pub budget: Budget,
     /// Price per model, for money caps and cost figures.
     pub prices: BTreeMap<String, Price>,
+    /// The API keys in use: hidden from every event before it is kept or shown.
+    pub redactor: Redactor,
 }
 
 /// Starts the engine on the current tokio runtime. Sessions left running by a process that died
@@ -189,10 +192,11 @@ impl Actor {
         }
     }
 
-    fn emit(&mut self, id: &SessionId, event: Event) {
+    fn emit(&mut self, id: &SessionId, mut event: Event) {
         let Some(live) = self.sessions.get_mut(id) else {
             return;
         };
+        event.redact(&self.settings.redactor);
         let envelope = Arc::new(Envelope {
             seq: live.state.last_seq + 1,
             at_ms: self.clock.now_ms(),
@@ -203,7 +207,11 @@ impl Actor {
         // per-delta path short.
         let reschedule = !matches!(
             envelope.event,
-            Event::TextDelta { .. } | Event::CallFinished { .. } | Event::CallFailed { .. }
+            Event::TextDelta { .. }
+                | Event::CallFinished { .. }
+                | Event::CallFailed { .. }
+                | Event::CallQueued { .. }
+                | Event::CallDequeued { .. }
         );
         if matches!(
             envelope.event,
@@ -415,10 +423,7 @@ impl Actor {
             let status = live.state.status.label();
             return Err(format!("{id} is {status} and cannot be resumed"));
         }
-        let (journal, stored) = self.store.reopen_session(id).map_err(|e| match e {
-            StoreError::NotFound(_) => format!("no session {id}"),
-            other => other.to_string(),
-        })?;
+        let (journal, stored) = self.store.reopen_session(id).map_err(|e| e.to_string())?;
         if !stored.state.status.can_resume() {
             return Err(format!(
                 "{id} is {} and cannot be resumed",
@@ -478,10 +483,7 @@ impl Actor {
         if self.shutdown.is_some() {
             return Err("el-jefe is shutting down".into());
         }
-        let (journal, stored) = self.store.reopen_session(id).map_err(|e| match e {
-            StoreError::NotFound(_) => format!("no session {id}"),
-            other => other.to_string(),
-        })?;
+        let (journal, stored) = self.store.reopen_session(id).map_err(|e| e.to_string())?;
         self.sessions
             .insert(id.clone(), LiveSession::new(stored.state, journal));
         Ok(())
@@ -726,7 +728,9 @@ impl Actor {
             live.approvals.retain(|_, w| w.step != step);
         }
         let event = match outcome {
-            StepOutcome::Completed { output } => {
+            StepOutcome::Completed { mut output } => {
+                // The workspace file is written before `emit` would scrub the event.
+                self.settings.redactor.scrub(&mut output);
                 let output_file = self.sessions.get(id).and_then(|live| {
                     let spec = &live.state.step(&step)?.spec;
                     let name = format!(
@@ -748,16 +752,16 @@ impl Actor {
             StepOutcome::Failed { error } => Event::StepFailed { step, error },
             StepOutcome::Interrupted { forced } => Event::StepInterrupted { step, forced },
         };
-        let requeue = match (&event, self.sessions.get_mut(id)) {
-            (Event::StepInterrupted { step, .. }, Some(live)) => {
-                live.requeue_after_stop.remove(step) && !live.interrupting
-            }
-            _ => false,
+        let interrupted = if let Event::StepInterrupted { step, .. } = &event {
+            Some(step.clone())
+        } else {
+            None
         };
-        let step = match &event {
-            Event::StepInterrupted { step, .. } => Some(step.clone()),
-            _ => None,
+        let requeue = match (&interrupted, self.sessions.get_mut(id)) {
+            (Some(step), Some(live)) => live.requeue_after_stop.remove(step) && !live.interrupting,
+            (None, _) | (_, None) => false,
         };
+        let step = interrupted;
         self.emit(id, event);
         if let (true, Some(step)) = (requeue, step) {
             self.emit(
@@ -785,7 +789,10 @@ impl Actor {
                 };
                 // Paused or waiting for the user: no progress is expected, and the clock
                 // starts afresh when it goes on.
-                if state.status != StepStatus::Running || state.waiting_approval.is_some() {
+                if state.status != StepStatus::Running
+                    || state.waiting_approval.is_some()
+                    || state.queued_on.is_some()
+                {
                     task.last_progress_ms = now;
                     continue;
                 }

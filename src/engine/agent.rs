@@ -73,7 +73,9 @@ pub async fn run_step(run: StepRun) -> StepOutcome {
             }));
         }
         let end = measured_call(&*provider, call, &control, |update| {
-            reporter.event(update_event(Some(&step), update));
+            if let Some(event) = update_event(Some(&step), update) {
+                reporter.event(event);
+            }
         })
         .await;
         let (text, tool_calls) = match end {
@@ -101,6 +103,12 @@ pub async fn run_step(run: StepRun) -> StepOutcome {
             CallEnd::Cancelled => return StepOutcome::Interrupted { forced: false },
         };
         let Some(tools) = tools.as_ref().filter(|_| !tool_calls.is_empty()) else {
+            if text.trim().is_empty() {
+                // Never a completed step with nothing in it; resuming the session tries again.
+                return StepOutcome::Failed {
+                    error: format!("{} gave an empty answer", provider.name()),
+                };
+            }
             return StepOutcome::Completed { output: text };
         };
         only_repeats = tool_calls
@@ -274,21 +282,25 @@ async fn run_tool_call(
     })
 }
 
-/// The event that records what a running call reported; `step` is None for the planner.
-pub fn update_event(step: Option<&StepId>, update: CallUpdate) -> Event {
+/// The event that records what a running call reported; `step` is None for the planner, whose
+/// text and tool calls are not news for the user (its text is the plan, read when it is done).
+pub fn update_event(step: Option<&StepId>, update: CallUpdate) -> Option<Event> {
     let step = step.cloned();
-    match update {
+    Some(match update {
         CallUpdate::Text(text, chunks) => Event::TextDelta {
-            step: step.expect("only steps stream text to the journal"),
+            step: step?,
             text,
             chunks,
         },
-        CallUpdate::ToolCall(call) => Event::ToolCallRequested {
-            step: step.expect("only steps call tools"),
-            call,
-        },
+        CallUpdate::ToolCall(call) => Event::ToolCallRequested { step: step?, call },
         CallUpdate::Retry(retry) => Event::CallRetry { step, retry },
         CallUpdate::Failover(failover) => Event::CallFailover { step, failover },
         CallUpdate::Warning(message) => Event::Warning { message, step },
-    }
+        CallUpdate::Queued { provider, limit } => Event::CallQueued {
+            step,
+            provider,
+            limit,
+        },
+        CallUpdate::Dequeued { waited_ms } => Event::CallDequeued { step, waited_ms },
+    })
 }

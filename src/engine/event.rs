@@ -11,6 +11,7 @@ use super::ids::{SessionId, StepId};
 use super::plan::{Plan, PlanSource};
 use super::plan_edit::PlanEdit;
 use crate::provider::{ErrorKind, FailoverNotice, RetryNotice, ToolCall};
+use crate::redact::Redactor;
 
 /// Streaming calls show text as it is generated; legacy calls wait for the whole reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -212,6 +213,18 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         kind: Option<ErrorKind>,
     },
+    /// The call waits for a free slot on its provider's endpoint (`max_concurrent`); `step`
+    /// is None for the planner.
+    CallQueued {
+        step: Option<StepId>,
+        provider: String,
+        limit: u32,
+    },
+    /// The waiting call got its slot and was sent.
+    CallDequeued {
+        step: Option<StepId>,
+        waited_ms: u64,
+    },
     /// An attempt failed and the provider tries again; `step` is None for the planner.
     CallRetry {
         step: Option<StepId>,
@@ -326,6 +339,63 @@ fn is_one(n: &u32) -> bool {
 }
 
 impl Event {
+    /// Hides every secret in the event's text: the one place text from providers, tools, models
+    /// and people passes before it is folded, journaled or shown.
+    pub fn redact(&mut self, redactor: &Redactor) {
+        if redactor.is_empty() {
+            return;
+        }
+        let r = redactor;
+        match self {
+            Event::SessionCreated { goal, .. } => r.scrub(goal),
+            Event::PlanRejected { error, .. }
+            | Event::CallFailed { error, .. }
+            | Event::StepFailed { error, .. }
+            | Event::SessionFailed { error } => r.scrub(error),
+            Event::PlanReady { plan, .. } => plan.steps.iter_mut().for_each(|s| s.redact(r)),
+            Event::Warning { message, .. } => r.scrub(message),
+            Event::TextDelta { text, .. } => r.scrub(text),
+            Event::CallRetry { retry, .. } => r.scrub(&mut retry.error),
+            Event::CallFailover { failover, .. } => r.scrub(&mut failover.error),
+            Event::ToolCallRequested { call, .. } => r.scrub_json(&mut call.arguments),
+            Event::ApprovalRequested { detail, .. } => r.scrub(detail),
+            Event::ApprovalDecided { decision, .. } => match decision {
+                ApprovalDecision::Deny {
+                    reason: Some(reason),
+                } => r.scrub(reason),
+                ApprovalDecision::Deny { reason: None }
+                | ApprovalDecision::AllowOnce
+                | ApprovalDecision::AllowForSession => {}
+            },
+            Event::ToolCallFinished {
+                summary, content, ..
+            } => {
+                r.scrub(summary);
+                r.scrub(content);
+            }
+            Event::StepCompleted { output, .. } => r.scrub(output),
+            Event::StepRequeued { reason, .. } | Event::BudgetReached { reason, .. } => {
+                r.scrub(reason)
+            }
+            Event::PlanEdited { edit, .. } => edit.redact(r),
+            Event::PlanningStarted { .. }
+            | Event::StepStarted { .. }
+            | Event::CallFinished { .. }
+            | Event::CallQueued { .. }
+            | Event::CallDequeued { .. }
+            | Event::StepPaused { .. }
+            | Event::StepResumed { .. }
+            | Event::StepInterrupted { .. }
+            | Event::StepStalled { .. }
+            | Event::BudgetSet { .. }
+            | Event::SessionPaused
+            | Event::SessionUnpaused
+            | Event::SessionInterrupted { .. }
+            | Event::SessionResumed
+            | Event::SessionCompleted => {}
+        }
+    }
+
     /// Events that end a session run; the journal syncs them to disk.
     pub fn ends_session(&self) -> bool {
         matches!(

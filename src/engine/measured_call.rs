@@ -1,6 +1,8 @@
 //! One provider call, measured: time to first text and duration (pauses left out), cancellation,
 //! and text held back while paused even when the provider itself cannot pause.
 
+use std::collections::HashSet;
+
 use futures::{FutureExt, StreamExt};
 use tokio::time::Instant;
 
@@ -28,6 +30,13 @@ pub enum CallUpdate {
     Retry(RetryNotice),
     Failover(FailoverNotice),
     Warning(String),
+    Queued {
+        provider: String,
+        limit: u32,
+    },
+    Dequeued {
+        waited_ms: u64,
+    },
 }
 
 /// Most streamed pieces forwarded as one text event when they are already waiting.
@@ -70,6 +79,16 @@ pub async fn measured_call(
     }
     let mut pause = control.pause.clone();
     let mut watch = Stopwatch::start(&pause);
+
+    // Tool call ids must be unique in the conversation, or the next request is refused (Ollama
+    // reuses its small random ids; a proxy may repeat one).
+    let earlier_ids: HashSet<String> = request
+        .messages
+        .iter()
+        .flat_map(|m| &m.tool_calls)
+        .map(|c| c.id.clone())
+        .collect();
+    let mut taken_ids = earlier_ids.clone();
     let mut stream = provider.stream(request, control.clone());
     let mut text = String::new();
     let mut tool_calls = Vec::new();
@@ -114,7 +133,8 @@ pub async fn measured_call(
                 text.push_str(&piece);
                 on_update(CallUpdate::Text(piece, pieces));
             }
-            Some(Ok(ProviderEvent::ToolCall(call))) => {
+            Some(Ok(ProviderEvent::ToolCall(mut call))) => {
+                call.id = unique_id(std::mem::take(&mut call.id), &mut taken_ids);
                 if ttft_ms.is_none() {
                     ttft_ms = Some(watch.active_ms(&pause));
                 }
@@ -125,6 +145,7 @@ pub async fn measured_call(
                 if notice.discarded_text {
                     text.clear();
                     tool_calls.clear();
+                    taken_ids.clone_from(&earlier_ids);
                 }
                 ttft_ms = None;
                 watch = Stopwatch::start(&pause);
@@ -133,12 +154,22 @@ pub async fn measured_call(
             Some(Ok(ProviderEvent::FailingOver(notice))) => {
                 text.clear();
                 tool_calls.clear();
+                taken_ids.clone_from(&earlier_ids);
                 ttft_ms = None;
                 watch = Stopwatch::start(&pause);
                 serving = (notice.to.clone(), notice.to_model.clone());
                 on_update(CallUpdate::Failover(notice));
             }
             Some(Ok(ProviderEvent::Warning(message))) => on_update(CallUpdate::Warning(message)),
+            Some(Ok(ProviderEvent::WaitingForSlot { provider, limit })) => {
+                on_update(CallUpdate::Queued { provider, limit })
+            }
+            Some(Ok(ProviderEvent::GotSlot { waited_ms })) => {
+                // The call is only now sent: its time to first token starts here.
+                ttft_ms = None;
+                watch = Stopwatch::start(&pause);
+                on_update(CallUpdate::Dequeued { waited_ms });
+            }
             Some(Ok(ProviderEvent::Finished { usage, finish })) => {
                 let stats = CallStats {
                     provider: serving.0,
@@ -170,5 +201,37 @@ pub async fn measured_call(
                 ));
             }
         }
+    }
+}
+
+/// `id`, or a variant of it that no earlier call of the conversation has.
+fn unique_id(id: String, taken: &mut HashSet<String>) -> String {
+    let base = if id.is_empty() {
+        "call".to_string()
+    } else {
+        id
+    };
+    let mut candidate = base.clone();
+    let mut n = 1;
+    while taken.contains(&candidate) {
+        n += 1;
+        candidate = format!("{base}_{n}");
+    }
+    taken.insert(candidate.clone());
+    candidate
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_tool_call_ids_get_a_suffix() {
+        let mut taken: HashSet<String> = ["a".to_string()].into();
+        assert_eq!(unique_id("a".into(), &mut taken), "a_2");
+        assert_eq!(unique_id("a".into(), &mut taken), "a_3");
+        assert_eq!(unique_id("b".into(), &mut taken), "b");
+        assert_eq!(unique_id(String::new(), &mut taken), "call");
+        assert_eq!(unique_id(String::new(), &mut taken), "call_2");
     }
 }

@@ -32,6 +32,8 @@ pub struct AgentMetrics {
     ttft_ms_total: u64,
     ttft_samples: u64,
     pub response_ms_total: u64,
+    /// Time calls spent waiting for a free slot on a limited endpoint (`max_concurrent`).
+    pub slot_wait_ms_total: u64,
     /// Text chunks streamed since the last finished call: a live stand-in for its output tokens.
     pub live_chunks: u64,
 }
@@ -60,6 +62,10 @@ impl AgentMetrics {
             *self.errors_by_kind.entry(kind).or_default() += 1;
         }
         self.live_chunks = 0;
+    }
+
+    pub fn record_slot_wait(&mut self, waited_ms: u64) {
+        self.slot_wait_ms_total += waited_ms;
     }
 
     pub fn record_tool_result(&mut self, status: ToolStatus, duration_ms: u64) {

@@ -30,6 +30,13 @@ pub enum PlanSource {
     Given,
 }
 
+impl StepSpec {
+    pub fn redact(&mut self, redactor: &crate::redact::Redactor) {
+        redactor.scrub(&mut self.title);
+        redactor.scrub(&mut self.task);
+    }
+}
+
 impl Plan {
     pub fn step(&self, id: &StepId) -> Option<&StepSpec> {
         self.steps.iter().find(|s| &s.id == id)

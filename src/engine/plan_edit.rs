@@ -51,6 +51,16 @@ pub enum PlanEdit {
 }
 
 impl PlanEdit {
+    pub fn redact(&mut self, redactor: &crate::redact::Redactor) {
+        match self {
+            PlanEdit::AddStep { step } => step.redact(redactor),
+            PlanEdit::ChangeTask { task, .. } => redactor.scrub(task),
+            PlanEdit::RemoveStep { .. }
+            | PlanEdit::ChangeAgent { .. }
+            | PlanEdit::SetDependencies { .. } => {}
+        }
+    }
+
     /// The step the edit is about.
     pub fn step(&self) -> &StepId {
         match self {
@@ -162,11 +172,12 @@ pub fn apply_edit(
         .collect();
     let target = edit.step();
     let exists = position.contains_key(target);
-    match edit {
-        PlanEdit::AddStep { .. } if exists => return Err(EditError::DuplicateStep(target.clone())),
-        PlanEdit::AddStep { .. } => {}
-        _ if !exists => return Err(EditError::UnknownStep(target.clone())),
-        _ => {
+    let adds = matches!(edit, PlanEdit::AddStep { .. });
+    match (adds, exists) {
+        (true, true) => return Err(EditError::DuplicateStep(target.clone())),
+        (true, false) => {}
+        (false, false) => return Err(EditError::UnknownStep(target.clone())),
+        (false, true) => {
             let s = status(target);
             if s.is_live() {
                 return Err(EditError::Live {
@@ -194,7 +205,10 @@ pub fn apply_edit(
                 }
             }
         }
-        _ => Vec::new(),
+        PlanEdit::AddStep { .. }
+        | PlanEdit::ChangeTask { .. }
+        | PlanEdit::ChangeAgent { .. }
+        | PlanEdit::SetDependencies { .. } => Vec::new(),
     };
     for id in &removed {
         let s = status(id);

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::agent::update_event;
 use super::event::{CallMode, Event};
-use super::measured_call::{CallEnd, CallUpdate, measured_call};
+use super::measured_call::{CallEnd, measured_call};
 use super::plan::{Plan, PlanSource};
 use super::plan_grammar::plan_grammar;
 use super::plan_validation::{parse_plan, validate};
@@ -64,9 +64,8 @@ pub async fn run_planner(run: PlannerRun) -> PlanOutcome {
             request.grammar = Some(plan_grammar(&names, run.settings.max_steps));
         }
         let end = measured_call(&*run.provider, request, &run.control, |update| {
-            // The planner's text is JSON for us, not prose for the user; the rest is news.
-            if !matches!(update, CallUpdate::Text(..) | CallUpdate::ToolCall(_)) {
-                run.reporter.event(update_event(None, update));
+            if let Some(event) = update_event(None, update) {
+                run.reporter.event(event);
             }
         })
         .await;

@@ -152,6 +152,10 @@ pub struct RoleBook {
 }
 
 impl RoleBook {
+    #[expect(
+        clippy::expect_used,
+        reason = "the built-in agent files are compiled in, and a unit test parses every one"
+    )]
     pub fn built_in() -> RoleBook {
         let roles = BUILT_IN
             .iter()

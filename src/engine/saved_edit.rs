@@ -79,7 +79,7 @@ fn reopen(
         StoreError::InUse(_) => {
             format!("{id} is running in another el-jefe process; {instead}")
         }
-        other => other.to_string(),
+        other @ (StoreError::NotFound(_) | StoreError::Io { .. }) => other.to_string(),
     })
 }
 

@@ -123,6 +123,8 @@ pub struct StepState {
     open_turn: bool,
     /// A tool call waiting for the user's approval.
     pub waiting_approval: Option<PendingApproval>,
+    /// The provider on which the step's call waits for a free slot (`max_concurrent`).
+    pub queued_on: Option<String>,
     /// Tokens (in and out) of the latest attempt: what running the step again would cost.
     pub run_tokens: u64,
     /// The health watch flagged the agent and it has shown no progress since.
@@ -236,6 +238,7 @@ impl StepState {
             turns: Vec::new(),
             open_turn: false,
             waiting_approval: None,
+            queued_on: None,
             run_tokens: 0,
             stalled: false,
             cost: 0.0,
@@ -321,6 +324,7 @@ impl StepState {
         self.status = status;
         self.ended_at_ms = Some(at_ms);
         self.waiting_approval = None;
+        self.queued_on = None;
         self.open_turn = false;
         self.stalled = false;
     }
@@ -548,6 +552,7 @@ impl SessionState {
                     }
                     s.open_turn = false;
                     s.waiting_approval = None;
+                    s.queued_on = None;
                     s.call_transcript_start = s.transcript.len();
                     s.output_file = None;
                     s.error = None;
@@ -591,6 +596,34 @@ impl SessionState {
                 }
                 None => self.planner_metrics.record_failed_call(*kind),
             },
+            Event::CallQueued {
+                step,
+                provider,
+                limit,
+            } => {
+                let notice = format!("waiting for a free slot on {provider} (max {limit} at once)");
+                match step.as_ref().and_then(|id| self.step_mut(id)) {
+                    Some(s) => {
+                        s.queued_on = Some(provider.clone());
+                        s.notice = Some(notice);
+                    }
+                    None => self.planner_notice = Some(notice),
+                }
+            }
+            Event::CallDequeued { step, waited_ms } => {
+                match step.as_ref().and_then(|id| self.step_mut(id)) {
+                    Some(s) => {
+                        if s.queued_on.take().is_some() {
+                            s.notice = None;
+                        }
+                        s.metrics.record_slot_wait(*waited_ms);
+                    }
+                    None => {
+                        self.planner_notice = None;
+                        self.planner_metrics.record_slot_wait(*waited_ms);
+                    }
+                }
+            }
             Event::CallRetry { step, retry } => {
                 let notice = format!(
                     "retry {}/{} in {:.1} s: {}",

@@ -13,7 +13,7 @@ use crate::engine::ids::StepId;
 use crate::engine::metrics::count_words;
 use crate::engine::plan::PlanSource;
 use crate::engine::plan_edit::join_ids;
-use crate::engine::session_fold::{SessionState, stall_notice};
+use crate::engine::session_fold::{SessionState, StepStatus, stall_notice};
 
 use super::format::{group_thousands, seconds, totals_lines};
 
@@ -160,6 +160,17 @@ impl<W: Write> PlainPrinter<W> {
                 let line = format!("[{time}] ↻ {} runs again: {reason}", self.step_label(step));
                 self.line(&line)?;
             }
+            Event::CallQueued {
+                step,
+                provider,
+                limit,
+            } => {
+                let who = self.call_label(step.as_ref());
+                self.line(&format!(
+                    "[{time}] … {who}: waiting for a free slot on {provider} (max {limit} at once)"
+                ))?;
+            }
+            Event::CallDequeued { .. } => {}
             Event::CallRetry { step, retry } => {
                 let who = self.call_label(step.as_ref());
                 let mut line = format!(
@@ -312,7 +323,7 @@ impl<W: Write> PlainPrinter<W> {
             Event::StepCompleted { step, .. }
             | Event::StepFailed { step, .. }
             | Event::StepInterrupted { step, .. } => {
-                let end = self.step_end_line(&time, step, &env.event);
+                let end = self.step_end_line(&time, step);
                 if self.live.as_ref() == Some(step) {
                     self.line(&end)?;
                     self.live = None;
@@ -400,13 +411,15 @@ impl<W: Write> PlainPrinter<W> {
         }
     }
 
-    fn step_end_line(&self, time: &str, step: &StepId, event: &Event) -> String {
+    /// The line for a step that just ended, from its state (the event is already folded in).
+    fn step_end_line(&self, time: &str, step: &StepId) -> String {
         let label = self.step_label(step);
         let Some(s) = self.state.as_ref().and_then(|s| s.step(step)) else {
             return format!("[{time}] {label} ended");
         };
-        match event {
-            Event::StepCompleted { output_file, .. } => {
+        match s.status {
+            StepStatus::Completed => {
+                let output_file = &s.output_file;
                 let m = &s.metrics;
                 let secs = match (s.started_at_ms, s.ended_at_ms) {
                     (Some(a), Some(b)) => seconds((b - a).max(0) as u64),
@@ -424,10 +437,14 @@ impl<W: Write> PlainPrinter<W> {
                     m.tool_calls,
                 )
             }
-            Event::StepFailed { error, .. } => {
+            StepStatus::Failed => {
+                let error = s.error.as_deref().unwrap_or("no reason given");
                 format!("[{time}] ✗ {label} · {} failed: {error}", s.spec.agent)
             }
-            _ => format!("[{time}] ■ {label} · {} interrupted", s.spec.agent),
+            StepStatus::Interrupted => format!("[{time}] ■ {label} · {} interrupted", s.spec.agent),
+            StepStatus::Pending | StepStatus::Running | StepStatus::Paused => {
+                format!("[{time}] {label} ended")
+            }
         }
     }
 

@@ -171,10 +171,12 @@ pub async fn run_headless(
                         engine.interrupt_session(&id)?;
                     }
                     if env.event.ends_session() {
-                        let end = match env.event {
-                            Event::SessionCompleted => RunEnd::Completed,
-                            Event::SessionFailed { .. } => RunEnd::Failed,
-                            _ => RunEnd::Interrupted,
+                        let end = if matches!(env.event, Event::SessionCompleted) {
+                            RunEnd::Completed
+                        } else if matches!(env.event, Event::SessionFailed { .. }) {
+                            RunEnd::Failed
+                        } else {
+                            RunEnd::Interrupted
                         };
                         match (&end, &budget_stop) {
                             (RunEnd::Interrupted, Some(reason)) => printer.notice(
@@ -267,12 +269,10 @@ mod tests {
         };
         assert_eq!(flags.decide("run_command"), ApprovalDecision::AllowOnce);
         assert_eq!(flags.decide("mcp__time__now"), ApprovalDecision::AllowOnce);
-        match flags.decide("fetch_url") {
-            ApprovalDecision::Deny { reason: Some(r) } => {
-                assert!(r.contains("--allow fetch_url or --yes"), "{r}")
-            }
-            other => panic!("{other:?}"),
-        }
+        let ApprovalDecision::Deny { reason: Some(r) } = flags.decide("fetch_url") else {
+            panic!("fetch_url is not allowed by these flags");
+        };
+        assert!(r.contains("--allow fetch_url or --yes"), "{r}");
         let yes = Approvals {
             all: true,
             tools: vec![],

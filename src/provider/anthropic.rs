@@ -57,14 +57,24 @@ impl Wire for AnthropicWire {
                 Some("text") => out.push(Decoded::Text(
                     block["text"].as_str().unwrap_or_default().to_string(),
                 )),
-                Some("tool_use") => out.push(Decoded::ToolCall(ToolCall {
-                    id: block["id"].as_str().unwrap_or_default().to_string(),
-                    name: block["name"].as_str().unwrap_or_default().to_string(),
-                    arguments: match &block["input"] {
-                        Value::Object(_) => block["input"].clone(),
-                        _ => json!({}),
-                    },
-                })),
+                Some("tool_use") => {
+                    let id = block["id"].as_str().unwrap_or_default();
+                    let input = block["input"].as_object().cloned().unwrap_or_default();
+                    // Blocks that share an id are one call, split by a proxy: join them.
+                    if let Some(Decoded::ToolCall(last)) = out.last_mut()
+                        && !id.is_empty()
+                        && last.id == id
+                        && let Value::Object(fields) = &mut last.arguments
+                    {
+                        fields.extend(input);
+                        continue;
+                    }
+                    out.push(Decoded::ToolCall(ToolCall {
+                        id: id.to_string(),
+                        name: block["name"].as_str().unwrap_or_default().to_string(),
+                        arguments: Value::Object(input),
+                    }));
+                }
                 // Thinking and server-tool blocks are not part of the answer.
                 _ => {}
             }
@@ -169,10 +179,8 @@ fn conversation(messages: &[ChatMessage]) -> Vec<Value> {
                 }
                 for call in &message.tool_calls {
                     owed.push(call.id.clone());
-                    let input = match &call.arguments {
-                        Value::Object(_) => call.arguments.clone(),
-                        _ => json!({}),
-                    };
+                    let input =
+                        Value::Object(call.arguments.as_object().cloned().unwrap_or_default());
                     content.push(json!({"type": "tool_use", "id": call.id, "name": call.name, "input": input}));
                 }
                 out.push(json!({"role": "assistant", "content": content}));
@@ -183,14 +191,48 @@ fn conversation(messages: &[ChatMessage]) -> Vec<Value> {
     out
 }
 
+/// A tool_use block's id, name and input JSON text so far.
+#[derive(Debug, Default)]
+struct ToolBlock {
+    id: String,
+    name: String,
+    json: String,
+}
+
+impl ToolBlock {
+    fn into_call(self) -> ToolCall {
+        // The API promises an object; anything else is reported as received.
+        let arguments = parse_arguments(&self.json);
+        ToolCall {
+            id: self.id,
+            name: self.name,
+            arguments,
+        }
+    }
+}
+
 /// Reads the event sequence message_start, content blocks, message_delta, message_stop.
+///
+/// LiteLLM's proxy splits one tool call into many tool_use blocks that share its id, each with
+/// a fragment of the input: a finished block is held until the next block shows whether it
+/// goes on, and blocks with the same id are joined into one call.
 #[derive(Default)]
 struct EventDecoder {
     provider: String,
-    /// Tool-use blocks being streamed, by block index: id, name and JSON text so far.
-    tools: BTreeMap<u64, (String, String, String)>,
+    /// Tool-use blocks being streamed, by block index.
+    tools: BTreeMap<u64, ToolBlock>,
+    /// The last finished tool-use block, which the next block may continue.
+    finished_tool: Option<ToolBlock>,
     usage: Usage,
     finish: Option<FinishReason>,
+}
+
+impl EventDecoder {
+    fn flush_tool(&mut self, out: &mut Vec<Decoded>) {
+        if let Some(block) = self.finished_tool.take() {
+            out.push(Decoded::ToolCall(block.into_call()));
+        }
+    }
 }
 
 impl StreamDecoder for EventDecoder {
@@ -218,15 +260,23 @@ impl StreamDecoder for EventDecoder {
                 match block["type"].as_str() {
                     Some("tool_use") => {
                         let id = block["id"].as_str().unwrap_or_default().to_string();
-                        let name = block["name"].as_str().unwrap_or_default().to_string();
-                        self.tools.insert(index, (id, name, String::new()));
+                        let continued =
+                            self.finished_tool.take_if(|t| !id.is_empty() && t.id == id);
+                        let tool = continued.unwrap_or_else(|| ToolBlock {
+                            id,
+                            name: block["name"].as_str().unwrap_or_default().to_string(),
+                            json: String::new(),
+                        });
+                        self.flush_tool(&mut out);
+                        self.tools.insert(index, tool);
                     }
                     Some("text") => {
+                        self.flush_tool(&mut out);
                         if let Some(text) = block["text"].as_str().filter(|t| !t.is_empty()) {
                             out.push(Decoded::Text(text.to_string()));
                         }
                     }
-                    _ => {}
+                    _ => self.flush_tool(&mut out),
                 }
             }
             "content_block_delta" => {
@@ -237,7 +287,7 @@ impl StreamDecoder for EventDecoder {
                     )),
                     Some("input_json_delta") => {
                         if let Some(tool) = self.tools.get_mut(&index) {
-                            tool.2
+                            tool.json
                                 .push_str(delta["partial_json"].as_str().unwrap_or_default());
                         }
                     }
@@ -246,29 +296,25 @@ impl StreamDecoder for EventDecoder {
                 }
             }
             "content_block_stop" => {
-                if let Some((id, name, args)) = self.tools.remove(&index) {
-                    let arguments = match parse_arguments(&args) {
-                        // The API promises an object; anything else is reported as received.
-                        value @ (Value::Object(_) | Value::String(_)) => value,
-                        _ => json!({}),
-                    };
-                    out.push(Decoded::ToolCall(ToolCall {
-                        id,
-                        name,
-                        arguments,
-                    }));
+                if let Some(tool) = self.tools.remove(&index) {
+                    self.flush_tool(&mut out);
+                    self.finished_tool = Some(tool);
                 }
             }
             "message_delta" => {
+                self.flush_tool(&mut out);
                 if let Some(reason) = json["delta"]["stop_reason"].as_str() {
                     self.finish = Some(stop_reason(Some(reason)));
                 }
                 update_usage(&mut self.usage, &json["usage"]);
             }
-            "message_stop" => out.push(Decoded::Done {
-                usage: Some(self.usage),
-                finish: self.finish.unwrap_or(FinishReason::Stop),
-            }),
+            "message_stop" => {
+                self.flush_tool(&mut out);
+                out.push(Decoded::Done {
+                    usage: Some(self.usage),
+                    finish: self.finish.unwrap_or(FinishReason::Stop),
+                });
+            }
             "error" => return Err(reported_error(&self.provider, &json)),
             // ping, and event types added after this was written.
             _ => {}

@@ -58,7 +58,9 @@ fn check_local(local: &LocalSettings) -> Verdict {
 }
 
 async fn check_http(config: &ProviderConfig) -> Verdict {
-    let http = config.http.as_ref().expect("HTTP providers have settings");
+    let Some(http) = config.http.as_ref() else {
+        return Verdict::Failed(format!("`{}` has no HTTP settings", config.name));
+    };
     if config.needs_key() {
         let var = config
             .api_key_env
@@ -80,23 +82,21 @@ async fn check_http(config: &ProviderConfig) -> Verdict {
         Err(e) => return Verdict::Failed(format!("no HTTP client: {e}")),
     };
     let key = http.api_key.as_ref().map(|k| k.expose().to_string());
-    let request = match config.kind {
-        ProviderKind::Anthropic => {
-            let mut r = client
-                .get(format!("{}/v1/models/{}", http.base_url, http.model))
-                .header("anthropic-version", API_VERSION);
-            if let Some(key) = &key {
-                r = r.header("x-api-key", key);
-            }
-            r
+    let anthropic = config.kind == ProviderKind::Anthropic;
+    let request = if anthropic {
+        let mut r = client
+            .get(format!("{}/v1/models/{}", http.base_url, http.model))
+            .header("anthropic-version", API_VERSION);
+        if let Some(key) = &key {
+            r = r.header("x-api-key", key);
         }
-        _ => {
-            let mut r = client.get(format!("{}/models", http.base_url));
-            if let Some(key) = &key {
-                r = r.bearer_auth(key);
-            }
-            r
+        r
+    } else {
+        let mut r = client.get(format!("{}/models", http.base_url));
+        if let Some(key) = &key {
+            r = r.bearer_auth(key);
         }
+        r
     };
     let response = match request.send().await {
         Ok(r) => r,
@@ -110,17 +110,16 @@ async fn check_http(config: &ProviderConfig) -> Verdict {
     let body = response.bytes().await.unwrap_or_default();
     if !(200..300).contains(&status) {
         let error = error_from_response(&config.name, status, &headers, &body);
-        return Verdict::Failed(match error.kind {
-            ErrorKind::Auth | ErrorKind::Permission => {
-                format!("reachable, but not authenticated: {}", error.message)
-            }
-            ErrorKind::NotFound if config.kind == ProviderKind::Anthropic => {
-                format!("reachable and authenticated, but no model `{}`", http.model)
-            }
-            _ => format!("reachable, but: {}", error.message),
+        let auth = matches!(error.kind, ErrorKind::Auth | ErrorKind::Permission);
+        return Verdict::Failed(if auth {
+            format!("reachable, but not authenticated: {}", error.message)
+        } else if anthropic && error.kind == ErrorKind::NotFound {
+            format!("reachable and authenticated, but no model `{}`", http.model)
+        } else {
+            format!("reachable, but: {}", error.message)
         });
     }
-    if config.kind == ProviderKind::Anthropic {
+    if anthropic {
         return Verdict::Ok(format!(
             "reachable, authenticated, model `{}` exists",
             http.model

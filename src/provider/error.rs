@@ -30,8 +30,11 @@ pub enum ErrorKind {
     Timeout,
     /// The connection could not be made or broke.
     Connection,
-    /// The reply ended before the protocol's end marker.
+    /// The reply ended before the protocol's end marker, or without saying why it ended.
     StreamCut,
+    /// The reply ended properly but held no text and no tool call: a proxy's way of passing on
+    /// a failure upstream.
+    EmptyReply,
     /// The reply could not be understood (bad JSON, wrong shape).
     Malformed,
     /// The provider reported an error we have no better kind for.
@@ -53,6 +56,7 @@ impl ErrorKind {
                 | ErrorKind::Timeout
                 | ErrorKind::Connection
                 | ErrorKind::StreamCut
+                | ErrorKind::EmptyReply
         )
     }
 
@@ -70,6 +74,7 @@ impl ErrorKind {
             ErrorKind::Timeout => "timeout",
             ErrorKind::Connection => "connection",
             ErrorKind::StreamCut => "stream cut",
+            ErrorKind::EmptyReply => "empty reply",
             ErrorKind::Malformed => "malformed",
             ErrorKind::Provider => "provider",
             ErrorKind::Unavailable => "unavailable",

@@ -206,8 +206,17 @@ pub enum ProviderEvent {
     Retrying(RetryNotice),
     FailingOver(FailoverNotice),
     /// Something the user should know that does not stop the call (streaming refused and a
-    /// non-streaming call made instead, an empty reply...).
+    /// non-streaming call made instead...).
     Warning(String),
+    /// The endpoint already runs as many calls as it may (`max_concurrent`): this one waits.
+    WaitingForSlot {
+        provider: String,
+        limit: u32,
+    },
+    /// The waiting call got its slot and is sent now.
+    GotSlot {
+        waited_ms: u64,
+    },
     Finished {
         usage: Usage,
         finish: FinishReason,

@@ -68,9 +68,12 @@ impl Wire for OpenAiWire {
             calls.merge(position, call);
         }
         out.extend(calls.finish().into_iter().map(Decoded::ToolCall));
+        let Some(reason) = choice["finish_reason"].as_str() else {
+            return Err(cut_short(provider));
+        };
         out.push(Decoded::Done {
             usage: usage_from(&json["usage"]),
-            finish: finish_reason(choice["finish_reason"].as_str()),
+            finish: finish_reason(reason),
         });
         Ok(out)
     }
@@ -118,22 +121,25 @@ fn message_json(message: &ChatMessage) -> Value {
         }),
         ChatRole::Assistant if !message.tool_calls.is_empty() => json!({
             "role": "assistant",
-            "content": if message.content.is_empty() { Value::Null } else { json!(message.content) },
+            // Never null: llama-cpp-python refuses a null content with HTTP 500.
+            "content": message.content,
             "tool_calls": message.tool_calls.iter().map(|c| json!({
                 "id": c.id,
                 "type": "function",
                 "function": { "name": c.name, "arguments": arguments_text(&c.arguments) },
             })).collect::<Vec<_>>(),
         }),
-        role => json!({ "role": role.as_str(), "content": message.content }),
+        role @ (ChatRole::System | ChatRole::User | ChatRole::Assistant) => {
+            json!({ "role": role.as_str(), "content": message.content })
+        }
     }
 }
 
 /// Arguments go back as the JSON text the model wrote (or the raw text it wrote instead).
 fn arguments_text(arguments: &Value) -> String {
-    match arguments {
-        Value::String(raw) => raw.clone(),
-        other => other.to_string(),
+    match arguments.as_str() {
+        Some(raw) => raw.to_string(),
+        None => arguments.to_string(),
     }
 }
 
@@ -150,6 +156,9 @@ impl StreamDecoder for ChunkDecoder {
     fn event(&mut self, event: &SseEvent) -> Result<Vec<Decoded>, ProviderError> {
         let data = event.data.trim();
         if data == "[DONE]" {
+            let Some(finish) = self.finish else {
+                return Err(cut_short(&self.provider));
+            };
             let mut out: Vec<Decoded> = self
                 .calls
                 .finish()
@@ -158,7 +167,7 @@ impl StreamDecoder for ChunkDecoder {
                 .collect();
             out.push(Decoded::Done {
                 usage: self.usage,
-                finish: self.finish.unwrap_or(FinishReason::Stop),
+                finish,
             });
             return Ok(out);
         }
@@ -196,7 +205,7 @@ impl StreamDecoder for ChunkDecoder {
                 self.calls.merge(position, part);
             }
             if let Some(reason) = choice["finish_reason"].as_str() {
-                self.finish = Some(finish_reason(Some(reason)));
+                self.finish = Some(finish_reason(reason));
                 out.extend(self.calls.finish().into_iter().map(Decoded::ToolCall));
             }
         }
@@ -258,8 +267,8 @@ pub fn parse_arguments(text: &str) -> Value {
         return json!({});
     }
     match serde_json::from_str::<Value>(text) {
-        Ok(value @ Value::Object(_)) => value,
-        _ => Value::String(text.to_string()),
+        Ok(value) if value.is_object() => value,
+        Ok(_) | Err(_) => Value::String(text.to_string()),
     }
 }
 
@@ -282,14 +291,27 @@ fn usage_from(usage: &Value) -> Option<Usage> {
     })
 }
 
-fn finish_reason(reason: Option<&str>) -> FinishReason {
+fn finish_reason(reason: &str) -> FinishReason {
     match reason {
-        None | Some("stop") => FinishReason::Stop,
-        Some("length") => FinishReason::Length,
-        Some("tool_calls") | Some("function_call") => FinishReason::ToolCalls,
-        Some("content_filter") => FinishReason::ContentFilter,
-        Some(_) => FinishReason::Other,
+        "stop" => FinishReason::Stop,
+        "length" => FinishReason::Length,
+        "tool_calls" | "function_call" => FinishReason::ToolCalls,
+        "content_filter" => FinishReason::ContentFilter,
+        _ => FinishReason::Other,
     }
+}
+
+/// Every complete reply says why it ended. llama-cpp-python, for one, ends a reply it cut short
+/// (because another request arrived) with `[DONE]` and no finish reason.
+fn cut_short(provider: &str) -> ProviderError {
+    ProviderError::new(
+        ErrorKind::StreamCut,
+        format!(
+            "{provider} ended its reply without a finish reason: it was cut short (a \
+             single-slot server cuts a running reply when another request arrives; set \
+             max_concurrent = 1 on this provider)"
+        ),
+    )
 }
 
 fn malformed(provider: &str, what: &str) -> ProviderError {
@@ -428,7 +450,7 @@ mod tests {
         assert_eq!(body["stream_options"], json!({"include_usage": true}));
         assert_eq!(
             body["messages"][1],
-            json!({"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"read","arguments":"{\"p\":1}"}}]})
+            json!({"role":"assistant","content":"","tool_calls":[{"id":"c1","type":"function","function":{"name":"read","arguments":"{\"p\":1}"}}]})
         );
         assert_eq!(
             body["messages"][2],

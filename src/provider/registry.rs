@@ -3,8 +3,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::anthropic::AnthropicWire;
 use super::failover::FailoverProvider;
-use super::{Provider, ProviderError, anthropic, openai};
+use super::http::{EndpointSlots, HttpProvider};
+use super::openai::OpenAiWire;
+use super::{Provider, ProviderError};
 use crate::config::providers::{ProviderConfig, ProviderKind, ProviderSetup};
 use crate::engine::{Route, Routes};
 
@@ -20,12 +23,13 @@ pub fn build_routes(
     local: Option<Arc<dyn Provider>>,
 ) -> Result<Routes, ProviderError> {
     let mut plain: BTreeMap<String, Arc<dyn Provider>> = BTreeMap::new();
+    let slots = endpoint_slots(setup);
     for config in setup.in_use() {
         let provider = match config.kind {
             ProviderKind::Local => local.clone().ok_or_else(|| {
                 ProviderError::unavailable("the embedded model is needed but was not loaded")
             })?,
-            _ => build_http(config)?,
+            ProviderKind::Anthropic | ProviderKind::Openai => build_http(config, &slots)?,
         };
         plain.insert(config.name.clone(), provider);
     }
@@ -53,8 +57,33 @@ pub fn build_routes(
     Ok(routes)
 }
 
-pub fn build_http(config: &ProviderConfig) -> Result<Arc<dyn Provider>, ProviderError> {
-    let http = config.http.clone().expect("HTTP providers have settings");
+/// One limit per endpoint (base URL) that any provider limits: providers naming the same
+/// server take turns in the same slots, with the smallest limit given.
+fn endpoint_slots(setup: &ProviderSetup) -> BTreeMap<String, EndpointSlots> {
+    let mut limits: BTreeMap<String, u32> = BTreeMap::new();
+    for http in setup.providers.values().filter_map(|p| p.http.as_ref()) {
+        if let Some(n) = http.max_concurrent {
+            let limit = limits.entry(http.base_url.clone()).or_insert(n);
+            *limit = (*limit).min(n);
+        }
+    }
+    limits
+        .into_iter()
+        .map(|(url, n)| (url, EndpointSlots::new(n)))
+        .collect()
+}
+
+/// An HTTP provider; its calls take turns in `slots[base_url]` when its endpoint is limited.
+fn build_http(
+    config: &ProviderConfig,
+    slots: &BTreeMap<String, EndpointSlots>,
+) -> Result<Arc<dyn Provider>, ProviderError> {
+    let Some(http) = config.http.clone() else {
+        return Err(ProviderError::unavailable(format!(
+            "provider `{}` has no HTTP settings",
+            config.name
+        )));
+    };
     if config.needs_key() {
         let var = config
             .api_key_env
@@ -66,9 +95,10 @@ pub fn build_http(config: &ProviderConfig) -> Result<Arc<dyn Provider>, Provider
             config.name
         )));
     }
+    let slots = slots.get(&http.base_url).cloned();
     Ok(match config.kind {
-        ProviderKind::Anthropic => Arc::new(anthropic::provider(http)?),
-        ProviderKind::Openai => Arc::new(openai::provider(http)?),
+        ProviderKind::Anthropic => Arc::new(HttpProvider::with_slots(AnthropicWire, http, slots)?),
+        ProviderKind::Openai => Arc::new(HttpProvider::with_slots(OpenAiWire, http, slots)?),
         ProviderKind::Local => unreachable!("the embedded model is not an HTTP provider"),
     })
 }

@@ -193,14 +193,16 @@ pub struct Args<'a> {
 
 impl<'a> Args<'a> {
     pub fn new(arguments: &'a Value) -> Result<Args<'a>, ToolError> {
-        match arguments {
-            Value::Object(map) => Ok(Args { map }),
-            Value::String(raw) => Err(ToolError::new(format!(
+        if let Some(map) = arguments.as_object() {
+            Ok(Args { map })
+        } else if let Some(raw) = arguments.as_str() {
+            Err(ToolError::new(format!(
                 "the arguments were not valid JSON: {raw}"
-            ))),
-            other => Err(ToolError::new(format!(
-                "the arguments must be a JSON object, not {other}"
-            ))),
+            )))
+        } else {
+            Err(ToolError::new(format!(
+                "the arguments must be a JSON object, not {arguments}"
+            )))
         }
     }
 

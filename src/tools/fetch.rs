@@ -114,7 +114,9 @@ pub fn html_to_text(html: &str) -> String {
             i = end;
             continue;
         }
-        let ch = html[i..].chars().next().expect("inside the string");
+        let Some(ch) = html[i..].chars().next() else {
+            break;
+        };
         out.push(ch);
         i += ch.len_utf8();
     }

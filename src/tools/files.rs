@@ -19,12 +19,14 @@ const MAX_MATCHES: usize = 200;
 
 fn io_error(sandbox: &Sandbox, path: &Path, e: std::io::Error) -> ToolError {
     let shown = sandbox.display(path);
-    match e.kind() {
-        std::io::ErrorKind::NotFound => ToolError::new(format!("`{shown}` does not exist")),
-        std::io::ErrorKind::IsADirectory => ToolError::new(format!(
+    if e.kind() == std::io::ErrorKind::NotFound {
+        ToolError::new(format!("`{shown}` does not exist"))
+    } else if e.kind() == std::io::ErrorKind::IsADirectory {
+        ToolError::new(format!(
             "`{shown}` is a directory; list_files shows what is in it"
-        )),
-        _ => ToolError::new(format!("`{shown}`: {e}")),
+        ))
+    } else {
+        ToolError::new(format!("`{shown}`: {e}"))
     }
 }
 

@@ -227,14 +227,12 @@ impl McpHub {
             return Err(ToolError::new(why));
         }
         let mut params = CallToolRequestParams::new(tool.to_string());
-        match arguments {
-            Value::Object(map) => params = params.with_arguments(map.clone()),
-            Value::Null => {}
-            other => {
-                return Err(ToolError::new(format!(
-                    "the arguments must be a JSON object, not {other}"
-                )));
-            }
+        if let Some(map) = arguments.as_object() {
+            params = params.with_arguments(map.clone());
+        } else if !arguments.is_null() {
+            return Err(ToolError::new(format!(
+                "the arguments must be a JSON object, not {arguments}"
+            )));
         }
         let result = client.call_tool(params).await.map_err(|e| {
             let why = if client.is_transport_closed() {

@@ -102,8 +102,11 @@ pub async fn run_command(
         pgid: child.id().map(|id| id as i32),
     };
     let cap = limits.max_result_bytes;
-    let stdout = tokio::spawn(drain(child.stdout.take().expect("piped"), cap));
-    let stderr = tokio::spawn(drain(child.stderr.take().expect("piped"), cap));
+    let (Some(out), Some(err)) = (child.stdout.take(), child.stderr.take()) else {
+        return Err(ToolError::new("the command's output could not be read"));
+    };
+    let stdout = tokio::spawn(drain(out, cap));
+    let stderr = tokio::spawn(drain(err, cap));
     let started = Instant::now();
     let ending = tokio::select! {
         status = child.wait() => match status {

@@ -405,7 +405,10 @@ impl App {
         match status {
             StepStatus::Running => self.engine.pause_step(&session, &step),
             StepStatus::Paused => self.engine.resume_step(&session, &step),
-            other => {
+            other @ (StepStatus::Pending
+            | StepStatus::Completed
+            | StepStatus::Failed
+            | StepStatus::Interrupted) => {
                 self.complain(format!(
                     "{label} is {}; p pauses a running agent",
                     other.label()

@@ -58,6 +58,10 @@ impl CommandBar {
         self.textarea = new_textarea(text);
     }
 
+    #[expect(
+        clippy::wildcard_enum_match_arm,
+        reason = "a key map names the keys it handles; the text area takes every other one"
+    )]
     pub fn key(&mut self, key: KeyEvent, session_ids: &[SessionId]) -> BarOutcome {
         if key.code != KeyCode::Tab && key.code != KeyCode::BackTab {
             self.completion = None;

@@ -22,6 +22,10 @@ impl App {
         }
     }
 
+    #[expect(
+        clippy::wildcard_enum_match_arm,
+        reason = "a key map names the keys it handles; every other key does nothing"
+    )]
     fn key_action(&mut self, key: KeyEvent) -> Option<Action> {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if ctrl && key.code == KeyCode::Char('c') {
@@ -133,6 +137,10 @@ impl App {
         Some(action)
     }
 
+    #[expect(
+        clippy::wildcard_enum_match_arm,
+        reason = "wheel and left click do something; every other mouse event nothing"
+    )]
     pub fn on_mouse(&mut self, mouse: MouseEvent) {
         if self.overlay.is_some() || self.view != View::Dashboard {
             return;

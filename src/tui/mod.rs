@@ -10,6 +10,7 @@ mod plan_edits;
 pub mod rates;
 pub mod session_view;
 pub mod slash_command;
+pub mod step_badge;
 pub mod stream_view;
 pub mod terminal;
 pub mod theme;

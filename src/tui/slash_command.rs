@@ -121,8 +121,19 @@ fn takes_session(name: &str) -> bool {
     matches!(name, "/interrupt" | "/pause" | "/resume")
 }
 
+/// `//start-streaming` as `/start-streaming`: pressing `/` opens the bar with a slash, and the
+/// product's own examples write the command with one too.
+fn one_leading_slash(input: &str) -> &str {
+    let bare = input.trim_start_matches('/');
+    if bare.len() + 1 < input.len() {
+        &input[input.len() - bare.len() - 1..]
+    } else {
+        input
+    }
+}
+
 pub fn parse(input: &str) -> Result<Option<SlashCommand>, String> {
-    let input = input.trim();
+    let input = one_leading_slash(input.trim());
     if input.is_empty() {
         return Ok(None);
     }
@@ -222,6 +233,7 @@ pub fn step_ids(text: &str) -> Vec<StepId> {
 /// Candidates for Tab at the end of `input`: command names while typing the first word, then
 /// session ids for commands that take one. Each candidate is the whole new input.
 pub fn completions(input: &str, session_ids: &[SessionId]) -> Vec<String> {
+    let input = one_leading_slash(input);
     if !input.starts_with('/') {
         return Vec::new();
     }
@@ -278,6 +290,18 @@ mod tests {
         );
         assert_eq!(parse("/monitor"), Ok(Some(SlashCommand::Monitor)));
         assert_eq!(parse("/quit"), Ok(Some(SlashCommand::Quit)));
+    }
+
+    #[test]
+    fn a_doubled_slash_is_one() {
+        // `/` opens the bar with a slash; typing the command as written adds a second one.
+        assert_eq!(
+            parse("//start-streaming Research AI trends"),
+            Ok(Some(SlashCommand::Start("Research AI trends".into())))
+        );
+        assert_eq!(parse("//metrics"), Ok(Some(SlashCommand::Metrics)));
+        assert_eq!(parse("///help"), Ok(Some(SlashCommand::Help)));
+        assert_eq!(completions("//mon", &[]), vec!["/monitor ".to_string()]);
     }
 
     #[test]

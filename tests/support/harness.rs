@@ -37,6 +37,7 @@ pub fn settings(dir: &TempDir, max_parallel: usize) -> EngineSettings {
         health: el_jefe::engine::health::HealthSettings::off(),
         budget: Default::default(),
         prices: Default::default(),
+        redactor: Default::default(),
     }
 }
 

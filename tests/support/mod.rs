@@ -1,11 +1,18 @@
 //! Shared test helpers. Each test binary uses a different subset.
 #![allow(dead_code)]
+// Helpers of tests: a panic is how a test fails, with its message.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
 
 pub mod cli;
 pub mod dashboard;
 pub mod harness;
 pub mod model;
 pub mod openai_server;
+pub mod provider_run;
 pub mod replay_server;
 pub mod scripted;
 pub mod tmux;

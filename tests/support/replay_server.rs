@@ -106,6 +106,8 @@ impl Reply {
             .iter()
             .any(|(n, v)| n == "content-type" && v.starts_with("text/event-stream"));
         if streamed {
+            // Captures are stored trimmed: the blank line that ends the last event goes back.
+            let body = format!("{}\n\n", body.trim_end_matches('\n'));
             for event in body.split_inclusive("\n\n") {
                 reply = reply.body(event);
             }
@@ -143,6 +145,15 @@ pub struct ReplayServer {
     pub url: String,
     requests: Arc<Mutex<Vec<Recorded>>>,
     hung_up: Arc<Notify>,
+    served: Arc<Mutex<Vec<Served>>>,
+}
+
+/// When a request was read in full, and when the last write of its reply began: the client
+/// cannot have the whole reply before then.
+#[derive(Debug, Clone, Copy)]
+pub struct Served {
+    pub request_at: std::time::Instant,
+    pub last_write_at: std::time::Instant,
 }
 
 impl ReplayServer {
@@ -153,6 +164,8 @@ impl ReplayServer {
         let hung_up = Arc::new(Notify::new());
         let queue = Arc::new(Mutex::new(replies.into_iter()));
         let (recorded, notify) = (requests.clone(), hung_up.clone());
+        let served = Arc::new(Mutex::new(Vec::new()));
+        let timeline = served.clone();
         tokio::spawn(async move {
             loop {
                 let Ok((socket, _)) = listener.accept().await else {
@@ -165,14 +178,28 @@ impl ReplayServer {
                         r#"{"error":{"message":"the test server has no more replies"}}"#,
                     )
                 });
-                tokio::spawn(serve(socket, reply, recorded.clone(), notify.clone()));
+                let (recorded, notify, timeline) =
+                    (recorded.clone(), notify.clone(), timeline.clone());
+                tokio::spawn(async move {
+                    if let Some(served) = serve(socket, reply, recorded, notify).await {
+                        timeline.lock().unwrap().push(served);
+                    }
+                });
             }
         });
         ReplayServer {
             url,
             requests,
             hung_up,
+            served,
         }
+    }
+
+    /// Every reply served so far, by the time its request arrived.
+    pub fn timeline(&self) -> Vec<Served> {
+        let mut served = self.served.lock().unwrap().clone();
+        served.sort_by_key(|s| s.request_at);
+        served
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -185,14 +212,17 @@ impl ReplayServer {
     }
 }
 
+/// Answers one connection; None if no request arrived.
 async fn serve(
     mut socket: TcpStream,
     reply: Reply,
     requests: Arc<Mutex<Vec<Recorded>>>,
     hung_up: Arc<Notify>,
-) {
-    let Some(request) = read_request(&mut socket).await else {
-        return;
+) -> Option<Served> {
+    let request = read_request(&mut socket).await?;
+    let mut served = Served {
+        request_at: std::time::Instant::now(),
+        last_write_at: std::time::Instant::now(),
     };
     requests.lock().unwrap().push(request);
     let mut head = format!("HTTP/1.1 {} Test\r\n", reply.status);
@@ -201,14 +231,15 @@ async fn serve(
     }
     head.push_str("connection: close\r\n\r\n");
     if socket.write_all(head.as_bytes()).await.is_err() {
-        return;
+        return Some(served);
     }
     for part in reply.parts {
         match part {
             Part::Bytes(bytes) => {
+                served.last_write_at = std::time::Instant::now();
                 if socket.write_all(&bytes).await.is_err() {
                     hung_up.notify_one();
-                    return;
+                    return Some(served);
                 }
                 let _ = socket.flush().await;
             }
@@ -222,11 +253,12 @@ async fn serve(
                     }
                 }
                 hung_up.notify_one();
-                return;
+                return Some(served);
             }
         }
     }
     let _ = socket.shutdown().await;
+    Some(served)
 }
 
 async fn read_request(socket: &mut TcpStream) -> Option<Recorded> {

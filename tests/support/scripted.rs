@@ -2,6 +2,8 @@
 //! run on a paused clock in no real time). It records every request it receives.
 
 use std::sync::{Arc, Mutex};
+
+use futures::StreamExt;
 use std::time::Duration;
 
 use el_jefe::engine::event::FinishReason;
@@ -24,6 +26,9 @@ pub struct Script {
     pub yield_between: bool,
     /// Tool calls the reply ends with (it then finishes with `FinishReason::ToolCalls`).
     pub tool_calls: Vec<ToolCall>,
+    /// Wait this long for a free slot first, saying so as an HTTP provider with
+    /// `max_concurrent` does.
+    pub queued_for: Option<Duration>,
 }
 
 impl Script {
@@ -36,6 +41,7 @@ impl Script {
             fail: None,
             yield_between: false,
             tool_calls: calls,
+            queued_for: None,
         }
     }
 
@@ -49,6 +55,7 @@ impl Script {
             fail: None,
             yield_between: false,
             tool_calls: Vec::new(),
+            queued_for: None,
         }
     }
 
@@ -60,6 +67,7 @@ impl Script {
             fail: None,
             yield_between: false,
             tool_calls: Vec::new(),
+            queued_for: None,
         }
     }
 }
@@ -135,50 +143,61 @@ impl Provider for ScriptedProvider {
     fn stream(&self, request: ChatRequest, _control: CallControl) -> ProviderStream {
         let script = (self.script)(&request);
         self.requests.lock().unwrap().push(request);
+        let queue: Vec<Result<ProviderEvent, ProviderError>> = match script.queued_for {
+            Some(_) => vec![Ok(ProviderEvent::WaitingForSlot {
+                provider: "scripted".into(),
+                limit: 1,
+            })],
+            None => Vec::new(),
+        };
+        let slot = futures::stream::iter(script.queued_for).then(|wait| async move {
+            tokio::time::sleep(wait).await;
+            Ok(ProviderEvent::GotSlot {
+                waited_ms: wait.as_millis() as u64,
+            })
+        });
         let state = (script, 0usize, false);
-        Box::pin(futures::stream::unfold(
-            state,
-            |(script, i, done)| async move {
-                if done {
-                    return None;
-                }
-                if i < script.chunks.len() {
-                    let wait = if i == 0 {
-                        script.first_delay
-                    } else {
-                        script.delay
-                    };
-                    if !wait.is_zero() {
-                        tokio::time::sleep(wait).await;
-                    } else if script.yield_between && i > 0 {
-                        tokio::task::yield_now().await;
-                    }
-                    let chunk = script.chunks[i].clone();
-                    return Some((Ok(ProviderEvent::Text(chunk)), (script, i + 1, false)));
-                }
-                let call_index = i - script.chunks.len();
-                if script.fail.is_none() && call_index < script.tool_calls.len() {
-                    let call = script.tool_calls[call_index].clone();
-                    return Some((Ok(ProviderEvent::ToolCall(call)), (script, i + 1, false)));
-                }
-                let finish = if script.tool_calls.is_empty() {
-                    FinishReason::Stop
+        let reply = futures::stream::unfold(state, |(script, i, done)| async move {
+            if done {
+                return None;
+            }
+            if i < script.chunks.len() {
+                let wait = if i == 0 {
+                    script.first_delay
                 } else {
-                    FinishReason::ToolCalls
+                    script.delay
                 };
-                let item = match &script.fail {
-                    Some(message) => Err(ProviderError::failed(message.clone())),
-                    None => Ok(ProviderEvent::Finished {
-                        usage: Usage {
-                            input_tokens: 10,
-                            output_tokens: script.chunks.len() as u64,
-                            ..Usage::default()
-                        },
-                        finish,
-                    }),
-                };
-                Some((item, (script, i, true)))
-            },
-        ))
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                } else if script.yield_between && i > 0 {
+                    tokio::task::yield_now().await;
+                }
+                let chunk = script.chunks[i].clone();
+                return Some((Ok(ProviderEvent::Text(chunk)), (script, i + 1, false)));
+            }
+            let call_index = i - script.chunks.len();
+            if script.fail.is_none() && call_index < script.tool_calls.len() {
+                let call = script.tool_calls[call_index].clone();
+                return Some((Ok(ProviderEvent::ToolCall(call)), (script, i + 1, false)));
+            }
+            let finish = if script.tool_calls.is_empty() {
+                FinishReason::Stop
+            } else {
+                FinishReason::ToolCalls
+            };
+            let item = match &script.fail {
+                Some(message) => Err(ProviderError::failed(message.clone())),
+                None => Ok(ProviderEvent::Finished {
+                    usage: Usage {
+                        input_tokens: 10,
+                        output_tokens: script.chunks.len() as u64,
+                        ..Usage::default()
+                    },
+                    finish,
+                }),
+            };
+            Some((item, (script, i, true)))
+        });
+        Box::pin(futures::stream::iter(queue).chain(slot).chain(reply))
     }
 }

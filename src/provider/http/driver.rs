@@ -7,14 +7,16 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
+use super::slots::{EndpointSlots, SlotPermit};
 use super::sse::sse_events;
 use super::status::error_from_response;
 use super::{Decoded, HttpSettings, Wire, estimate_tokens, transport_error};
-use crate::engine::event::CallMode;
+use crate::engine::event::{CallMode, FinishReason};
 use crate::provider::{
     CallControl, ChatRequest, ErrorKind, Provider, ProviderError, ProviderEvent, ProviderStream,
     RetryNotice, Usage,
 };
+use crate::redact::Redactor;
 
 type Sender = mpsc::Sender<Result<ProviderEvent, ProviderError>>;
 
@@ -26,10 +28,26 @@ struct Inner<W> {
     wire: W,
     settings: HttpSettings,
     client: reqwest::Client,
+    /// Error text may quote the request back, key included.
+    redactor: Redactor,
+    /// Calls allowed at once on the endpoint, when limited.
+    slots: Option<EndpointSlots>,
 }
 
 impl<W: Wire> HttpProvider<W> {
+    /// A provider with its own limit of calls at once (`max_concurrent`), if it has one.
     pub fn new(wire: W, settings: HttpSettings) -> Result<Self, ProviderError> {
+        let slots = settings.max_concurrent.map(EndpointSlots::new);
+        HttpProvider::with_slots(wire, settings, slots)
+    }
+
+    /// A provider whose calls take turns in `slots`, which other providers naming the same
+    /// endpoint may share.
+    pub fn with_slots(
+        wire: W,
+        settings: HttpSettings,
+        slots: Option<EndpointSlots>,
+    ) -> Result<Self, ProviderError> {
         let client = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
             .user_agent(concat!("el-jefe/", env!("CARGO_PKG_VERSION")))
@@ -37,11 +55,14 @@ impl<W: Wire> HttpProvider<W> {
             .map_err(|e| {
                 ProviderError::unavailable(format!("{}: no HTTP client: {e}", settings.name))
             })?;
+        let redactor = Redactor::new(settings.api_key.as_ref().map(|k| k.expose()));
         Ok(HttpProvider {
             inner: Arc::new(Inner {
                 wire,
                 settings,
                 client,
+                redactor,
+                slots,
             }),
         })
     }
@@ -89,7 +110,16 @@ struct Progress {
     streamed: bool,
     text_chars: usize,
     text_chunks: u64,
+    /// Some text that is not only white space.
+    visible_text: bool,
     tool_calls: usize,
+}
+
+impl Progress {
+    /// An answer: some words, or a tool to run.
+    fn has_content(&self) -> bool {
+        self.visible_text || self.tool_calls > 0
+    }
 }
 
 impl<W: Wire> Inner<W> {
@@ -100,12 +130,20 @@ impl<W: Wire> Inner<W> {
         let mut retries = 0;
         loop {
             let mut progress = Progress::default();
+            // Held for the attempt only: a backoff wait leaves the slot to others.
+            let _slot = match self.take_slot(tx).await {
+                Ok(slot) => slot,
+                Err(_) => return,
+            };
             let error = match self.attempt(&request, streaming, tx, &mut progress).await {
                 Ok(()) => return,
-                Err(e) => e,
+                // Every failure passes here, whatever produced it, before anything quotes it.
+                Err(e) => self.scrub(e),
             };
             let started = progress.text_chars > 0 || progress.tool_calls > 0;
-            if streaming && !started && self.wire.rejects_streaming(&error) {
+            // Only a refusal of the request itself: an error inside a stream that did start
+            // may well mention the stream too.
+            if streaming && !progress.streamed && !started && self.wire.rejects_streaming(&error) {
                 streaming = false;
                 let warning = format!(
                     "{name} refused a streaming call ({}); asking again without streaming",
@@ -153,7 +191,7 @@ impl<W: Wire> Inner<W> {
             .timeout(self.settings.request_timeout)
             .send()
             .await
-            .map_err(|e| self.scrub(transport_error(name, &e)))?;
+            .map_err(|e| transport_error(name, &e))?;
         let status = response.status();
         if !status.is_success() {
             let headers = response.headers().clone();
@@ -162,7 +200,7 @@ impl<W: Wire> Inner<W> {
                 .ok()
                 .and_then(Result::ok)
                 .unwrap_or_default();
-            return Err(self.scrub(error_from_response(name, status.as_u16(), &headers, &body)));
+            return Err(error_from_response(name, status.as_u16(), &headers, &body));
         }
         let is_sse = response
             .headers()
@@ -181,7 +219,7 @@ impl<W: Wire> Inner<W> {
         let body = response
             .bytes()
             .await
-            .map_err(|e| self.scrub(transport_error(name, &e)))?;
+            .map_err(|e| transport_error(name, &e))?;
         let pieces = self.wire.decode_whole(name, &body)?;
         if self.deliver(pieces, tx, progress, input_chars).await? {
             Ok(())
@@ -209,8 +247,7 @@ impl<W: Wire> Inner<W> {
         let mut decoder = self.wire.stream_decoder(name);
         progress.streamed = true;
         while let Some(event) = events.next().await {
-            let event = event.map_err(|e| self.scrub(e))?;
-            let pieces = decoder.event(&event).map_err(|e| self.scrub(e))?;
+            let pieces = decoder.event(&event?)?;
             if self.deliver(pieces, tx, progress, input_chars).await? {
                 return Ok(());
             }
@@ -233,6 +270,7 @@ impl<W: Wire> Inner<W> {
             match piece {
                 Decoded::Text(text) if text.is_empty() => {}
                 Decoded::Text(text) => {
+                    progress.visible_text |= !text.trim().is_empty();
                     progress.text_chars += text.len();
                     progress.text_chunks += 1;
                     send(tx, ProviderEvent::Text(text)).await?;
@@ -242,13 +280,8 @@ impl<W: Wire> Inner<W> {
                     send(tx, ProviderEvent::ToolCall(call)).await?;
                 }
                 Decoded::Done { usage, finish } => {
-                    if progress.text_chars == 0 && progress.tool_calls == 0 {
-                        let warning = format!(
-                            "{} sent an empty reply; if that is unexpected, the server may have \
-                             hit an error it could not report",
-                            self.settings.name
-                        );
-                        send(tx, ProviderEvent::Warning(warning)).await?;
+                    if !progress.has_content() {
+                        return Err(empty_reply(&self.settings.name, usage, finish));
                     }
                     let usage = usage.unwrap_or_else(|| Usage {
                         input_tokens: estimate_tokens(input_chars),
@@ -270,17 +303,51 @@ impl<W: Wire> Inner<W> {
         Ok(false)
     }
 
-    /// Error text may quote the request back; the API key must never reach the screen or a
-    /// journal.
-    fn scrub(&self, mut error: ProviderError) -> ProviderError {
-        if let Some(key) = &self.settings.api_key
-            && key.expose().len() >= 8
-            && error.message.contains(key.expose())
-        {
-            error.message = error.message.replace(key.expose(), "<redacted>");
+    /// Waits for a free slot on the endpoint when it has a `max_concurrent` limit, saying so
+    /// when the wait is not immediate. Err only when the caller has gone away.
+    async fn take_slot(&self, tx: &Sender) -> Result<Option<SlotPermit>, ProviderError> {
+        let Some(slots) = &self.slots else {
+            return Ok(None);
+        };
+        if let Some(permit) = slots.try_take() {
+            return Ok(Some(permit));
         }
+        send(
+            tx,
+            ProviderEvent::WaitingForSlot {
+                provider: self.settings.name.clone(),
+                limit: slots.limit(),
+            },
+        )
+        .await?;
+        let waiting_since = tokio::time::Instant::now();
+        let permit = slots.take().await;
+        let waited_ms = waiting_since.elapsed().as_millis() as u64;
+        send(tx, ProviderEvent::GotSlot { waited_ms }).await?;
+        Ok(Some(permit))
+    }
+
+    fn scrub(&self, mut error: ProviderError) -> ProviderError {
+        self.redactor.scrub(&mut error.message);
         error
     }
+}
+
+/// A reply that ended properly with nothing in it. LiteLLM, for one, turns a failure upstream
+/// (a cut stream, a full context, a crashed backend) into exactly this; it is never an answer.
+fn empty_reply(provider: &str, usage: Option<Usage>, finish: FinishReason) -> ProviderError {
+    let reported = match usage {
+        Some(u) => format!(", usage {} in / {} out", u.input_tokens, u.output_tokens),
+        None => String::new(),
+    };
+    ProviderError::new(
+        ErrorKind::EmptyReply,
+        format!(
+            "{provider} ended its reply without any text or tool call (finish: {}{reported}); \
+             a server or proxy reports a failure it could not pass on this way",
+            finish.label()
+        ),
+    )
 }
 
 /// Sends to the caller; a caller that has gone away ends the call.

@@ -4,6 +4,7 @@
 
 mod driver;
 pub mod retry;
+pub mod slots;
 pub mod sse;
 pub mod status;
 
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 pub use driver::HttpProvider;
 pub use retry::RetryPolicy;
+pub use slots::EndpointSlots;
 pub use sse::SseEvent;
 
 use crate::engine::event::FinishReason;
@@ -54,6 +56,8 @@ pub struct HttpSettings {
     pub max_tokens: Option<u32>,
     /// OpenAI-style servers: ask for a usage chunk at the end of a stream.
     pub stream_usage: bool,
+    /// Most calls at once on this endpoint; more wait their turn. None: no limit.
+    pub max_concurrent: Option<u32>,
 }
 
 impl HttpSettings {
@@ -69,6 +73,7 @@ impl HttpSettings {
             retry: RetryPolicy::default(),
             max_tokens: None,
             stream_usage: true,
+            max_concurrent: None,
         }
     }
 

@@ -24,10 +24,10 @@ pub fn sse_events(
     body: impl Stream<Item = Result<Bytes, reqwest::Error>> + Send + 'static,
     idle: Duration,
 ) -> BoxStream<'static, Result<SseEvent, ProviderError>> {
-    let chunks = guarded_chunks(provider, body, idle);
+    let chunks = guarded_chunks(provider.clone(), body, idle);
     chunks
         .eventsource()
-        .map(|item| match item {
+        .map(move |item| match item {
             Ok(event) => Ok(SseEvent {
                 name: event.event,
                 data: event.data,
@@ -35,18 +35,20 @@ pub fn sse_events(
             Err(EventStreamError::Transport(e)) => Err(e),
             Err(EventStreamError::Utf8(e)) => Err(ProviderError::new(
                 ErrorKind::Malformed,
-                format!("the event stream is not valid UTF-8: {e}"),
+                format!("{provider}'s event stream is not valid UTF-8: {e}"),
             )),
             Err(EventStreamError::Parser(e)) => Err(ProviderError::new(
                 ErrorKind::Malformed,
-                format!("the event stream could not be parsed: {e}"),
+                format!("{provider}'s event stream could not be parsed: {e}"),
             )),
         })
         .boxed()
 }
 
 /// The body's chunks, ending with an error when no byte arrives for `idle`, when the connection
-/// breaks, or when a line starts with `error:`.
+/// breaks, when a line starts with `error:`, or at a byte that is not UTF-8. Chunks go on cut at
+/// character boundaries, so the text before a bad byte is passed on at once; the SSE parser,
+/// given a bad byte, would hold everything after it and fail only when the stream ends.
 fn guarded_chunks(
     provider: String,
     body: impl Stream<Item = Result<Bytes, reqwest::Error>> + Send + 'static,
@@ -55,16 +57,25 @@ fn guarded_chunks(
     struct State<S> {
         body: S,
         scanner: ErrorLineScanner,
+        utf8: Utf8Splitter,
         provider: String,
+        /// An error to report once the text before it has been passed on.
+        failure: Option<ProviderError>,
         done: bool,
     }
     let state = State {
         body: Box::pin(body),
         scanner: ErrorLineScanner::default(),
+        utf8: Utf8Splitter::default(),
         provider,
+        failure: None,
         done: false,
     };
     stream::unfold(state, move |mut st| async move {
+        if let Some(failure) = st.failure.take() {
+            st.done = true;
+            return Some((Err(failure), st));
+        }
         if st.done {
             return None;
         }
@@ -77,16 +88,82 @@ fn guarded_chunks(
                     idle.as_secs_f64()
                 ),
             )),
-            Ok(None) => return None,
+            Ok(None) => match st.utf8.finish() {
+                Ok(()) => return None,
+                Err(offset) => Err(not_utf8(&st.provider, offset)),
+            },
             Ok(Some(Err(e))) => Err(super::transport_error(&st.provider, &e)),
             Ok(Some(Ok(bytes))) => match st.scanner.feed(&bytes) {
                 Some(line) => Err(error_line(&st.provider, &line)),
-                None => Ok(bytes),
+                None => match st.utf8.split(&bytes) {
+                    Ok(text) => Ok(text),
+                    Err((text, offset)) => {
+                        st.failure = Some(not_utf8(&st.provider, offset));
+                        Ok(text)
+                    }
+                },
             },
         };
         st.done = item.is_err();
         Some((item, st))
     })
+}
+
+fn not_utf8(provider: &str, offset: u64) -> ProviderError {
+    ProviderError::new(
+        ErrorKind::Malformed,
+        format!(
+            "{provider} sent a byte that is not UTF-8 at offset {offset} of its event stream; \
+             the text before it was kept"
+        ),
+    )
+}
+
+/// Cuts a byte stream at UTF-8 character boundaries, holding back a character split between
+/// two chunks, and finds the first byte that is not UTF-8.
+#[derive(Debug, Default)]
+struct Utf8Splitter {
+    /// The start of a character whose remaining bytes are in the next chunk.
+    carry: Vec<u8>,
+    /// Bytes of the stream passed on so far.
+    offset: u64,
+}
+
+impl Utf8Splitter {
+    /// The whole characters of `chunk` (with what was carried), or the valid text before a
+    /// bad byte and that byte's offset in the stream.
+    fn split(&mut self, chunk: &[u8]) -> Result<Bytes, (Bytes, u64)> {
+        let mut joined = std::mem::take(&mut self.carry);
+        joined.extend_from_slice(chunk);
+        match std::str::from_utf8(&joined) {
+            Ok(_) => {
+                self.offset += joined.len() as u64;
+                Ok(Bytes::from(joined))
+            }
+            Err(e) => {
+                let valid = e.valid_up_to();
+                let rest = joined.split_off(valid);
+                self.offset += valid as u64;
+                match e.error_len() {
+                    // A character cut by the chunk's end: its bytes come next.
+                    None => {
+                        self.carry = rest;
+                        Ok(Bytes::from(joined))
+                    }
+                    Some(_) => Err((Bytes::from(joined), self.offset)),
+                }
+            }
+        }
+    }
+
+    /// At the end of the stream: the offset of a character left unfinished, if any.
+    fn finish(&self) -> Result<(), u64> {
+        if self.carry.is_empty() {
+            Ok(())
+        } else {
+            Err(self.offset)
+        }
+    }
 }
 
 fn error_line(provider: &str, payload: &str) -> ProviderError {
@@ -163,6 +240,24 @@ mod tests {
         let mut s = ErrorLineScanner::default();
         assert_eq!(s.feed(b"data: error: not at the start\n"), None);
         assert_eq!(s.feed(b"errors: plural\n: comment\n"), None);
+    }
+
+    #[test]
+    fn text_is_cut_at_character_boundaries_and_a_bad_byte_is_located() {
+        let mut u = Utf8Splitter::default();
+        let e_acute = "é".as_bytes();
+        assert_eq!(
+            u.split(&[b'a', e_acute[0]]).unwrap(),
+            Bytes::from_static(b"a")
+        );
+        assert_eq!(u.split(&[e_acute[1], b'b']).unwrap(), Bytes::from("éb"));
+        assert_eq!(u.finish(), Ok(()));
+        let (text, offset) = u.split(b"cd\xffef").unwrap_err();
+        assert_eq!(text, Bytes::from_static(b"cd"));
+        assert_eq!(offset, 6);
+        let mut u = Utf8Splitter::default();
+        u.split(&[b'x', e_acute[0]]).unwrap();
+        assert_eq!(u.finish(), Err(1));
     }
 
     #[test]

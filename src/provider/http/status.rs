@@ -26,7 +26,15 @@ pub fn error_from_response(
         ErrorKind::Overloaded => "is overloaded",
         ErrorKind::TooLarge => "says the request is too large",
         ErrorKind::InvalidRequest => "rejected the request",
-        _ => "failed",
+        ErrorKind::Server
+        | ErrorKind::Timeout
+        | ErrorKind::Connection
+        | ErrorKind::StreamCut
+        | ErrorKind::EmptyReply
+        | ErrorKind::Malformed
+        | ErrorKind::Provider
+        | ErrorKind::Unavailable
+        | ErrorKind::Cancelled => "failed",
     };
     let mut message = format!("{provider} {what} (HTTP {status})");
     if let Some(text) = detail.message.as_deref().filter(|m| !m.is_empty()) {
@@ -71,10 +79,12 @@ impl ErrorDetail {
                 ..ErrorDetail::default()
             };
         }
-        let field = |name: &str| match error.get(name)? {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
+        let field = |name: &str| {
+            let value = error.get(name)?;
+            value
+                .as_str()
+                .map(String::from)
+                .or_else(|| value.as_number().map(ToString::to_string))
         };
         ErrorDetail {
             message: field("message").or_else(|| field("detail")),

@@ -198,8 +198,7 @@ impl<'m> Worker<'m> {
             let _ = job.events.send(Err(ProviderError::cancelled()));
         }
         for i in 0..self.slots.len() {
-            if self.slots[i].is_some() {
-                let slot = self.release(i);
+            if let Some(slot) = self.release(i) {
                 let _ = slot.job.events.send(Err(ProviderError::cancelled()));
             }
         }
@@ -232,19 +231,21 @@ impl<'m> Worker<'m> {
             }
         });
         for i in 0..self.slots.len() {
-            if self.slots[i].as_ref().is_some_and(|s| s.job.abandoned()) {
-                let slot = self.release(i);
+            if self.slots[i].as_ref().is_some_and(|s| s.job.abandoned())
+                && let Some(slot) = self.release(i)
+            {
                 let _ = slot.job.events.send(Err(ProviderError::cancelled()));
             }
         }
     }
 
-    fn release(&mut self, index: usize) -> Slot {
-        let slot = self.slots[index].take().expect("released slot exists");
+    /// Frees a slot and its part of the KV cache; the job it held, if any.
+    fn release(&mut self, index: usize) -> Option<Slot> {
+        let slot = self.slots[index].take()?;
         let _ = self
             .ctx
             .clear_kv_cache_seq(Some(slot.seq as u32), None, None);
-        slot
+        Some(slot)
     }
 
     fn reserved(&self) -> u32 {
@@ -404,8 +405,9 @@ impl<'m> Worker<'m> {
 
     fn fail_batch(&mut self, message: &str) {
         for i in 0..self.slots.len() {
-            if self.slots[i].as_ref().is_some_and(|s| s.in_batch) {
-                let slot = self.release(i);
+            if self.slots[i].as_ref().is_some_and(|s| s.in_batch)
+                && let Some(slot) = self.release(i)
+            {
                 let _ = slot
                     .job
                     .events

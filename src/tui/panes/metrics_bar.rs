@@ -3,7 +3,8 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
-use ratatui::widgets::{Block, Gauge, Paragraph};
+use ratatui::symbols;
+use ratatui::widgets::{Block, LineGauge, Paragraph};
 
 use crate::engine::budget::burn_and_projection;
 use crate::headless::format::{group_thousands, seconds};
@@ -30,9 +31,12 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     } else {
         m.steps.completed as f64 / total as f64
     };
+    // The count stands beside the bar, never on it: a filled bar drawn under its label hides it.
     frame.render_widget(
-        Gauge::default()
-            .gauge_style(Style::default().fg(Color::Green).bg(Color::DarkGray))
+        LineGauge::default()
+            .filled_style(Style::default().fg(Color::Green))
+            .unfilled_style(Style::default().fg(Color::DarkGray))
+            .line_set(symbols::line::THICK)
             .ratio(ratio)
             .label(format!("{}/{} steps", m.steps.completed, total)),
         gauge_area,

@@ -5,8 +5,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::engine::session_fold::StepStatus;
 use crate::tui::app::{App, Focus};
+use crate::tui::step_badge::StepBadge;
 use crate::tui::theme;
 
 pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
@@ -34,26 +34,12 @@ pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
             .iter()
             .enumerate()
             .map(|(i, step)| {
-                let (label, style) = match &step.waiting_approval {
-                    Some(_) if step.status == StepStatus::Running => (
-                        "ask",
-                        ratatui::style::Style::default().fg(ratatui::style::Color::Yellow),
-                    ),
-                    _ if step.stalled && step.status == StepStatus::Running => {
-                        ("stall", theme::warning())
-                    }
-                    _ if step.status == StepStatus::Paused
-                        && session.state.attention_for(&step.spec.agent).is_some() =>
-                    {
-                        ("attn", theme::warning())
-                    }
-                    _ => theme::step_status(step.status),
-                };
-                let progress = match step.status {
-                    StepStatus::Running | StepStatus::Paused => {
-                        format!("{:>3.0}%", step.progress() * 100.0)
-                    }
-                    _ => String::new(),
+                let badge = StepBadge::of(&session.state, step);
+                let (label, style) = (badge.short(), badge.style());
+                let progress = if step.status.is_live() {
+                    format!("{:>3.0}%", step.progress() * 100.0)
+                } else {
+                    String::new()
                 };
                 let deps: Vec<&str> = step.spec.depends_on.iter().map(|d| d.as_str()).collect();
                 let after = if deps.is_empty() {

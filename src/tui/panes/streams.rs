@@ -11,6 +11,7 @@ use crate::engine::session_fold::{SessionStatus, StepState, StepStatus};
 use crate::headless::format::seconds;
 use crate::tui::app::{App, Focus};
 use crate::tui::session_view::SessionView;
+use crate::tui::step_badge::StepBadge;
 use crate::tui::theme;
 
 /// Below this a pane shows too little to read; more agents than fit are listed instead.
@@ -54,13 +55,15 @@ pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
         session.stream_steps()
     };
     if panes.is_empty() {
-        let text = match session.state.status {
-            SessionStatus::Starting => match &session.state.planner_notice {
+        let text = if session.state.status == SessionStatus::Starting {
+            match &session.state.planner_notice {
                 Some(notice) => format!("Planning: asking the model for a plan...\n{notice}"),
                 None => "Planning: asking the model for a plan...".to_string(),
-            },
-            _ if session.state.steps.is_empty() => "This session has no plan.".to_string(),
-            _ => "No agent is running. Select a step to read its output.".to_string(),
+            }
+        } else if session.state.steps.is_empty() {
+            "This session has no plan.".to_string()
+        } else {
+            "No agent is running. Select a step to read its output.".to_string()
         };
         placeholder(frame, area, &text);
         return;
@@ -92,21 +95,8 @@ pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
     for (&index, rect) in panes.iter().zip(rects) {
         let step = &session.state.steps[index];
         let is_selected = index == session.selected_step;
-        let (status_label, status_style) = if step.stalled && step.status == StepStatus::Running {
-            ("stall", theme::warning())
-        } else {
-            theme::step_status(step.status)
-        };
-        let held = state_attention(session, step).is_some();
-        let status_word = match step.status {
-            StepStatus::Paused if held => "NEEDS ATTENTION",
-            StepStatus::Running if step.waiting_approval.is_some() => "waiting for approval",
-            StepStatus::Running if step.stalled => "STALLED",
-            StepStatus::Running => "running",
-            StepStatus::Paused => "PAUSED",
-            StepStatus::Interrupted => "INTERRUPTED",
-            _ => status_label,
-        };
+        let badge = StepBadge::of(&session.state, step);
+        let (status_word, status_style) = (badge.long(), badge.style());
         let mut title = vec![
             Span::raw(format!(
                 " {} · step {}/{} · ",
@@ -116,16 +106,22 @@ pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
             )),
             Span::styled(status_word, status_style.add_modifier(Modifier::BOLD)),
         ];
-        if step.status == StepStatus::Running
+        if badge == StepBadge::Plain(StepStatus::Running)
             && let Some(rate) = session.rate(&step.spec.id)
         {
             title.push(Span::raw(format!(" · {rate:.0} tok/s")));
         }
         let empty = step.transcript.is_empty();
         let waiting = match step.status {
+            StepStatus::Running if step.queued_on.is_some() => {
+                "waiting for a free slot on its provider..."
+            }
             StepStatus::Running => "waiting for the first token...",
             StepStatus::Paused => "paused before any text",
-            _ => "(no text)",
+            StepStatus::Pending
+            | StepStatus::Completed
+            | StepStatus::Failed
+            | StepStatus::Interrupted => "(no text)",
         };
         let border = if is_selected && focused {
             theme::border(true)
