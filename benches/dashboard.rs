@@ -14,6 +14,10 @@
     clippy::wildcard_enum_match_arm
 )]
 
+// The allocator the product runs with (src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -120,12 +124,12 @@ impl Sim {
     fn send(&mut self, session: usize, event: Event) {
         self.seq[session] += 1;
         self.app
-            .on_engine_event(EngineEvent::Session(Arc::new(Envelope {
+            .on_engine_event(EngineEvent::Events(vec![Arc::new(Envelope {
                 seq: self.seq[session],
                 at_ms: 0,
                 session: self.ids[session].clone(),
                 event,
-            })));
+            })]));
     }
 
     /// Every agent catches up to where 100 tokens/s puts it at `elapsed`, one event per token.

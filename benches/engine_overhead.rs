@@ -13,6 +13,10 @@
     clippy::wildcard_enum_match_arm
 )]
 
+// The allocator the product runs with (src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "../tests/support/scripted.rs"]
 #[allow(dead_code)]
 mod scripted;
@@ -45,7 +49,8 @@ fn plan(steps: usize, linear: bool) -> Plan {
                 id: StepId::new(i.to_string()),
                 title: format!("step {i}"),
                 agent: "researcher".into(),
-                task: "t".into(),
+                // Plans may not repeat a task.
+                task: format!("task {i}"),
                 depends_on: if linear && i > 0 {
                     vec![StepId::new((i - 1).to_string())]
                 } else {
@@ -67,11 +72,10 @@ fn run(plan: Plan, deltas_per_step: usize, max_parallel: usize, one_by_one: bool
     runtime.block_on(async move {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("sessions")).unwrap();
-        let provider = Arc::new(ScriptedProvider::new(move |_| {
-            let mut script = Script::chunks(deltas_per_step, Duration::ZERO);
-            script.yield_between = one_by_one;
-            script
-        }));
+        // Built once: the provider's cost per piece is a string copy, as a real one's is.
+        let mut script = Script::chunks(deltas_per_step, Duration::ZERO);
+        script.yield_between = one_by_one;
+        let provider = Arc::new(ScriptedProvider::unrecorded(move |_| script.clone()));
         let settings = EngineSettings {
             max_parallel,
             mode: CallMode::Streaming,
@@ -94,16 +98,19 @@ fn run(plan: Plan, deltas_per_step: usize, max_parallel: usize, one_by_one: bool
         let mut buf = Vec::with_capacity(4096);
         'outer: while events.recv_many(&mut buf, 4096).await > 0 {
             for ev in buf.drain(..) {
-                events_seen += 1;
-                match ev {
-                    EngineEvent::Session(env) => match &env.event {
+                let batch = match ev {
+                    EngineEvent::Events(batch) => batch,
+                    EngineEvent::Rejected { reason, .. } => panic!("{reason}"),
+                    _ => continue,
+                };
+                for env in batch {
+                    events_seen += 1;
+                    match &env.event {
                         Event::TextDelta { chunks, .. } => deltas += u64::from(*chunks),
                         Event::SessionCompleted => break 'outer,
                         e if e.ends_session() => panic!("session ended: {e:?}"),
                         _ => {}
-                    },
-                    EngineEvent::Rejected { reason, .. } => panic!("{reason}"),
-                    _ => {}
+                    }
                 }
             }
         }

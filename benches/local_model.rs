@@ -19,6 +19,10 @@
     clippy::wildcard_enum_match_arm
 )]
 
+// The allocator the product runs with (src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -217,33 +221,35 @@ fn full(
                 ttft_ms: 0,
             })
             .collect();
-        while let Some(ev) = events.recv().await {
-            let env = match ev {
-                EngineEvent::Session(env) => env,
+        'events: while let Some(ev) = events.recv().await {
+            let batch = match ev {
+                EngineEvent::Events(batch) => batch,
                 EngineEvent::Rejected { reason, .. } => {
                     panic!("the engine refused the run: {reason}")
                 }
                 _ => continue,
             };
-            match &env.event {
-                Event::TextDelta { step, chunks, .. } => {
-                    let now = Instant::now();
-                    let t = &mut traces[step.as_str().parse::<usize>().unwrap() - 1];
-                    t.first.get_or_insert(now);
-                    t.last = Some(now);
-                    t.pieces.push((now, *chunks));
+            for env in batch {
+                match &env.event {
+                    Event::TextDelta { step, chunks, .. } => {
+                        let now = Instant::now();
+                        let t = &mut traces[step.as_str().parse::<usize>().unwrap() - 1];
+                        t.first.get_or_insert(now);
+                        t.last = Some(now);
+                        t.pieces.push((now, *chunks));
+                    }
+                    Event::CallFinished {
+                        step: Some(step),
+                        call,
+                    } => {
+                        let t = &mut traces[step.as_str().parse::<usize>().unwrap() - 1];
+                        t.input_tokens = call.input_tokens;
+                        t.ttft_ms = call.ttft_ms.unwrap_or(0);
+                    }
+                    Event::SessionCompleted => break 'events,
+                    e if e.ends_session() => panic!("{e:?}"),
+                    _ => {}
                 }
-                Event::CallFinished {
-                    step: Some(step),
-                    call,
-                } => {
-                    let t = &mut traces[step.as_str().parse::<usize>().unwrap() - 1];
-                    t.input_tokens = call.input_tokens;
-                    t.ttft_ms = call.ttft_ms.unwrap_or(0);
-                }
-                Event::SessionCompleted => break,
-                e if e.ends_session() => panic!("{e:?}"),
-                _ => {}
             }
         }
         handle.shutdown().await;

@@ -11,5 +11,17 @@ export EL_JEFE_TEST_SERVER_PYTHON
 # The MCP tests start a real MCP server from PyPI.
 EL_JEFE_TEST_MCP_PYTHON="$(scripts/test-mcp-server.sh)"
 export EL_JEFE_TEST_MCP_PYTHON
-printf '\033[1m==> Running the test suite\033[0m\n'
-exec cargo test --release --locked "$@"
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+  say "Adding rustfmt and clippy to the Rust toolchain"
+  rustup component add rustfmt clippy
+fi
+say "Checking formatting (cargo fmt --check)"
+cargo fmt --all -- --check
+say "Linting (cargo clippy --all-targets -D warnings)"
+cargo clippy --release --locked --all-targets -- -D warnings
+say "Running the test suite"
+cargo test --release --locked --no-fail-fast "$@"
+# Run without --bench, each benchmark makes one quick pass: a broken one fails here.
+say "Running every benchmark once, in quick mode"
+cargo test --release --locked --benches

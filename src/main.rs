@@ -1,5 +1,11 @@
 //! The `el-jefe` command line.
 
+// Every event allocates (its envelope, its text): mimalloc's thread-local heaps make that a
+// fraction of glibc's cost when agents, the engine and the front end run on different threads
+// (docs/PERFORMANCE.md). Built without transparent huge pages, which would inflate memory.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -137,11 +137,7 @@ async fn pausing_an_agent_holds_it_while_its_sibling_runs_on() {
     // b finishes while a stays paused for ten simulated seconds; c (needs a) does not start.
     h.until(|e| step_is(&e.event, "completed", "b")).await;
     tokio::time::sleep(Duration::from_secs(10)).await;
-    while let Ok(ev) = h.events.try_recv() {
-        if let el_jefe::engine::event::EngineEvent::Session(env) = ev {
-            h.log.push(env);
-        }
-    }
+    h.take_ready();
     let a_deltas_while_paused = h
         .log
         .iter()
@@ -188,11 +184,11 @@ async fn pausing_a_session_holds_all_agents_and_starts_nothing_new() {
     assert!(state.live_steps().all(|s| s.status == StepStatus::Paused));
     let seen = h.log.len();
     tokio::time::sleep(Duration::from_secs(30)).await;
-    let mut late_deltas = 0;
-    while let Ok(el_jefe::engine::event::EngineEvent::Session(env)) = h.events.try_recv() {
-        late_deltas += usize::from(matches!(env.event, Event::TextDelta { .. }));
-        h.log.push(env);
-    }
+    let late_deltas = h
+        .take_ready()
+        .iter()
+        .filter(|env| matches!(env.event, Event::TextDelta { .. }))
+        .count();
     assert!(late_deltas <= 2, "{late_deltas} deltas while paused");
     assert!(
         h.log[seen..]

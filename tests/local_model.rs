@@ -341,7 +341,8 @@ async fn with_tools_the_local_model_calls_one_and_goes_on_from_its_result() {
     req.tools = vec![
         el_jefe::tools::builtin::Builtin::ListFiles.spec(),
         el_jefe::tools::builtin::Builtin::ReadFile.spec(),
-    ];
+    ]
+    .into();
     let first = collect_events(&p, req.clone()).await;
     let call = match &first[..] {
         [

@@ -4,11 +4,12 @@
 //! becomes an event that is folded into the session state, journaled, and sent to the front ends,
 //! always in that order and always through `emit`, so the three never disagree.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::sync::oneshot;
 
@@ -36,7 +37,7 @@ use super::task::{
     Interruptible, PlanOutcome, Report, ReportKind, Reporter, StepOutcome, TaskKey,
     spawn_supervised,
 };
-use crate::provider::{CallControl, ChatRequest, PauseSwitch, Provider};
+use crate::provider::{CallControl, ChatRequest, PauseSwitch, Provider, ToolSpec};
 use crate::redact::Redactor;
 use crate::store::paths::{slug, workspace_path};
 use crate::store::{Store, StoreProblem};
@@ -97,12 +98,14 @@ pub fn start_engine_routed(
         store,
         out: out_tx,
         reports_tx,
-        sessions: HashMap::new(),
+        sessions: FxHashMap::default(),
         clock,
-        touched: HashSet::new(),
+        touched: FxHashSet::default(),
         shutdown: None,
         outbox: Vec::new(),
-        spent: HashSet::new(),
+        spent: FxHashSet::default(),
+        offered_tools: HashMap::new(),
+        turn_ms: clock.now_ms(),
     };
     tokio::spawn(actor.run(cmd_rx, reports_rx, problems));
     (EngineHandle::new(cmd_tx), out_rx)
@@ -114,17 +117,23 @@ struct Actor {
     store: Store,
     out: UnboundedSender<EngineEvent>,
     reports_tx: UnboundedSender<Report>,
-    sessions: HashMap<SessionId, LiveSession>,
+    sessions: FxHashMap<SessionId, LiveSession>,
     mode: CallMode,
     clock: Clock,
     /// Sessions changed in this turn: scheduling looks at them once the turn's messages are in.
-    touched: HashSet<SessionId>,
+    touched: FxHashSet<SessionId>,
     /// Set once shutting down: who to tell when done.
     shutdown: Option<Vec<oneshot::Sender<()>>>,
     /// Events of this turn: sent to front ends at the end of the turn, once journaled.
     outbox: Vec<Arc<Envelope>>,
     /// Sessions that spent something this turn: their budgets are checked at its end.
-    spent: HashSet<SessionId>,
+    spent: FxHashSet<SessionId>,
+    /// When this turn began (ms since the epoch): every event of a turn carries it, read once
+    /// instead of at each of thousands of events.
+    turn_ms: i64,
+    /// The tools each role is offered: the registry is fixed for the engine's life, so the
+    /// list is built once per role, not once per step.
+    offered_tools: HashMap<String, Arc<[ToolSpec]>>,
 }
 
 impl Actor {
@@ -149,6 +158,7 @@ impl Actor {
         loop {
             tokio::select! {
                 n = commands.recv_many(&mut command_buf, 64), if commands_open => {
+                    self.turn_ms = self.clock.now_ms();
                     if n == 0 {
                         // Every handle is gone: nobody can steer the sessions any more.
                         commands_open = false;
@@ -159,12 +169,17 @@ impl Actor {
                     }
                 }
                 _ = reports.recv_many(&mut report_buf, 1024) => {
+                    self.turn_ms = self.clock.now_ms();
                     for report in report_buf.drain(..) {
                         self.on_report(report);
                     }
                 }
-                Some(problem) = next_problem(&mut problems) => self.on_store_problem(problem),
+                Some(problem) = next_problem(&mut problems) => {
+                    self.turn_ms = self.clock.now_ms();
+                    self.on_store_problem(problem);
+                }
                 _ = watch.tick() => {
+                    self.turn_ms = self.clock.now_ms();
                     self.check_health();
                     let budgeted: Vec<SessionId> = self
                         .sessions
@@ -199,7 +214,7 @@ impl Actor {
         event.redact(&self.settings.redactor);
         let envelope = Arc::new(Envelope {
             seq: live.state.last_seq + 1,
-            at_ms: self.clock.now_ms(),
+            at_ms: self.turn_ms,
             session: id.clone(),
             event,
         });
@@ -246,8 +261,10 @@ impl Actor {
                 }
             }
         }
-        for envelope in self.outbox.drain(..) {
-            let _ = self.out.send(EngineEvent::Session(envelope));
+        if !self.outbox.is_empty() {
+            let _ = self
+                .out
+                .send(EngineEvent::Events(std::mem::take(&mut self.outbox)));
         }
         for (id, e) in failures {
             tracing::error!("journal of {id}: {e}");
@@ -609,7 +626,7 @@ impl Actor {
         match live.tasks.get_mut(&report.task) {
             Some(task) if task.attempt == report.attempt => {
                 // Anything an agent reports is a sign of life for the health watch.
-                task.last_progress_ms = self.clock.now_ms();
+                task.last_progress_ms = self.turn_ms;
                 task.stall_reported = false;
             }
             _ => return,
@@ -958,6 +975,19 @@ impl Actor {
         });
     }
 
+    /// The session's workspace sandbox, made (the directory created, its path resolved) once
+    /// per session rather than on every step.
+    fn sandbox(&mut self, id: &SessionId, workspace: &std::path::Path) -> std::io::Result<Sandbox> {
+        if let Some(sandbox) = self.sessions.get(id).and_then(|l| l.sandbox.clone()) {
+            return Ok(sandbox);
+        }
+        let sandbox = Sandbox::new(workspace)?;
+        if let Some(live) = self.sessions.get_mut(id) {
+            live.sandbox = Some(sandbox.clone());
+        }
+        Ok(sandbox)
+    }
+
     fn start_step(&mut self, id: &SessionId, step: &StepId) {
         let prepared = {
             let Some(live) = self.sessions.get(id) else {
@@ -986,9 +1016,15 @@ impl Actor {
                         })
                         .collect();
                     let offered = self
-                        .settings
-                        .tools
-                        .offered(&role.name, role.tools.as_deref());
+                        .offered_tools
+                        .entry(role.name.clone())
+                        .or_insert_with(|| {
+                            self.settings
+                                .tools
+                                .offered(&role.name, role.tools.as_deref())
+                                .into()
+                        })
+                        .clone();
                     let mut request = ChatRequest::new(step_messages(
                         role,
                         &state.goal,
@@ -1050,7 +1086,7 @@ impl Actor {
         let tools = if request.tools.is_empty() {
             None
         } else {
-            match Sandbox::new(&workspace) {
+            match self.sandbox(id, &workspace) {
                 Ok(sandbox) => Some(StepTools {
                     registry: self.settings.tools.clone(),
                     sandbox,

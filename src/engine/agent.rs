@@ -65,7 +65,7 @@ pub async fn run_step(run: StepRun) -> StepOutcome {
         let mut call = request.clone();
         call.messages.extend(turns.iter().cloned());
         if !call.tools.is_empty() && (round == max_rounds || only_repeats) {
-            call.tools.clear();
+            call.tools = Arc::default();
             call.messages.push(ChatMessage::user(if only_repeats {
                 REPEAT_NOTE
             } else {

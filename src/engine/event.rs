@@ -420,7 +420,9 @@ pub struct Envelope {
 /// What the engine tells its front ends.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EngineEvent {
-    Session(Arc<Envelope>),
+    /// The events of one engine turn, in order, each already journaled. Delivered together, so
+    /// a front end wakes once per turn rather than once per streamed token.
+    Events(Vec<Arc<Envelope>>),
     ModeChanged(CallMode),
     /// A command could not be carried out; the reason is one line for the user.
     Rejected {

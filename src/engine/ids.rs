@@ -1,6 +1,7 @@
 //! Identifiers of sessions and steps.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use chrono::{DateTime, Local};
@@ -8,9 +9,26 @@ use serde::{Deserialize, Serialize};
 
 /// `session_YYYYMMDD_HHMMSS_<8 hex>`: sortable by creation time, unique across processes.
 /// Shared, not copied: it travels with every event.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SessionId(Arc<str>);
+
+// Looked up on every event: the same id is usually the same allocation, and its random tail
+// alone is as good a hash as the whole text (equal ids have equal tails).
+impl PartialEq for SessionId {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl Eq for SessionId {}
+
+impl Hash for SessionId {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let bytes = self.0.as_bytes();
+        state.write(&bytes[bytes.len().saturating_sub(8)..]);
+    }
+}
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("`{0}` is not a session id (expected session_YYYYMMDD_HHMMSS_xxxxxxxx)")]
@@ -50,9 +68,24 @@ impl fmt::Display for SessionId {
 }
 
 /// A step's id inside its plan ("1", "2", or a name from a hand-written plan).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct StepId(Arc<str>);
+
+// Events carry clones of the plan's own ids: comparing pointers settles most comparisons.
+impl PartialEq for StepId {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl Eq for StepId {}
+
+impl Hash for StepId {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
 
 impl StepId {
     pub fn new(id: impl Into<String>) -> Self {

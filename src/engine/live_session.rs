@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -12,6 +13,7 @@ use super::session_fold::SessionState;
 use super::task::TaskKey;
 use crate::provider::PauseSwitch;
 use crate::store::Journal;
+use crate::tools::Sandbox;
 
 pub struct RunningTask {
     pub attempt: u32,
@@ -33,7 +35,7 @@ pub struct WaitingApproval {
 
 pub struct LiveSession {
     pub state: SessionState,
-    pub tasks: HashMap<TaskKey, RunningTask>,
+    pub tasks: FxHashMap<TaskKey, RunningTask>,
     /// Parent of every task's token: cancelling it stops the whole session.
     pub cancel: CancellationToken,
     /// An interrupt of the whole session is waiting for its tasks to stop.
@@ -52,13 +54,15 @@ pub struct LiveSession {
     pub budget_paused: std::collections::HashSet<StepId>,
     /// Steps stopped by the health watch to be run again once their task has ended.
     pub requeue_after_stop: std::collections::HashSet<StepId>,
+    /// The workspace's sandbox, once a step has needed it.
+    pub sandbox: Option<Sandbox>,
 }
 
 impl LiveSession {
     pub fn new(state: SessionState, journal: Journal) -> Self {
         LiveSession {
             state,
-            tasks: HashMap::new(),
+            tasks: FxHashMap::default(),
             cancel: CancellationToken::new(),
             interrupting: false,
             planner_runs: 0,
@@ -68,6 +72,7 @@ impl LiveSession {
             requeue_after_stop: std::collections::HashSet::new(),
             paused_by_budget: false,
             budget_paused: std::collections::HashSet::new(),
+            sandbox: None,
         }
     }
 

@@ -1,8 +1,10 @@
 //! Session state as a pure fold over its events: the same code serves live state, crash recovery
 //! and `el-jefe show`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
+
+use rustc_hash::FxHashMap;
 
 use super::budget::{Budget, Scope};
 use super::dag_index::DagIndex;
@@ -348,7 +350,7 @@ pub struct SessionState {
     pub plan_source: Option<PlanSource>,
     pub steps: Vec<StepState>,
     /// Position of each step in `steps`, so lookups stay cheap in big plans.
-    step_index: HashMap<StepId, usize>,
+    step_index: FxHashMap<StepId, usize>,
     /// What the scheduler needs, kept up to date as events arrive.
     pub(crate) dag: DagIndex,
     pub warnings: Vec<String>,
@@ -391,7 +393,7 @@ impl SessionState {
             planning_attempt: 0,
             plan_source: None,
             steps: Vec::new(),
-            step_index: HashMap::new(),
+            step_index: FxHashMap::default(),
             dag: DagIndex::default(),
             warnings: Vec::new(),
             plan_edits: Vec::new(),

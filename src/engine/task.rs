@@ -146,8 +146,10 @@ where
     F: Future<Output = O> + Send + 'static,
     O: Interruptible + Into<ReportKind> + Send + 'static,
 {
+    // On the heap from the start: an agent's future is several kilobytes, and spawning moves
+    // the future it is given more than once.
+    let mut work = Box::pin(work);
     tokio::spawn(async move {
-        tokio::pin!(work);
         let outcome = tokio::select! {
             biased;
             out = &mut work => out,

@@ -156,45 +156,47 @@ pub async fn run_headless(
     loop {
         tokio::select! {
             event = events.recv() => match event {
-                Some(EngineEvent::Session(env)) if env.session == id => {
-                    printer.event(&env)?;
-                    if let Event::ApprovalRequested { call_id, tool, .. } = &env.event {
-                        engine.decide_approval(&id, call_id, approvals.decide(tool))?;
-                    }
-                    // Nobody is here to raise the cap: the session is saved as interrupted,
-                    // to be resumed once the budget is raised.
-                    if let Event::BudgetReached { reason, .. } = &env.event
-                        && !interrupting
-                    {
-                        interrupting = true;
-                        budget_stop = Some(reason.clone());
-                        engine.interrupt_session(&id)?;
-                    }
-                    if env.event.ends_session() {
-                        let end = if matches!(env.event, Event::SessionCompleted) {
-                            RunEnd::Completed
-                        } else if matches!(env.event, Event::SessionFailed { .. }) {
-                            RunEnd::Failed
-                        } else {
-                            RunEnd::Interrupted
-                        };
-                        match (&end, &budget_stop) {
-                            (RunEnd::Interrupted, Some(reason)) => printer.notice(
-                                "hint",
-                                &format!(
-                                    "Stopped: {reason}. Raise it with `el-jefe budget {id} <tokens|wall|tools|money> <value>` \
-                                     (--agent ROLE for a role's cap), then: el-jefe resume {id}"
-                                ),
-                            )?,
-                            (RunEnd::Interrupted, None) => {
-                                printer.notice("hint", &format!("Resume with: el-jefe resume {id}"))?
-                            }
-                            _ => {}
+                Some(EngineEvent::Events(batch)) => {
+                    for env in batch.iter().filter(|e| e.session == id) {
+                        printer.event(env)?;
+                        if let Event::ApprovalRequested { call_id, tool, .. } = &env.event {
+                            engine.decide_approval(&id, call_id, approvals.decide(tool))?;
                         }
-                        return Ok(end);
+                        // Nobody is here to raise the cap: the session is saved as interrupted,
+                        // to be resumed once the budget is raised.
+                        if let Event::BudgetReached { reason, .. } = &env.event
+                            && !interrupting
+                        {
+                            interrupting = true;
+                            budget_stop = Some(reason.clone());
+                            engine.interrupt_session(&id)?;
+                        }
+                        if env.event.ends_session() {
+                            let end = if matches!(env.event, Event::SessionCompleted) {
+                                RunEnd::Completed
+                            } else if matches!(env.event, Event::SessionFailed { .. }) {
+                                RunEnd::Failed
+                            } else {
+                                RunEnd::Interrupted
+                            };
+                            match (&end, &budget_stop) {
+                                (RunEnd::Interrupted, Some(reason)) => printer.notice(
+                                    "hint",
+                                    &format!(
+                                        "Stopped: {reason}. Raise it with `el-jefe budget {id} <tokens|wall|tools|money> <value>` \
+                                         (--agent ROLE for a role's cap), then: el-jefe resume {id}"
+                                    ),
+                                )?,
+                                (RunEnd::Interrupted, None) => {
+                                    printer.notice("hint", &format!("Resume with: el-jefe resume {id}"))?
+                                }
+                                _ => {}
+                            }
+                            return Ok(end);
+                        }
                     }
                 }
-                Some(EngineEvent::Session(_)) | Some(EngineEvent::ModeChanged(_)) => {}
+                Some(EngineEvent::ModeChanged(_)) => {}
                 Some(EngineEvent::Problem { message }) => {
                     printer.notice("problem", &format!("el-jefe: warning: {message}"))?;
                 }

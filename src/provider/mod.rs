@@ -141,7 +141,8 @@ pub struct ChatRequest {
     pub grammar: Option<String>,
     pub mode: CallMode,
     pub seed: u32,
-    pub tools: Vec<ToolSpec>,
+    /// Shared: a step's request is cloned for every round of tool calls.
+    pub tools: std::sync::Arc<[ToolSpec]>,
     /// Overrides the provider's configured model for this call (per-role model choice).
     pub model: Option<String>,
 }
@@ -157,7 +158,7 @@ impl ChatRequest {
             grammar: None,
             mode: CallMode::Streaming,
             seed: 0,
-            tools: Vec::new(),
+            tools: std::sync::Arc::default(),
             model: None,
         }
     }

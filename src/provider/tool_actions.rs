@@ -393,7 +393,7 @@ mod tests {
             ChatMessage::assistant_with_tools("", vec![call]),
             ChatMessage::tool_result("c1", "file text", false),
         ]);
-        req.tools = vec![Builtin::ReadFile.spec()];
+        req.tools = vec![Builtin::ReadFile.spec()].into();
         let out = action_request(req);
         assert!(out.tools.is_empty());
         assert!(out.grammar.is_some());

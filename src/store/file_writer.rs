@@ -1,6 +1,7 @@
 //! Workspace output files are copies of what the journal already holds, so they are written by a
 //! background thread, off the engine's path: creating files is the slowest thing we do to disk.
-//! If the process dies before a copy is written, recovery writes it from the journal.
+//! If the process dies before a copy is written, recovery writes it from the journal. The same
+//! thread syncs ended sessions' journals to the disk.
 
 use std::collections::HashSet;
 use std::fs;
@@ -14,6 +15,8 @@ pub enum FileOp {
         path: PathBuf,
         contents: String,
     },
+    /// A journal to sync to the disk (its session ended).
+    Sync(PathBuf),
     /// Answered once every file sent before it is written.
     Flush(SyncSender<()>),
 }
@@ -32,6 +35,14 @@ pub fn run(ops: Receiver<FileOp>, problems: UnboundedSender<StoreProblem>) {
             FileOp::Write { path, contents } => {
                 if let Err(e) = write_atomically(&path, &contents, &mut made_dirs) {
                     let message = format!("could not write {}: {e}", path.display());
+                    tracing::error!("{message}");
+                    let _ = problems.send(StoreProblem { message });
+                }
+            }
+            FileOp::Sync(path) => {
+                // Any handle on the file syncs its data; this one holds no lock.
+                if let Err(e) = fs::File::open(&path).and_then(|f| f.sync_data()) {
+                    let message = format!("could not sync {} to the disk: {e}", path.display());
                     tracing::error!("{message}");
                     let _ = problems.send(StoreProblem { message });
                 }

@@ -5,11 +5,15 @@
 //! nothing a user has seen can be lost. Consecutive text deltas of one step are merged into one
 //! line, which keeps journals small without changing what a replay folds to.
 
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use std::sync::mpsc::Sender;
+
+use rustc_hash::FxHashMap;
+
+use super::file_writer::FileOp;
 use crate::engine::event::{Envelope, Event};
 use crate::engine::ids::{SessionId, StepId};
 
@@ -95,19 +99,24 @@ pub struct Journal {
     file: File,
     buf: Vec<u8>,
     /// Text deltas not yet encoded, per step.
-    pending: HashMap<StepId, PendingText>,
+    pending: FxHashMap<StepId, PendingText>,
     /// The session ended: sync to disk, not just to the OS.
     sync: bool,
+    /// Where a sync is sent to be done off the engine's thread.
+    syncer: Sender<FileOp>,
+    path: PathBuf,
 }
 
 impl Journal {
-    pub fn new(session: SessionId, file: File) -> Self {
+    pub fn new(session: SessionId, file: File, path: PathBuf, syncer: Sender<FileOp>) -> Self {
         Journal {
             session,
             file,
             buf: Vec::with_capacity(8192),
-            pending: HashMap::new(),
+            pending: FxHashMap::default(),
             sync: false,
+            syncer,
+            path,
         }
     }
 
@@ -159,7 +168,9 @@ impl Journal {
         }
     }
 
-    /// Hands everything appended so far to the OS (and to the disk once the session ended).
+    /// Hands everything appended so far to the OS, which is all a kill -9 needs. Once the
+    /// session ended, a sync to the disk (against power loss, tens of milliseconds on some
+    /// disks) is asked of the store's writer thread, so no session waits for it.
     pub fn write_out(&mut self) -> io::Result<()> {
         self.encode_pending();
         if self.buf.is_empty() {
@@ -169,7 +180,10 @@ impl Journal {
         self.buf.clear();
         result?;
         if std::mem::take(&mut self.sync) {
-            self.file.sync_data()?;
+            // By path, not with a copy of this handle: a copy would keep the journal's lock
+            // (it belongs to the open file) after the session lets it go.
+            // The writer only ends with the process; then there is nobody left to sync for.
+            let _ = self.syncer.send(FileOp::Sync(self.path.clone()));
         }
         Ok(())
     }

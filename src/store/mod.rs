@@ -106,7 +106,12 @@ impl Store {
         let file = journal::open_for_append(&path)
             .map_err(io_err(format!("cannot open {}", path.display())))?;
         lock(&file, id)?;
-        Ok(Journal::new(id.clone(), file))
+        Ok(Journal::new(
+            id.clone(),
+            file,
+            path,
+            self.inner.files.clone(),
+        ))
     }
 
     /// Takes over an existing session: locks its journal and returns what it holds. Output
@@ -125,7 +130,7 @@ impl Store {
         let mut warnings = read.warnings;
         warnings.extend(restore_outputs(&state));
         Ok((
-            Journal::new(id.clone(), file),
+            Journal::new(id.clone(), file, path.clone(), self.inner.files.clone()),
             StoredSession {
                 state,
                 warnings,

@@ -7,7 +7,7 @@ use super::command_bar::CommandBar;
 use super::rates::ProcessStats;
 use super::session_view::SessionView;
 use crate::engine::EngineHandle;
-use crate::engine::event::{CallMode, EngineEvent};
+use crate::engine::event::{CallMode, EngineEvent, Envelope};
 use crate::engine::ids::{SessionId, StepId};
 use crate::engine::plan_edit::PlanEdit;
 use crate::engine::session_fold::SessionState;
@@ -314,42 +314,49 @@ impl App {
         self.dirty = true;
     }
 
+    /// One event of a session: folded into its view, and the selection kept sensible.
+    fn on_envelope(&mut self, env: &Envelope) {
+        let index = match self.find(&env.session) {
+            Some(i) => i,
+            None => {
+                self.sessions.insert(
+                    0,
+                    SessionView::new(SessionState::new(env.session.clone()), false),
+                );
+                // Keep the same session selected as the list shifts down.
+                if self.sessions.len() > 1 {
+                    self.selected += 1;
+                }
+                0
+            }
+        };
+        let view = &mut self.sessions[index];
+        let was_live = view.selected().is_some_and(|s| s.status.is_live());
+        view.state.apply(env);
+        // A failure is what the user needs to read next.
+        if let crate::engine::event::Event::StepFailed { step, .. } = &env.event
+            && !was_live
+            && let Some(i) = view.state.step_position(step)
+        {
+            view.selected_step = i - 1;
+        }
+        // A session resumed or run here is no longer only a picture from disk.
+        view.running_elsewhere = false;
+        if !was_live {
+            view.select_first_live_step();
+        }
+        if self.select_when_seen.as_ref() == Some(&env.session) {
+            self.select_when_seen = None;
+            self.selected = index;
+        }
+    }
+
     pub fn on_engine_event(&mut self, event: EngineEvent) {
         self.dirty = true;
         match event {
-            EngineEvent::Session(env) => {
-                let index = match self.find(&env.session) {
-                    Some(i) => i,
-                    None => {
-                        self.sessions.insert(
-                            0,
-                            SessionView::new(SessionState::new(env.session.clone()), false),
-                        );
-                        // Keep the same session selected as the list shifts down.
-                        if self.sessions.len() > 1 {
-                            self.selected += 1;
-                        }
-                        0
-                    }
-                };
-                let view = &mut self.sessions[index];
-                let was_live = view.selected().is_some_and(|s| s.status.is_live());
-                view.state.apply(&env);
-                // A failure is what the user needs to read next.
-                if let crate::engine::event::Event::StepFailed { step, .. } = &env.event
-                    && !was_live
-                    && let Some(i) = view.state.step_position(step)
-                {
-                    view.selected_step = i - 1;
-                }
-                // A session resumed or run here is no longer only a picture from disk.
-                view.running_elsewhere = false;
-                if !was_live {
-                    view.select_first_live_step();
-                }
-                if self.select_when_seen.as_ref() == Some(&env.session) {
-                    self.select_when_seen = None;
-                    self.selected = index;
+            EngineEvent::Events(batch) => {
+                for env in batch {
+                    self.on_envelope(&env);
                 }
             }
             EngineEvent::ModeChanged(mode) => {

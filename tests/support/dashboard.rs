@@ -55,12 +55,12 @@ impl Fixture {
         let seq = self.seq.entry(session.clone()).or_default();
         *seq += 1;
         self.app
-            .on_engine_event(EngineEvent::Session(Arc::new(Envelope {
+            .on_engine_event(EngineEvent::Events(vec![Arc::new(Envelope {
                 seq: *seq,
                 at_ms: T0 + at_secs * 1000,
                 session: session.clone(),
                 event,
-            })));
+            })]));
         // As the event loop does after each batch of engine events.
         self.app.refresh_approval_prompt();
     }

@@ -1,5 +1,6 @@
 //! An engine on a scripted provider in a temporary directory, with helpers to wait for events.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use el_jefe::engine::event::{CallMode, EngineEvent, Envelope, Event};
@@ -18,6 +19,8 @@ pub struct Harness {
     pub events: UnboundedReceiver<EngineEvent>,
     /// Every session event seen so far, in order.
     pub log: Vec<Arc<Envelope>>,
+    /// Events received in a turn's batch and not yet looked at.
+    pending: VecDeque<Arc<Envelope>>,
     pub rejections: Vec<String>,
     pub store: Store,
     pub dir: TempDir,
@@ -63,6 +66,7 @@ impl Harness {
             handle,
             events,
             log: Vec::new(),
+            pending: VecDeque::new(),
             rejections: Vec::new(),
             store,
             dir,
@@ -75,6 +79,13 @@ impl Harness {
     pub async fn until(&mut self, mut matches: impl FnMut(&Envelope) -> bool) -> Arc<Envelope> {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(7200);
         loop {
+            if let Some(env) = self.pending.pop_front() {
+                self.log.push(env.clone());
+                if matches(&env) {
+                    return env;
+                }
+                continue;
+            }
             let next = tokio::time::timeout_at(deadline, self.events.recv()).await;
             let Ok(next) = next else {
                 panic!(
@@ -83,12 +94,7 @@ impl Harness {
                 );
             };
             match next {
-                Some(EngineEvent::Session(env)) => {
-                    self.log.push(env.clone());
-                    if matches(&env) {
-                        return env;
-                    }
-                }
+                Some(EngineEvent::Events(batch)) => self.pending.extend(batch),
                 Some(EngineEvent::Rejected { command, reason }) => {
                     self.rejections.push(format!("{command}: {reason}"))
                 }
@@ -101,6 +107,18 @@ impl Harness {
         }
     }
 
+    /// Logs every event that has already arrived, without waiting; returns them.
+    pub fn take_ready(&mut self) -> Vec<Arc<Envelope>> {
+        let mut ready: Vec<Arc<Envelope>> = self.pending.drain(..).collect();
+        while let Ok(event) = self.events.try_recv() {
+            if let EngineEvent::Events(batch) = event {
+                ready.extend(batch);
+            }
+        }
+        self.log.extend(ready.iter().cloned());
+        ready
+    }
+
     pub async fn until_event(&mut self, wanted: impl Fn(&Event) -> bool) -> Arc<Envelope> {
         self.until(|e| wanted(&e.event)).await
     }
@@ -110,7 +128,7 @@ impl Harness {
         let before = self.rejections.len();
         loop {
             match self.events.recv().await {
-                Some(EngineEvent::Session(env)) => self.log.push(env),
+                Some(EngineEvent::Events(batch)) => self.log.extend(batch),
                 Some(EngineEvent::Rejected { command, reason }) => {
                     self.rejections.push(format!("{command}: {reason}"))
                 }

@@ -77,6 +77,8 @@ type ScriptFn = dyn Fn(&ChatRequest) -> Script + Send + Sync;
 pub struct ScriptedProvider {
     script: Box<ScriptFn>,
     pub requests: Arc<Mutex<Vec<ChatRequest>>>,
+    /// Keep every request for the test to look at (benchmarks do not: it would be their memory).
+    record: bool,
 }
 
 impl ScriptedProvider {
@@ -84,6 +86,15 @@ impl ScriptedProvider {
         ScriptedProvider {
             script: Box::new(script),
             requests: Arc::new(Mutex::new(Vec::new())),
+            record: true,
+        }
+    }
+
+    /// A provider that keeps no requests.
+    pub fn unrecorded(script: impl Fn(&ChatRequest) -> Script + Send + Sync + 'static) -> Self {
+        ScriptedProvider {
+            record: false,
+            ..ScriptedProvider::new(script)
         }
     }
 
@@ -142,7 +153,9 @@ impl Provider for ScriptedProvider {
 
     fn stream(&self, request: ChatRequest, _control: CallControl) -> ProviderStream {
         let script = (self.script)(&request);
-        self.requests.lock().unwrap().push(request);
+        if self.record {
+            self.requests.lock().unwrap().push(request);
+        }
         let queue: Vec<Result<ProviderEvent, ProviderError>> = match script.queued_for {
             Some(_) => vec![Ok(ProviderEvent::WaitingForSlot {
                 provider: "scripted".into(),
