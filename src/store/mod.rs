@@ -130,7 +130,7 @@ impl Store {
         let mut warnings = read.warnings;
         warnings.extend(restore_outputs(&state));
         Ok((
-            Journal::new(id.clone(), file, path.clone(), self.inner.files.clone()),
+            Journal::new(id.clone(), file, path, self.inner.files.clone()),
             StoredSession {
                 state,
                 warnings,
