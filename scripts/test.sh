@@ -8,6 +8,9 @@ scripts/setup.sh
 # The provider tests also talk to a real OpenAI-compatible server (llama-cpp-python's).
 EL_JEFE_TEST_SERVER_PYTHON="$(scripts/test-server.sh)"
 export EL_JEFE_TEST_SERVER_PYTHON
+# ...and LiteLLM's Anthropic-format proxy in front of it.
+EL_JEFE_TEST_LITELLM_PYTHON="$(scripts/test-litellm.sh)"
+export EL_JEFE_TEST_LITELLM_PYTHON
 # The MCP tests start a real MCP server from PyPI.
 EL_JEFE_TEST_MCP_PYTHON="$(scripts/test-mcp-server.sh)"
 export EL_JEFE_TEST_MCP_PYTHON

@@ -1038,6 +1038,7 @@ impl Actor {
                     request.mode = self.mode;
                     request.seed = fastrand::u32(..);
                     request.tools = offered;
+                    request.tool_choice = role.first_tool_choice.clone();
                     request.model = role.model.clone();
                     Ok((
                         spec.agent.clone(),

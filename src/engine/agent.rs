@@ -10,7 +10,7 @@ use super::event::{ApprovalDecision, Event, ToolStatus};
 use super::ids::StepId;
 use super::measured_call::{CallEnd, CallUpdate, measured_call};
 use super::task::{Reporter, StepOutcome};
-use crate::provider::{CallControl, ChatMessage, ChatRequest, Provider, ToolCall};
+use crate::provider::{CallControl, ChatMessage, ChatRequest, Provider, ToolCall, ToolChoice};
 use crate::tools::{Policy, Sandbox, ToolRegistry, call_detail};
 
 /// What a step may use besides the model.
@@ -64,8 +64,13 @@ pub async fn run_step(run: StepRun) -> StepOutcome {
     for round in 1..=max_rounds {
         let mut call = request.clone();
         call.messages.extend(turns.iter().cloned());
+        // A required tool call is the step's first move, not every move: then it may answer.
+        if round > 1 || !turns.is_empty() {
+            call.tool_choice = ToolChoice::Auto;
+        }
         if !call.tools.is_empty() && (round == max_rounds || only_repeats) {
             call.tools = Arc::default();
+            call.tool_choice = ToolChoice::Auto;
             call.messages.push(ChatMessage::user(if only_repeats {
                 REPEAT_NOTE
             } else {

@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::provider::ToolChoice;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Role {
     pub name: String,
@@ -18,6 +20,9 @@ pub struct Role {
     pub tools: Option<Vec<String>>,
     /// A model of the role's provider to use instead of the provider's own.
     pub model: Option<String>,
+    /// Whether the step's first reply must call a tool (`tool_choice: required` or a tool's
+    /// name in the front matter); later replies are free, so the agent can answer.
+    pub first_tool_choice: ToolChoice,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -104,6 +109,9 @@ impl Role {
         let model = fields
             .remove("model")
             .filter(|m| !m.is_empty() && m != "inherit");
+        let first_tool_choice = fields
+            .remove("tool_choice")
+            .map_or(ToolChoice::Auto, |c| ToolChoice::parse(&c));
         let system_prompt = body.trim_start_matches(['-', '\n']).trim().to_string();
         if system_prompt.is_empty() {
             return Err(err("has no instructions after the front matter".into()));
@@ -117,6 +125,7 @@ impl Role {
             temperature,
             tools,
             model,
+            first_tool_choice,
         })
     }
 }

@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 use super::http::status::{one_line, parse_reply, reported_error};
 use super::http::{Decoded, HttpProvider, HttpSettings, SseEvent, StreamDecoder, Wire};
 use super::openai::parse_arguments;
-use super::{ChatMessage, ChatRequest, ChatRole, ErrorKind, ProviderError, ToolCall, Usage};
+use super::{
+    ChatMessage, ChatRequest, ChatRole, ErrorKind, ProviderError, ToolCall, ToolChoice, Usage,
+};
 use crate::engine::event::FinishReason;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -115,6 +117,11 @@ fn request_body(settings: &HttpSettings, request: &ChatRequest, streaming: bool)
             .iter()
             .map(|t| json!({"name": t.name, "description": t.description, "input_schema": t.parameters}))
             .collect();
+        match &request.tool_choice {
+            ToolChoice::Auto => {}
+            ToolChoice::Required => body["tool_choice"] = json!({"type": "any"}),
+            ToolChoice::Tool(name) => body["tool_choice"] = json!({"type": "tool", "name": name}),
+        }
     }
     body
 }

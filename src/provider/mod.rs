@@ -109,6 +109,29 @@ impl ChatMessage {
     }
 }
 
+/// Whether the model must call a tool in its reply.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ToolChoice {
+    /// The model decides.
+    #[default]
+    Auto,
+    /// Some tool, whichever.
+    Required,
+    /// This tool.
+    Tool(String),
+}
+
+impl ToolChoice {
+    /// From an agent file or config: `auto`, `required` or a tool's name.
+    pub fn parse(text: &str) -> ToolChoice {
+        match text.trim() {
+            "" | "auto" => ToolChoice::Auto,
+            "required" | "any" => ToolChoice::Required,
+            name => ToolChoice::Tool(name.to_string()),
+        }
+    }
+}
+
 /// A tool offered to the model: its name, what it does, and a JSON Schema of its arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolSpec {
@@ -143,6 +166,8 @@ pub struct ChatRequest {
     pub seed: u32,
     /// Shared: a step's request is cloned for every round of tool calls.
     pub tools: std::sync::Arc<[ToolSpec]>,
+    /// Only meaningful with tools offered.
+    pub tool_choice: ToolChoice,
     /// Overrides the provider's configured model for this call (per-role model choice).
     pub model: Option<String>,
 }
@@ -159,6 +184,7 @@ impl ChatRequest {
             mode: CallMode::Streaming,
             seed: 0,
             tools: std::sync::Arc::default(),
+            tool_choice: ToolChoice::Auto,
             model: None,
         }
     }

@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 
 use super::http::status::{one_line, parse_reply, reported_error};
 use super::http::{Decoded, HttpProvider, HttpSettings, SseEvent, StreamDecoder, Wire};
-use super::{ChatMessage, ChatRequest, ChatRole, ErrorKind, ProviderError, ToolCall, Usage};
+use super::{
+    ChatMessage, ChatRequest, ChatRole, ErrorKind, ProviderError, ToolCall, ToolChoice, Usage,
+};
 use crate::engine::event::FinishReason;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -108,6 +110,13 @@ fn request_body(settings: &HttpSettings, request: &ChatRequest, streaming: bool)
                 })
             })
             .collect();
+        match &request.tool_choice {
+            ToolChoice::Auto => {}
+            ToolChoice::Required => body["tool_choice"] = json!("required"),
+            ToolChoice::Tool(name) => {
+                body["tool_choice"] = json!({"type": "function", "function": {"name": name}})
+            }
+        }
     }
     body
 }

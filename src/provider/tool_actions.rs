@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::{
     ChatMessage, ChatRequest, ChatRole, ProviderError, ProviderEvent, ProviderStream, ToolCall,
-    ToolSpec,
+    ToolChoice, ToolSpec,
 };
 use crate::engine::event::FinishReason;
 
@@ -67,7 +67,7 @@ pub fn action_request(mut request: ChatRequest) -> ChatRequest {
         messages.insert(0, ChatMessage::system(guide));
     }
     request.messages = messages;
-    request.grammar = Some(action_grammar(&tools));
+    request.grammar = Some(action_grammar(&tools, &request.tool_choice));
     request
 }
 
@@ -121,14 +121,32 @@ fn required_properties(schema: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-/// GBNF: a call to one of `tools` with its required arguments, or an answer.
-pub fn action_grammar(tools: &[ToolSpec]) -> String {
+/// GBNF: a call to one of `tools` with its required arguments, or an answer; only a call when
+/// `choice` requires one (and only of the named tool when it names one the model is offered).
+pub fn action_grammar(tools: &[ToolSpec], choice: &ToolChoice) -> String {
     let mut g = String::new();
-    let calls: Vec<String> = (0..tools.len()).map(|i| format!("tool{i}")).collect();
+    let (allowed, must_call): (Vec<usize>, bool) = match choice {
+        ToolChoice::Tool(name) if tools.iter().any(|t| &t.name == name) => (
+            tools
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| &t.name == name)
+                .map(|(i, _)| i)
+                .collect(),
+            true,
+        ),
+        ToolChoice::Required => ((0..tools.len()).collect(), true),
+        ToolChoice::Tool(_) | ToolChoice::Auto => ((0..tools.len()).collect(), false),
+    };
+    let calls: Vec<String> = allowed.iter().map(|i| format!("tool{i}")).collect();
     if calls.is_empty() {
         let _ = writeln!(g, "root ::= answer");
     } else {
-        let _ = writeln!(g, "root ::= call | answer");
+        let _ = writeln!(
+            g,
+            "root ::= {}",
+            if must_call { "call" } else { "call | answer" }
+        );
         let _ = writeln!(
             g,
             r#"call ::= "{CALL}{{\"tool\": " ({}) "}}""#,
@@ -368,7 +386,7 @@ mod tests {
     #[test]
     fn the_grammar_spells_each_tool_with_its_required_arguments() {
         let tools = vec![Builtin::ReadFile.spec(), Builtin::ListFiles.spec()];
-        let g = action_grammar(&tools);
+        let g = action_grammar(&tools, &ToolChoice::Auto);
         assert!(g.contains(r#"root ::= call | answer"#), "{g}");
         assert!(
             g.contains(r#"tool0 ::= "\"read_file\", \"arguments\": " "{" "\"path\": " string "}""#),
@@ -378,6 +396,21 @@ mod tests {
             g.contains(r#"tool1 ::= "\"list_files\", \"arguments\": " "{}""#),
             "{g}"
         );
+    }
+
+    #[test]
+    fn a_required_or_named_tool_leaves_no_answer_in_the_grammar() {
+        let tools = vec![Builtin::ReadFile.spec(), Builtin::ListFiles.spec()];
+        let g = action_grammar(&tools, &ToolChoice::Required);
+        assert!(g.contains("root ::= call\n"), "{g}");
+        assert!(g.contains("(tool0 | tool1)"), "{g}");
+        let g = action_grammar(&tools, &ToolChoice::Tool("list_files".into()));
+        assert!(g.contains("root ::= call\n"), "{g}");
+        assert!(g.contains("(tool1)"), "{g}");
+        // A name it is not offered: the model chooses, as with auto.
+        let g = action_grammar(&tools, &ToolChoice::Tool("rm_rf".into()));
+        assert!(g.contains("root ::= call | answer"), "{g}");
+        assert!(g.contains("(tool0 | tool1)"), "{g}");
     }
 
     #[test]

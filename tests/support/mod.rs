@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod dashboard;
 pub mod harness;
+pub mod litellm;
 pub mod model;
 pub mod openai_server;
 pub mod provider_run;
