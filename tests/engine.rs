@@ -317,7 +317,7 @@ async fn an_invalid_plan_is_retried_once_with_the_error_then_replaced_by_the_def
             .iter()
             .map(|s| s.spec.agent.as_str())
             .collect::<Vec<_>>(),
-        ["researcher", "analyst", "writer"]
+        ["researcher", "researcher", "analyst", "writer"]
     );
     let requests = provider.requests.lock().unwrap();
     let retry = requests.iter().filter(|r| is_planner(r)).nth(1).unwrap();

@@ -384,3 +384,35 @@ async fn a_model_repeating_the_same_call_is_asked_to_answer_without_tools() {
         "the folder is empty"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_provider_sparing_with_tools_gets_them_only_for_tasks_that_need_them() {
+    let p = Arc::new(
+        ScriptedProvider::new(|_| Script::text("done", 1, Duration::from_millis(10)))
+            .sparing_with_tools(),
+    );
+    let step = |id: &str, task: &str| StepSpec {
+        id: StepId::new(id),
+        title: format!("Step {id}"),
+        agent: "writer".into(),
+        task: task.into(),
+        depends_on: vec![],
+    };
+    let plan = Plan {
+        steps: vec![
+            step("1", "Write a haiku about tea"),
+            step("2", "Read notes.md and summarise it"),
+        ],
+    };
+    let mut h = Harness::start(p.clone(), 1);
+    let id = h.handle.start_session_with_plan("spare", plan).unwrap();
+    let end = h.until_ended(&id).await;
+    assert_eq!(end.event, Event::SessionCompleted, "{:?}", h.events_brief());
+    let requests = p.step_requests();
+    assert_eq!(requests.len(), 2);
+    assert!(requests[0].tools.is_empty(), "the haiku needs no tools");
+    assert!(
+        requests[1].tools.iter().any(|t| t.name == "read_file"),
+        "reading a file needs them"
+    );
+}

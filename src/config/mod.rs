@@ -71,6 +71,7 @@ struct HealthFile {
 struct PlannerFile {
     max_tokens: Option<u32>,
     temperature: Option<f32>,
+    min_steps: Option<usize>,
     max_steps: Option<usize>,
 }
 
@@ -349,6 +350,12 @@ impl Config {
                 .planner
                 .temperature
                 .unwrap_or(planner_defaults.temperature),
+            // A smaller max_steps alone lowers the default minimum with it.
+            min_steps: file.planner.min_steps.unwrap_or(
+                planner_defaults
+                    .min_steps
+                    .min(file.planner.max_steps.unwrap_or(usize::MAX)),
+            ),
             max_steps: file.planner.max_steps.unwrap_or(planner_defaults.max_steps),
         };
         let local = LocalSettings {
@@ -382,6 +389,13 @@ impl Config {
             planner.max_steps as u64,
             1,
             MAX_STEPS as u64,
+        )?;
+        check_range(
+            &bad,
+            "planner.min_steps",
+            planner.min_steps as u64,
+            1,
+            planner.max_steps as u64,
         )?;
         check_range(
             &bad,

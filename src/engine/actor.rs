@@ -37,7 +37,8 @@ use super::task::{
     Interruptible, PlanOutcome, Report, ReportKind, Reporter, StepOutcome, TaskKey,
     spawn_supervised,
 };
-use crate::provider::{CallControl, ChatRequest, PauseSwitch, Provider, ToolSpec};
+use super::tool_need::task_needs_tools;
+use crate::provider::{CallControl, ChatRequest, PauseSwitch, Provider, ToolChoice, ToolSpec};
 use crate::redact::Redactor;
 use crate::store::paths::{slug, workspace_path};
 use crate::store::{Store, StoreProblem};
@@ -1015,16 +1016,26 @@ impl Actor {
                             output: &d.output,
                         })
                         .collect();
-                    let offered = self
-                        .offered_tools
-                        .entry(role.name.clone())
-                        .or_insert_with(|| {
-                            self.settings
-                                .tools
-                                .offered(&role.name, role.tools.as_deref())
-                                .into()
-                        })
-                        .clone();
+                    let sparing = self
+                        .routes
+                        .for_role(&role.name)
+                        .provider
+                        .tools_only_when_asked();
+                    // A role that asks for a tool call up front gets its tools whatever the task.
+                    let asks_for_tools = role.first_tool_choice != ToolChoice::Auto;
+                    let offered = if sparing && !asks_for_tools && !task_needs_tools(&spec.task) {
+                        Arc::default()
+                    } else {
+                        self.offered_tools
+                            .entry(role.name.clone())
+                            .or_insert_with(|| {
+                                self.settings
+                                    .tools
+                                    .offered(&role.name, role.tools.as_deref())
+                                    .into()
+                            })
+                            .clone()
+                    };
                     let mut request = ChatRequest::new(step_messages(
                         role,
                         &state.goal,

@@ -26,6 +26,7 @@ pub mod saved_edit;
 pub mod scheduling;
 pub mod session_fold;
 pub mod task;
+pub mod tool_need;
 
 pub use actor::{EngineSettings, start_engine, start_engine_routed};
 pub use handle::{EngineClosed, EngineHandle};

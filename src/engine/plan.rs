@@ -42,7 +42,8 @@ impl Plan {
         self.steps.iter().find(|s| &s.id == id)
     }
 
-    /// The fallback when the model cannot produce a valid plan: research, then analyse, then write.
+    /// The fallback when the model cannot produce a valid plan: two researchers at once (the
+    /// facts, and the options and open questions), an analysis of both, then the writing.
     pub fn default_for(goal: &str) -> Plan {
         let step = |id: &str, title: &str, agent: &str, task: String, deps: &[&str]| StepSpec {
             id: StepId::new(id),
@@ -55,24 +56,34 @@ impl Plan {
             steps: vec![
                 step(
                     "1",
-                    "Research",
+                    "Research the facts",
                     "researcher",
-                    format!("Gather the key facts, sources and open questions for: {goal}"),
+                    format!("Gather the key facts, figures and sources for: {goal}"),
                     &[],
                 ),
                 step(
                     "2",
-                    "Analyze",
-                    "analyst",
-                    format!("Analyze the research findings and draw the main insights for: {goal}"),
-                    &["1"],
+                    "Research the options",
+                    "researcher",
+                    format!("Find the options, trade-offs, risks and open questions for: {goal}"),
+                    &[],
                 ),
                 step(
                     "3",
+                    "Analyze",
+                    "analyst",
+                    format!(
+                        "Weigh the facts and the options from the research and draw the main \
+                         insights for: {goal}"
+                    ),
+                    &["1", "2"],
+                ),
+                step(
+                    "4",
                     "Write",
                     "writer",
                     format!("Write the final deliverable from the analysis for: {goal}"),
-                    &["2"],
+                    &["3"],
                 ),
             ],
         }

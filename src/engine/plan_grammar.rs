@@ -6,15 +6,22 @@
 
 use std::fmt::Write;
 
-pub fn plan_grammar(roles: &[String], max_steps: usize) -> String {
+pub fn plan_grammar(roles: &[String], min_steps: usize, max_steps: usize) -> String {
     let max_steps = max_steps.max(1);
+    let min_steps = min_steps.clamp(1, max_steps);
     let mut g = String::new();
-    // root: step 1, then optionally ", " step 2, and so on, nested so order is fixed.
+    // root: steps 1 to min_steps, then optionally ", " the next one, and so on, nested so the
+    // order is fixed.
     let mut tail = String::new();
-    for n in (2..=max_steps).rev() {
+    for n in (min_steps + 1..=max_steps).rev() {
         tail = format!("(\", \" s{n} {tail})?");
     }
-    let _ = writeln!(g, r#"root ::= "{{\"steps\": [" s1 {tail} "]}}""#);
+    let required: Vec<String> = (1..=min_steps).map(|n| format!("s{n}")).collect();
+    let _ = writeln!(
+        g,
+        r#"root ::= "{{\"steps\": [" {} {tail} "]}}""#,
+        required.join(r#" ", " "#)
+    );
     for n in 1..=max_steps {
         let _ = writeln!(
             g,
@@ -68,12 +75,21 @@ mod tests {
 
     #[test]
     fn dependencies_only_point_backwards_in_ascending_order() {
-        let g = plan_grammar(&["writer".into()], 3);
+        let g = plan_grammar(&["writer".into()], 1, 3);
         assert!(g.contains(r#"deps1 ::= """#));
         assert!(g.contains(r#"deps3 ::= (d3x1 | d3x2)?"#));
         assert!(g.contains(r#"d3x1 ::= "\"1\"" (", " (d3x2))?"#));
         assert!(g.contains(r#"d3x2 ::= "\"2\"""#));
         assert!(g.contains(r#"root ::= "{\"steps\": [" s1 (", " s2 (", " s3 )?)? "]}""#));
         assert!(g.contains(r#"agent ::= "\"writer\"""#));
+    }
+
+    #[test]
+    fn the_first_min_steps_are_required() {
+        let g = plan_grammar(&["writer".into()], 3, 4);
+        assert!(
+            g.contains(r#"root ::= "{\"steps\": [" s1 ", " s2 ", " s3 (", " s4 )? "]}""#),
+            "{g}"
+        );
     }
 }

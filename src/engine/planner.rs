@@ -18,7 +18,9 @@ use crate::provider::{CallControl, ChatRequest, Provider};
 pub struct PlannerSettings {
     pub max_tokens: u32,
     pub temperature: f32,
-    /// Most steps the planner may propose (validation allows up to 12 from any source).
+    /// Fewest and most steps the planner asks for (validation allows 1 to 12 from any source);
+    /// a model decoding under the plan grammar cannot give fewer than `min_steps`.
+    pub min_steps: usize,
     pub max_steps: usize,
 }
 
@@ -27,6 +29,7 @@ impl Default for PlannerSettings {
         PlannerSettings {
             max_tokens: 700,
             temperature: 0.3,
+            min_steps: 3,
             max_steps: 5,
         }
     }
@@ -53,7 +56,7 @@ pub async fn run_planner(run: PlannerRun) -> PlanOutcome {
         let mut request = ChatRequest::new(planner_messages(
             &run.goal,
             &run.roles,
-            run.settings.max_steps,
+            (run.settings.min_steps, run.settings.max_steps),
             previous.as_ref().map(|(r, e)| (r.as_str(), e.as_str())),
         ));
         request.max_tokens = run.settings.max_tokens;
@@ -61,7 +64,11 @@ pub async fn run_planner(run: PlannerRun) -> PlanOutcome {
         request.mode = run.mode;
         request.seed = attempt;
         if run.provider.supports_grammar() {
-            request.grammar = Some(plan_grammar(&names, run.settings.max_steps));
+            request.grammar = Some(plan_grammar(
+                &names,
+                run.settings.min_steps,
+                run.settings.max_steps,
+            ));
         }
         let end = measured_call(&*run.provider, request, &run.control, |update| {
             if let Some(event) = update_event(None, update) {

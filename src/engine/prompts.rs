@@ -6,29 +6,42 @@ use super::plan::StepSpec;
 use super::roles::{Role, RoleBook};
 use crate::provider::ChatMessage;
 
+/// `steps`: the fewest and most steps to ask for.
 pub fn planner_messages(
     goal: &str,
     roles: &RoleBook,
-    max_steps: usize,
+    (min_steps, max_steps): (usize, usize),
     previous: Option<(&str, &str)>,
 ) -> Vec<ChatMessage> {
     let mut system = String::from(
-        "You are a project planner. Split the user's goal into a short plan of steps, each done \
-         by one of these agents:\n",
+        "You are a project planner. Split the user's goal into a plan of steps, each done by \
+         one of these agents:\n",
     );
     for role in roles.iter() {
         let _ = writeln!(system, "- {}: {}", role.name, role.description);
     }
+    // Small models copy the example's shape: it shows two research steps side by side (they
+    // run at once), then an analysis of both, then the writing, each by its own kind of agent.
     let _ = write!(
         system,
-        "Reply with JSON only, in this form:\n\
-         {{\"steps\": [{{\"id\": \"1\", \"title\": \"Research the topic\", \"agent\": \"researcher\", \
-         \"task\": \"Find the main facts about ...\", \"depends_on\": []}}, \
-         {{\"id\": \"2\", \"title\": \"Write the summary\", \"agent\": \"writer\", \
-         \"task\": \"Write a summary of ...\", \"depends_on\": [\"1\"]}}]}}\n\
-         Use 1 to {max_steps} steps. Ids are \"1\", \"2\", ... in order. depends_on lists the ids \
-         of earlier steps whose results a step needs; steps without shared dependencies run in \
-         parallel."
+        "Reply with JSON only. An example, for the goal \"Compare tea and coffee for students\":\n\
+         {{\"steps\": [\
+         {{\"id\": \"1\", \"title\": \"Research tea\", \"agent\": \"researcher\", \
+         \"task\": \"Find the main facts about tea for students: caffeine, cost, health\", \
+         \"depends_on\": []}}, \
+         {{\"id\": \"2\", \"title\": \"Research coffee\", \"agent\": \"researcher\", \
+         \"task\": \"Find the main facts about coffee for students: caffeine, cost, health\", \
+         \"depends_on\": []}}, \
+         {{\"id\": \"3\", \"title\": \"Compare them\", \"agent\": \"analyst\", \
+         \"task\": \"Compare tea and coffee point by point and say which suits students\", \
+         \"depends_on\": [\"1\", \"2\"]}}, \
+         {{\"id\": \"4\", \"title\": \"Write the advice\", \"agent\": \"writer\", \
+         \"task\": \"Write short advice for students on choosing tea or coffee\", \
+         \"depends_on\": [\"3\"]}}]}}\n\
+         Use {min_steps} to {max_steps} steps, about the user's goal, not the example. Give \
+         separate parts of the work to separate steps with no dependency between them, so they \
+         run at the same time. Ids are \"1\", \"2\", ... in order. depends_on lists the ids of \
+         earlier steps whose results a step needs."
     );
     let mut messages = vec![
         ChatMessage::system(system),
@@ -142,7 +155,8 @@ mod tests {
     #[test]
     fn a_retry_carries_the_bad_reply_and_the_error() {
         let roles = RoleBook::built_in();
-        let msgs = planner_messages("g", &roles, 5, Some(("{bad}", "no steps")));
+        let msgs = planner_messages("g", &roles, (3, 5), Some(("{bad}", "no steps")));
+        assert!(msgs[0].content.contains("Use 3 to 5 steps"));
         assert_eq!(msgs.len(), 4);
         assert!(msgs[0].content.contains("- analyst: "));
         assert!(msgs[3].content.contains("no steps"));

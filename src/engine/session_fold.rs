@@ -977,12 +977,30 @@ mod tests {
         }
     }
 
+    /// researcher -> analyst -> writer, one after another.
+    fn linear_plan() -> Plan {
+        let step = |id: &str, agent: &str, deps: &[&str]| StepSpec {
+            id: id.into(),
+            title: format!("step {id}"),
+            agent: agent.into(),
+            task: format!("task {id}"),
+            depends_on: deps.iter().map(|d| StepId::new(*d)).collect(),
+        };
+        Plan {
+            steps: vec![
+                step("1", "researcher", &[]),
+                step("2", "analyst", &["1"]),
+                step("3", "writer", &["2"]),
+            ],
+        }
+    }
+
     fn planned() -> Log {
         let mut log = Log::new();
         log.push(0, created()).push(
             100,
             Event::PlanReady {
-                plan: Plan::default_for("g"),
+                plan: linear_plan(),
                 source: PlanSource::Model,
             },
         );

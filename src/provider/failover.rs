@@ -39,6 +39,13 @@ impl Provider for FailoverProvider {
         self.chain.iter().any(|p| p.supports_grammar())
     }
 
+    /// As the first provider: the one that answers unless it fails.
+    fn tools_only_when_asked(&self) -> bool {
+        self.chain
+            .first()
+            .is_some_and(|p| p.tools_only_when_asked())
+    }
+
     fn stream(&self, request: ChatRequest, control: CallControl) -> ProviderStream {
         let chain = self.chain.clone();
         let (tx, rx) = mpsc::channel(256);

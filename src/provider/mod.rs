@@ -275,6 +275,11 @@ pub trait Provider: Send + Sync {
     fn model(&self) -> &str;
     /// Whether `ChatRequest::grammar` is honoured.
     fn supports_grammar(&self) -> bool;
+    /// Whether a step is offered tools only when its task asks for what they do: a small model
+    /// given a tool guide it has no use for copies the guide into its answer.
+    fn tools_only_when_asked(&self) -> bool {
+        false
+    }
     /// Starts a call. The stream ends after `Finished` or an error; dropping it abandons the call.
     fn stream(&self, request: ChatRequest, control: CallControl) -> ProviderStream;
 }

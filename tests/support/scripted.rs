@@ -79,6 +79,8 @@ pub struct ScriptedProvider {
     pub requests: Arc<Mutex<Vec<ChatRequest>>>,
     /// Keep every request for the test to look at (benchmarks do not: it would be their memory).
     record: bool,
+    /// Asks for tools only on steps that need them, as the embedded model does.
+    sparing_with_tools: bool,
 }
 
 impl ScriptedProvider {
@@ -87,6 +89,15 @@ impl ScriptedProvider {
             script: Box::new(script),
             requests: Arc::new(Mutex::new(Vec::new())),
             record: true,
+            sparing_with_tools: false,
+        }
+    }
+
+    /// Like the embedded model: offered tools only on steps whose task asks for them.
+    pub fn sparing_with_tools(self) -> Self {
+        ScriptedProvider {
+            sparing_with_tools: true,
+            ..self
         }
     }
 
@@ -149,6 +160,10 @@ impl Provider for ScriptedProvider {
 
     fn supports_grammar(&self) -> bool {
         false
+    }
+
+    fn tools_only_when_asked(&self) -> bool {
+        self.sparing_with_tools
     }
 
     fn stream(&self, request: ChatRequest, _control: CallControl) -> ProviderStream {

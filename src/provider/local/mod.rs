@@ -166,6 +166,10 @@ impl Provider for LocalProvider {
         true
     }
 
+    fn tools_only_when_asked(&self) -> bool {
+        true
+    }
+
     fn stream(&self, request: ChatRequest, control: CallControl) -> ProviderStream {
         // The model has no tool calling of its own: tools go through the action format.
         if !request.tools.is_empty() && request.grammar.is_none() {
