@@ -38,7 +38,7 @@ else
 fi
 
 # --- Build -----------------------------------------------------------------------------------
-say "Building el-jefe (release). The first build compiles llama.cpp: allow about 5 minutes."
+say "Building el-jefe (release). The first build compiles llama.cpp: allow about 15 minutes on 2 cores."
 cargo build --release --locked
 
 # --- The embedded model ----------------------------------------------------------------------

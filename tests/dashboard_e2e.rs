@@ -25,6 +25,9 @@ const SECS: fn(u64) -> Duration = Duration::from_secs;
 /// once finished a short answer before the test could look; no tools, whose action format would
 /// let it end early), and short later steps.
 const CONFIG: &str = r#"
+# One agent at a time: the test watches one agent's text stop and go on, and the default plan's
+# second researcher would otherwise stream beside it.
+max_parallel = 1
 [planner]
 max_tokens = 16
 [agents.researcher]
@@ -118,7 +121,7 @@ fn a_person_runs_pauses_interrupts_quits_relaunches_and_resumes() {
     t.type_text("Explain how volcanoes erupt");
     t.key("Enter");
     let screen = t.wait_for("text streaming into a running pane", SECS(60), |s| {
-        s.contains("researcher · step 1/3 · running")
+        s.contains("researcher · step 1/4 · running")
             && stream_rows(s)
                 .first()
                 .is_some_and(|r| r.chars().any(char::is_alphabetic))
@@ -138,7 +141,7 @@ fn a_person_runs_pauses_interrupts_quits_relaunches_and_resumes() {
     );
 
     t.key("p");
-    t.wait_text("researcher · step 1/3 · running", SECS(10));
+    t.wait_text("researcher · step 1/4 · running", SECS(10));
     t.wait_for("more text after resuming", SECS(20), |s| {
         stream_rows(s) != before
     });
@@ -163,7 +166,7 @@ fn a_person_runs_pauses_interrupts_quits_relaunches_and_resumes() {
     t.key("r");
     let done = t.wait_text("completed in", SECS(120));
     assert!(done.contains(" done "), "{done}");
-    assert!(done.contains("3/3 steps"), "{done}");
+    assert!(done.contains("4/4 steps"), "{done}");
     t.key("q");
     let after = wait_exit(&t);
     assert_eq!(exit_code(&after), Some(0), "{after}");

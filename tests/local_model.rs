@@ -272,9 +272,10 @@ fn a_missing_model_is_a_clear_error_naming_the_setup_command() {
     );
 }
 
-/// Sampling is seeded, so each goal gives the same plan every run. Over 30 varied goals the model
-/// plans validly on its first try about 9 times in 10 (docs/PERFORMANCE.md); these two are among
-/// those it gets right, so a failure here means the planner's prompt, grammar or sampling broke.
+/// Sampling is seeded, so each goal gives the same plan every run. Held to at least 3 steps, the
+/// model plans validly for about half of 30 varied goals (the others repeat a task and get the
+/// default plan; docs/PERFORMANCE.md); these two are among those it gets right on the first try,
+/// so a failure here means the planner's prompt, grammar or sampling broke.
 #[tokio::test]
 async fn the_planner_gets_a_valid_plan_from_the_model_on_its_first_try() {
     use el_jefe::engine::event::Event;
@@ -290,7 +291,7 @@ async fn the_planner_gets_a_valid_plan_from_the_model_on_its_first_try() {
     let roles = RoleBook::built_in();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     for goal in [
-        "Research AI trends for my tech podcast",
+        "Outline a marketing plan for a local bakery",
         "Compare three note-taking apps for students",
     ] {
         let outcome = run_planner(PlannerRun {
@@ -317,7 +318,7 @@ async fn the_planner_gets_a_valid_plan_from_the_model_on_its_first_try() {
             "{goal}: fell back to the default plan"
         );
         assert_eq!(validate(plan.clone(), &roles.names()), Ok(plan.clone()));
-        assert!((1..=5).contains(&plan.steps.len()));
+        assert!((3..=5).contains(&plan.steps.len()), "{plan:?}");
         let mut rejected = 0;
         while let Ok(report) = rx.try_recv() {
             if let ReportKind::Event(Event::PlanRejected { .. }) = report.kind {

@@ -126,6 +126,9 @@ fn a_whole_workflow_runs_headless_on_the_real_server() {
 kind = "openai"
 base_url = "{}"
 model = "smollm2"
+# llama-cpp-python serves one request at a time and cuts a running stream for a new one; the
+# default plan's two researchers take turns.
+max_concurrent = 1
 [planner]
 max_tokens = 16
 [agents.researcher]

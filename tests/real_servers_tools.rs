@@ -13,7 +13,7 @@
 mod support;
 
 use el_jefe::engine::event::{CallMode, FinishReason};
-use el_jefe::provider::http::{ApiKey, HttpSettings};
+use el_jefe::provider::http::{ApiKey, HttpSettings, status};
 use el_jefe::provider::{
     CallControl, ChatMessage, ChatRequest, ErrorKind, Provider, ProviderEvent, ToolCall,
     ToolChoice, anthropic, openai,
@@ -113,6 +113,16 @@ async fn llama_cpp_python_takes_a_tool_call_and_its_result_back() {
         .await
         .unwrap();
     assert_eq!(refused.status().as_u16(), 500, "the quirk is gone?");
+    // A 500 that says the request is malformed would fail the same way on every retry.
+    let headers = refused.headers().clone();
+    let body = refused.bytes().await.unwrap();
+    let error = status::error_from_response("llama-cpp-python", 500, &headers, &body);
+    assert!(
+        !error.retryable(),
+        "{:?}: {}",
+        error.kind,
+        String::from_utf8_lossy(&body)
+    );
     let p = openai::provider(HttpSettings::new(
         "llama-cpp-python",
         &server.url,

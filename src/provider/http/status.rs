@@ -93,6 +93,15 @@ impl ErrorDetail {
         }
     }
 
+    /// The server could not read the request: pydantic's "1 validation error for ...",
+    /// "Input should be a valid string". Some servers (llama-cpp-python) answer that with a 500,
+    /// and it fails the same way however often it is sent.
+    fn rejects_the_request_shape(&self) -> bool {
+        self.message
+            .as_deref()
+            .is_some_and(|m| m.contains("validation error") || m.contains("Input should be"))
+    }
+
     fn says(&self, what: &str) -> bool {
         self.kind.as_deref().is_some_and(|k| k.contains(what))
             || self.code.as_deref().is_some_and(|c| c.contains(what))
@@ -132,6 +141,7 @@ fn kind_for(status: u16, detail: &ErrorDetail) -> ErrorKind {
         }
         429 => ErrorKind::RateLimited,
         529 => ErrorKind::Overloaded,
+        500..=599 if detail.rejects_the_request_shape() => ErrorKind::InvalidRequest,
         500..=599 if detail.says("overloaded") => ErrorKind::Overloaded,
         500..=599 => ErrorKind::Server,
         _ => ErrorKind::InvalidRequest,
@@ -231,6 +241,22 @@ mod tests {
         for s in [400, 401, 403, 404, 413, 422] {
             assert!(!classify(s, "").retryable(), "{s}");
         }
+    }
+
+    #[test]
+    fn a_500_that_is_a_validation_error_is_not_retried() {
+        // llama-cpp-python's answer to an assistant turn whose content is null.
+        let e = classify(
+            500,
+            r#"{"error":{"message":"1 validation error for ChatCompletionRequestAssistantMessage\ncontent\n  Input should be a valid string [type=string_type, input_value=None, input_type=NoneType]","type":"internal_server_error","param":null,"code":null}}"#,
+        );
+        assert_eq!(e.kind, ErrorKind::InvalidRequest);
+        assert!(!e.retryable());
+        assert!(
+            e.message
+                .starts_with("p rejected the request (HTTP 500): 1 validation error")
+        );
+        assert!(classify(500, r#"{"error":{"message":"out of memory"}}"#).retryable());
     }
 
     #[test]
