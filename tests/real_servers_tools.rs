@@ -55,6 +55,18 @@ fn asking_for_files() -> ChatRequest {
     r
 }
 
+/// `first` followed by the model's call (the first of `calls`) and the tool's `result`, with the
+/// model free to answer now.
+fn with_tool_result(first: ChatRequest, calls: &[ToolCall], result: &str) -> ChatRequest {
+    let mut next = first;
+    next.tool_choice = ToolChoice::Auto;
+    next.messages
+        .push(ChatMessage::assistant_with_tools("", calls.to_vec()));
+    next.messages
+        .push(ChatMessage::tool_result(calls[0].id.clone(), result, false));
+    next
+}
+
 /// The loop at the wire: a forced tool call, then the conversation with the call and its
 /// result goes back and the model answers in words.
 async fn tool_round_trip(p: &dyn Provider) {
@@ -72,16 +84,7 @@ async fn tool_round_trip(p: &dyn Provider) {
         matches!(finish, FinishReason::ToolCalls | FinishReason::Stop),
         "{finish:?}"
     );
-    let mut second = first;
-    second.tool_choice = ToolChoice::Auto;
-    second
-        .messages
-        .push(ChatMessage::assistant_with_tools("", calls.clone()));
-    second.messages.push(ChatMessage::tool_result(
-        calls[0].id.clone(),
-        "notes.md\nplan.md",
-        false,
-    ));
+    let mut second = with_tool_result(first, &calls, "notes.md\nplan.md");
     second.messages.push(ChatMessage::user(
         "Now answer in one sentence, without tools.",
     ));
@@ -154,16 +157,7 @@ async fn litellms_split_tool_call_is_one_call_and_its_empty_follow_up_is_no_answ
     assert!(calls[0].arguments.is_object(), "{:?}", calls[0].arguments);
     assert_eq!(finish, FinishReason::ToolCalls);
 
-    let mut second = first;
-    second.tool_choice = ToolChoice::Auto;
-    second
-        .messages
-        .push(ChatMessage::assistant_with_tools("", calls.clone()));
-    second.messages.push(ChatMessage::tool_result(
-        calls[0].id.clone(),
-        "notes.md",
-        false,
-    ));
+    let second = with_tool_result(first, &calls, "notes.md");
     let mut stream = p.stream(second, CallControl::unpausable(CancellationToken::new()));
     let mut text = String::new();
     let mut end = None;

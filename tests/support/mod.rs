@@ -16,4 +16,5 @@ pub mod openai_server;
 pub mod provider_run;
 pub mod replay_server;
 pub mod scripted;
+pub mod server_process;
 pub mod tmux;
