@@ -4,6 +4,8 @@
 # were compromised: never those), in its own virtual environment under the user data dir. Safe
 # to run again: it does nothing when the proxy is already installed. Prints its python on stdout.
 set -euo pipefail
+# shellcheck source=lib/python-venv.sh
+. "$(dirname "$0")/lib/python-venv.sh"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -20,13 +22,7 @@ installed() {
 if installed; then
   say "Test proxy present: litellm $VERSION in $venv"
 else
-  if ! python3 -c "import ensurepip" 2>/dev/null; then
-    say "Installing python3-venv"
-    sudo_cmd=()
-    if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
-    "${sudo_cmd[@]}" apt-get install -y --no-install-recommends python3-venv >&2 \
-      || { "${sudo_cmd[@]}" apt-get update >&2 && "${sudo_cmd[@]}" apt-get install -y --no-install-recommends python3-venv >&2; }
-  fi
+  ensure_python_venv
   say "Installing litellm[proxy]==$VERSION for the Anthropic-format tests (about a minute)"
   rm -rf "$venv"
   python3 -m venv "$venv"

@@ -3,6 +3,8 @@
 # server (pinned), in its own virtual environment under the user data dir. Safe to run again:
 # it does nothing when the server is already installed. Prints the server's python on stdout.
 set -euo pipefail
+# shellcheck source=lib/python-venv.sh
+. "$(dirname "$0")/lib/python-venv.sh"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -18,13 +20,7 @@ installed() {
 if installed; then
   say "Test server present: llama-cpp-python $VERSION in $venv"
 else
-  if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c "import ensurepip" 2>/dev/null; then
-    say "Installing python3-venv"
-    sudo_cmd=()
-    if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
-    "${sudo_cmd[@]}" apt-get install -y --no-install-recommends python3-venv >&2 \
-      || { "${sudo_cmd[@]}" apt-get update >&2 && "${sudo_cmd[@]}" apt-get install -y --no-install-recommends python3-venv >&2; }
-  fi
+  ensure_python_venv
   say "Installing llama-cpp-python[server]==$VERSION for the provider tests (compiles llama.cpp: allow about 5 minutes)"
   rm -rf "$venv"
   python3 -m venv "$venv"
