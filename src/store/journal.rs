@@ -188,3 +188,40 @@ impl Journal {
         Ok(())
     }
 }
+
+impl Drop for Journal {
+    /// The lock belongs to the open file, and a child process forked at the wrong moment (a
+    /// tool's shell, an MCP server) holds a copy of it until its exec: closing our handle alone
+    /// would leave the session locked for that while, and its resume refused as "in use".
+    /// Unlocking releases it for every copy at once.
+    fn drop(&mut self) {
+        if let Err(e) = self.file.unlock() {
+            tracing::warn!("could not unlock the journal of {}: {e}", self.session);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_closed_journal_is_unlocked_even_while_a_copy_of_its_file_lives_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let file = open_for_append(&path).unwrap();
+        file.try_lock().unwrap();
+        // What a child forked between open and exec holds: the same open file.
+        let inherited = file.try_clone().unwrap();
+        let (syncer, _ops) = std::sync::mpsc::channel();
+        drop(Journal::new(
+            SessionId::generate(chrono::Local::now()),
+            file,
+            path.clone(),
+            syncer,
+        ));
+        let again = open_for_append(&path).unwrap();
+        assert!(again.try_lock().is_ok(), "the session stayed locked");
+        drop(inherited);
+    }
+}

@@ -89,8 +89,9 @@ impl Harness {
             let next = tokio::time::timeout_at(deadline, self.events.recv()).await;
             let Ok(next) = next else {
                 panic!(
-                    "nothing matched in two hours; log: {:#?}",
-                    self.events_brief()
+                    "nothing matched in two hours; log: {:#?}; rejected: {:#?}",
+                    self.events_brief(),
+                    self.rejections
                 );
             };
             match next {
