@@ -23,9 +23,10 @@ use std::time::{Duration, Instant};
 
 use el_jefe::engine::EngineHandle;
 use el_jefe::engine::clock::Clock;
-use el_jefe::engine::event::{CallMode, EngineEvent, Envelope, Event};
-use el_jefe::engine::ids::{SessionId, StepId};
-use el_jefe::engine::plan::{Plan, PlanSource, StepSpec};
+use el_jefe::session::call::CallMode;
+use el_jefe::session::event::{EngineEvent, Envelope, Event};
+use el_jefe::session::ids::{SessionId, StepId};
+use el_jefe::session::plan::{Plan, PlanSource, StepSpec};
 use el_jefe::tui::app::{App, Focus};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

@@ -24,12 +24,13 @@ mod scripted;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use el_jefe::engine::event::{CallMode, EngineEvent, Event};
-use el_jefe::engine::ids::StepId;
-use el_jefe::engine::plan::{Plan, StepSpec};
 use el_jefe::engine::planner::PlannerSettings;
 use el_jefe::engine::roles::RoleBook;
 use el_jefe::engine::{EngineSettings, start_engine};
+use el_jefe::session::call::CallMode;
+use el_jefe::session::event::{EngineEvent, Event};
+use el_jefe::session::ids::StepId;
+use el_jefe::session::plan::{Plan, StepSpec};
 use el_jefe::store::Store;
 use scripted::{Script, ScriptedProvider};
 
@@ -85,7 +86,7 @@ fn run(plan: Plan, deltas_per_step: usize, max_parallel: usize, one_by_one: bool
             context_chars_per_dependency: 3000,
             tools: Arc::new(el_jefe::tools::ToolRegistry::builtin()),
             max_tool_rounds: 8,
-            health: el_jefe::engine::health::HealthSettings::off(),
+            health: el_jefe::session::health::HealthSettings::off(),
             budget: Default::default(),
             prices: Default::default(),
             redactor: Default::default(),

@@ -26,13 +26,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use el_jefe::config::{Config, Overrides};
-use el_jefe::engine::event::{ApprovalDecision, EngineEvent, Event};
-use el_jefe::engine::ids::StepId;
-use el_jefe::engine::plan::{Plan, PlanSource};
 use el_jefe::engine::{EngineSettings, start_engine};
 use el_jefe::provider::local::LocalProvider;
 use el_jefe::provider::tool_actions::action_request;
 use el_jefe::provider::{ChatMessage, ChatRequest};
+use el_jefe::session::event::{ApprovalDecision, EngineEvent, Event};
+use el_jefe::session::ids::StepId;
+use el_jefe::session::plan::{Plan, PlanSource};
 use el_jefe::store::Store;
 use el_jefe::store::paths::AppDirs;
 

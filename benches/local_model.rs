@@ -27,13 +27,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use el_jefe::config::{Config, Overrides};
-use el_jefe::engine::event::{CallMode, EngineEvent, Event};
-use el_jefe::engine::ids::StepId;
-use el_jefe::engine::plan::{Plan, StepSpec};
 use el_jefe::engine::prompts::step_messages;
 use el_jefe::engine::{EngineSettings, start_engine};
 use el_jefe::provider::local::{self, LocalProvider};
 use el_jefe::provider::{ChatRequest, LocalSettings};
+use el_jefe::session::call::CallMode;
+use el_jefe::session::event::{EngineEvent, Event};
+use el_jefe::session::ids::StepId;
+use el_jefe::session::plan::{Plan, StepSpec};
 use el_jefe::store::Store;
 use el_jefe::store::paths::AppDirs;
 use llama_cpp_2::llama_batch::LlamaBatch;

@@ -2,10 +2,11 @@
 
 pub mod config;
 pub mod engine;
+pub mod format;
 pub mod headless;
 pub mod logging;
 pub mod provider;
-pub mod redact;
+pub mod session;
 pub mod store;
 pub mod tools;
 pub mod tui;

@@ -13,21 +13,23 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
-use el_jefe::config::providers::{ProviderFlags, ProviderKind};
-use el_jefe::config::{Config, Overrides, parse_mode};
-use el_jefe::engine::budget::apply_cap_words;
+use el_jefe::config::providers::ProviderFlags;
+use el_jefe::config::{Config, Overrides};
 use el_jefe::engine::clock::Clock;
-use el_jefe::engine::event::CallMode;
-use el_jefe::engine::ids::{SessionId, StepId};
-use el_jefe::engine::plan_edit::{Dependents, PlanEdit, change_step, new_step};
-use el_jefe::engine::plan_file::{read_plan_file, render_plan_file};
 use el_jefe::engine::saved_edit::{edit_saved_session, set_saved_budget};
-use el_jefe::engine::session_fold::SessionState;
-use el_jefe::engine::{Routes, start_engine_routed};
+use el_jefe::engine::start_engine_routed;
 use el_jefe::headless::step_command::describe_saved_edit;
 use el_jefe::headless::{Approvals, Output, RunEnd, Start, listing, run_headless};
 use el_jefe::provider::model_file::{self, SETUP_COMMAND};
+use el_jefe::provider::routes::Routes;
+use el_jefe::provider::setup::Endpoint;
 use el_jefe::provider::{Provider, check, registry};
+use el_jefe::session::budget::apply_cap_words;
+use el_jefe::session::call::CallMode;
+use el_jefe::session::ids::{SessionId, StepId};
+use el_jefe::session::plan_edit::{Dependents, PlanEdit, change_step, new_step};
+use el_jefe::session::plan_file::{read_plan_file, render_plan_file};
+use el_jefe::session::session_fold::SessionState;
 use el_jefe::store::Store;
 use el_jefe::store::paths::AppDirs;
 use el_jefe::tools::ToolRegistry;
@@ -206,7 +208,7 @@ enum StepCmd {
 }
 
 fn age_arg(text: &str) -> Result<std::time::Duration, String> {
-    el_jefe::store::cleanup::parse_age(text)
+    el_jefe::format::parse_age(text)
 }
 
 fn dependents_arg(text: &str) -> Result<Dependents, String> {
@@ -228,7 +230,7 @@ enum ModelCmd {
 }
 
 fn mode_arg(text: &str) -> Result<CallMode, String> {
-    parse_mode(text).ok_or_else(|| format!("`{text}` is not a mode (streaming or legacy)"))
+    CallMode::parse(text).ok_or_else(|| format!("`{text}` is not a mode (streaming or legacy)"))
 }
 
 fn main() -> ExitCode {
@@ -541,7 +543,7 @@ fn tools_command(mut config: Config) -> anyhow::Result<i32> {
         let registry = config.engine.tools.clone();
         print!(
             "{}",
-            el_jefe::tools::listing::tools_table(&registry, &config.engine.roles)
+            el_jefe::headless::tools_table::tools_table(&registry, &config.engine.roles)
         );
         if let Some(hub) = hub {
             hub.shutdown().await;
@@ -669,27 +671,24 @@ fn providers_command(config: &Config) -> anyhow::Result<i32> {
         } else {
             ""
         };
-        let model = match p.kind {
-            ProviderKind::Local => config
-                .local
-                .model_path
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-            ProviderKind::Anthropic | ProviderKind::Openai => {
-                p.model().unwrap_or_default().to_string()
-            }
+        let (model, endpoint) = match &p.endpoint {
+            Endpoint::Local => (
+                config
+                    .local
+                    .model_path
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+                "in-process".to_string(),
+            ),
+            Endpoint::Http { settings, .. } => (settings.model.clone(), settings.base_url.clone()),
         };
-        let endpoint = p
-            .http
-            .as_ref()
-            .map_or_else(|| "in-process".to_string(), |h| h.base_url.clone());
         println!(
             "{}{default}  [{}]  model {model}  at {endpoint}",
             p.name,
-            p.kind.label()
+            p.kind().label()
         );
-        if let Some(var) = &p.api_key_env {
-            let set = p.http.as_ref().is_some_and(|h| h.api_key.is_some());
+        if let Some(var) = p.api_key_env() {
+            let set = p.http().is_some_and(|h| h.api_key.is_some());
             println!(
                 "    API key from {var} ({})",
                 if set { "set" } else { "not set" }

@@ -15,12 +15,13 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use el_jefe::engine::event::{CallMode, Event, FinishReason};
-use el_jefe::engine::ids::StepId;
-use el_jefe::engine::plan::{Plan, StepSpec};
-use el_jefe::engine::session_fold::{SessionStatus, StepStatus};
 use el_jefe::provider::http::{ApiKey, HttpSettings};
 use el_jefe::provider::{ErrorKind, Provider, ProviderEvent, anthropic, openai};
+use el_jefe::session::call::{CallMode, FinishReason};
+use el_jefe::session::event::Event;
+use el_jefe::session::ids::StepId;
+use el_jefe::session::plan::{Plan, StepSpec};
+use el_jefe::session::session_fold::{SessionStatus, StepStatus};
 use serde_json::json;
 use support::harness::{Harness, settings as engine_settings};
 use support::provider_run::*;

@@ -11,8 +11,9 @@
 mod support;
 
 use crossterm::event::{KeyCode, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
-use el_jefe::engine::command::Command;
-use el_jefe::engine::event::{ApprovalDecision, CallMode, Event, InterruptReason};
+use el_jefe::session::call::CallMode;
+use el_jefe::session::command::Command;
+use el_jefe::session::event::{ApprovalDecision, Event, InterruptReason};
 use el_jefe::tui::app::{Focus, Overlay, View};
 use support::dashboard::{Fixture, sid};
 
@@ -484,7 +485,7 @@ fn an_answer_recorded_by_the_engine_closes_the_prompt_and_shows_the_next() {
 
 mod plan_edits {
     use super::*;
-    use el_jefe::engine::plan_edit::PlanEdit;
+    use el_jefe::session::plan_edit::PlanEdit;
 
     /// 1 -> 2 finished, 4 waits on 2; 3 (on its own) is running. The session still runs.
     fn running_session() -> Fixture {
@@ -658,7 +659,7 @@ mod plan_edits {
             f.sent().as_slice(),
             [Command::EditPlan {
                 edit: PlanEdit::RemoveStep {
-                    dependents: Some(el_jefe::engine::plan_edit::Dependents::Rewire),
+                    dependents: Some(el_jefe::session::plan_edit::Dependents::Rewire),
                     ..
                 },
                 ..
@@ -675,7 +676,7 @@ mod plan_edits {
         f.type_text(&format!("save-plan {}", file.display()));
         f.key(KeyCode::Enter);
         let text = std::fs::read_to_string(&file).unwrap();
-        let plan = el_jefe::engine::plan_file::parse_plan_file(&text).unwrap();
+        let plan = el_jefe::session::plan_file::parse_plan_file(&text).unwrap();
         assert_eq!(plan.plan.steps.len(), 4);
         assert_eq!(plan.goal.as_deref(), Some("goal"));
         assert!(

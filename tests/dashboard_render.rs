@@ -11,7 +11,7 @@
 mod support;
 
 use crossterm::event::KeyCode;
-use el_jefe::engine::event::{Event, InterruptReason};
+use el_jefe::session::event::{Event, InterruptReason};
 use el_jefe::tui::app::{Focus, View};
 use support::dashboard::{Fixture, sid};
 
@@ -75,7 +75,7 @@ fn planning() {
         Event::SessionCreated {
             goal: "Plan a birthday party".into(),
             workspace: "/work/1".into(),
-            mode: el_jefe::engine::event::CallMode::Streaming,
+            mode: el_jefe::session::call::CallMode::Streaming,
             provider: "local".into(),
             model: "m".into(),
             max_parallel: 3,
@@ -236,7 +236,7 @@ fn resizing_rewraps_the_stream() {
 /// The running session's first researcher read two files, one missing, and now wants to run a
 /// command: the prompt is up.
 fn waiting_for_approval() -> Fixture {
-    use el_jefe::engine::event::ToolStatus;
+    use el_jefe::session::event::ToolStatus;
     let mut f = two_parallel_agents();
     let id = sid(2);
     f.tool_call(
@@ -362,7 +362,7 @@ fn stalled_agent() {
         Event::StepStalled {
             step: "2".into(),
             idle_ms: 125_000,
-            action: el_jefe::engine::health::StallAction::Warn,
+            action: el_jefe::session::health::StallAction::Warn,
         },
     );
     insta::assert_snapshot!(f.render(W, H));
@@ -385,7 +385,7 @@ fn agent_waiting_for_a_free_slot_on_its_provider() {
 
 #[test]
 fn agent_held_by_a_spent_budget_needs_attention() {
-    use el_jefe::engine::budget::{Budget, Caps, Limit, Scope};
+    use el_jefe::session::budget::{Budget, Caps, Limit, Scope};
     let mut f = two_parallel_agents();
     let mut budget = Budget::default();
     budget.agents.insert(

@@ -13,10 +13,11 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use el_jefe::engine::event::{CallMode, Event, InterruptReason};
-use el_jefe::engine::ids::StepId;
-use el_jefe::engine::plan::PlanSource;
-use el_jefe::engine::session_fold::{SessionStatus, StepStatus};
+use el_jefe::session::call::CallMode;
+use el_jefe::session::event::{Event, InterruptReason};
+use el_jefe::session::ids::StepId;
+use el_jefe::session::plan::PlanSource;
+use el_jefe::session::session_fold::{SessionStatus, StepStatus};
 use support::harness::Harness;
 use support::scripted::{Script, ScriptedProvider, is_planner, plan_json, task_of};
 
@@ -389,7 +390,8 @@ async fn a_failing_step_fails_the_session_with_the_reason_and_it_can_be_resumed(
 async fn commands_on_unknown_or_finished_sessions_are_rejected_with_a_reason() {
     let provider = provider_with_plan(plan_json(&[("1", "writer", &[])]));
     let mut h = Harness::start(provider, 3);
-    let ghost = el_jefe::engine::ids::SessionId::parse("session_20200101_000000_00000000").unwrap();
+    let ghost =
+        el_jefe::session::ids::SessionId::parse("session_20200101_000000_00000000").unwrap();
     h.handle.pause_session(&ghost).unwrap();
     assert!(h.next_rejection().await.contains("no running session"));
     h.handle.resume_session(&ghost).unwrap();
@@ -448,7 +450,7 @@ async fn shutdown_interrupts_running_work_and_journals_it() {
 
 #[tokio::test(start_paused = true)]
 async fn a_given_plan_runs_without_planning_and_an_invalid_one_is_rejected() {
-    use el_jefe::engine::plan::{Plan, StepSpec};
+    use el_jefe::session::plan::{Plan, StepSpec};
     let provider = provider_with_plan(String::from("unused"));
     let mut h = Harness::start(provider.clone(), 3);
     let step = |id: &str, agent: &str, deps: &[&str]| StepSpec {

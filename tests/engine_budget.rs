@@ -14,12 +14,12 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use el_jefe::engine::budget::{Budget, Caps, Scope};
-use el_jefe::engine::event::Event;
-use el_jefe::engine::ids::StepId;
-use el_jefe::engine::plan::{Plan, StepSpec};
-use el_jefe::engine::session_fold::StepStatus;
 use el_jefe::provider::{ChatRole, ToolCall};
+use el_jefe::session::budget::{Budget, Caps, Scope};
+use el_jefe::session::event::Event;
+use el_jefe::session::ids::StepId;
+use el_jefe::session::plan::{Plan, StepSpec};
+use el_jefe::session::session_fold::StepStatus;
 use serde_json::json;
 use support::harness::Harness;
 use support::scripted::{Script, ScriptedProvider};

@@ -13,11 +13,11 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use el_jefe::engine::event::Event;
-use el_jefe::engine::ids::StepId;
-use el_jefe::engine::plan::{Plan, StepSpec};
-use el_jefe::engine::plan_edit::{Dependents, PlanEdit};
-use el_jefe::engine::session_fold::{SessionStatus, StepStatus};
+use el_jefe::session::event::Event;
+use el_jefe::session::ids::StepId;
+use el_jefe::session::plan::{Plan, StepSpec};
+use el_jefe::session::plan_edit::{Dependents, PlanEdit};
+use el_jefe::session::session_fold::{SessionStatus, StepStatus};
 use support::harness::Harness;
 use support::scripted::{Script, ScriptedProvider, task_of};
 
@@ -42,7 +42,7 @@ fn step(id: &str, agent: &str, deps: &[&str]) -> StepSpec {
     }
 }
 
-fn started_steps(events: &[Arc<el_jefe::engine::event::Envelope>]) -> Vec<String> {
+fn started_steps(events: &[Arc<el_jefe::session::event::Envelope>]) -> Vec<String> {
     events
         .iter()
         .filter_map(|e| match &e.event {

@@ -14,11 +14,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use el_jefe::engine::event::Event;
-use el_jefe::engine::health::{HealthSettings, StallAction};
-use el_jefe::engine::ids::StepId;
-use el_jefe::engine::plan::{Plan, StepSpec};
-use el_jefe::engine::session_fold::{SessionStatus, StepStatus};
+use el_jefe::session::event::Event;
+use el_jefe::session::health::{HealthSettings, StallAction};
+use el_jefe::session::ids::StepId;
+use el_jefe::session::plan::{Plan, StepSpec};
+use el_jefe::session::session_fold::{SessionStatus, StepStatus};
 use support::harness::{Harness, settings};
 use support::scripted::{Script, ScriptedProvider};
 

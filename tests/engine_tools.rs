@@ -14,11 +14,11 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use el_jefe::engine::event::{ApprovalDecision, Event, ToolStatus};
-use el_jefe::engine::ids::{SessionId, StepId};
-use el_jefe::engine::plan::{Plan, StepSpec};
-use el_jefe::engine::session_fold::{CANCELLED_TOOL_RESULT, StepStatus};
 use el_jefe::provider::{ChatRequest, ChatRole, ToolCall};
+use el_jefe::session::event::{ApprovalDecision, Event, ToolStatus};
+use el_jefe::session::ids::{SessionId, StepId};
+use el_jefe::session::plan::{Plan, StepSpec};
+use el_jefe::session::session_fold::{CANCELLED_TOOL_RESULT, StepStatus};
 use el_jefe::tools::{Policy, PolicyBook, ToolLimits, ToolRegistry};
 use serde_json::json;
 use support::harness::{Harness, settings};

@@ -12,10 +12,10 @@ mod support;
 
 use std::time::Duration;
 
-use el_jefe::engine::event::{CallMode, FinishReason};
 use el_jefe::provider::{
     CallControl, ChatMessage, ChatRequest, PauseSwitch, Provider, ProviderEvent,
 };
+use el_jefe::session::call::{CallMode, FinishReason};
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
@@ -278,13 +278,13 @@ fn a_missing_model_is_a_clear_error_naming_the_setup_command() {
 /// so a failure here means the planner's prompt, grammar or sampling broke.
 #[tokio::test]
 async fn the_planner_gets_a_valid_plan_from_the_model_on_its_first_try() {
-    use el_jefe::engine::event::Event;
-    use el_jefe::engine::ids::SessionId;
-    use el_jefe::engine::plan::PlanSource;
-    use el_jefe::engine::plan_validation::validate;
     use el_jefe::engine::planner::{PlannerRun, PlannerSettings, run_planner};
     use el_jefe::engine::roles::RoleBook;
     use el_jefe::engine::task::{PlanOutcome, ReportKind, Reporter, TaskKey};
+    use el_jefe::session::event::Event;
+    use el_jefe::session::ids::SessionId;
+    use el_jefe::session::plan::PlanSource;
+    use el_jefe::session::plan_validation::validate;
 
     let _turn = model::exclusive().await;
     let provider = std::sync::Arc::new(model::load(1));

@@ -17,10 +17,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use el_jefe::engine::event::{Event, ToolStatus};
-use el_jefe::engine::ids::StepId;
-use el_jefe::engine::plan::{Plan, StepSpec};
 use el_jefe::provider::{ChatRole, ToolCall};
+use el_jefe::session::event::{Event, ToolStatus};
+use el_jefe::session::ids::StepId;
+use el_jefe::session::plan::{Plan, StepSpec};
 use el_jefe::tools::mcp::{McpHub, McpServerConfig, ServerStatus};
 use el_jefe::tools::{Policy, PolicyBook, ToolLimits, ToolRegistry};
 use serde_json::json;

@@ -11,11 +11,11 @@
 
 mod support;
 
-use el_jefe::engine::event::{CallMode, FinishReason};
 use el_jefe::provider::http::HttpSettings;
 use el_jefe::provider::{
     CallControl, ChatMessage, ChatRequest, Provider, ProviderEvent, Usage, openai,
 };
+use el_jefe::session::call::{CallMode, FinishReason};
 use futures::StreamExt;
 use support::cli::Home;
 use support::openai_server::{MODEL_ALIAS, OpenAiServer};

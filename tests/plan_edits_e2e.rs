@@ -11,8 +11,8 @@
 
 mod support;
 
-use el_jefe::engine::ids::SessionId;
-use el_jefe::engine::plan_file::parse_plan_file;
+use el_jefe::session::ids::SessionId;
+use el_jefe::session::plan_file::parse_plan_file;
 use el_jefe::store::paths::journal_path;
 use support::cli::{Home, read_json_lines, stderr, stdout};
 use support::model;

@@ -14,9 +14,9 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use el_jefe::engine::event::{CallMode, FinishReason};
 use el_jefe::provider::failover::FailoverProvider;
 use el_jefe::provider::{CallControl, ErrorKind, ProviderEvent, ToolCall, anthropic, openai};
+use el_jefe::session::call::{CallMode, FinishReason};
 use futures::StreamExt;
 use serde_json::json;
 use support::provider_run::*;
@@ -572,9 +572,9 @@ async fn a_failure_that_will_not_pass_does_not_fail_over() {
 
 mod engine_runs {
     use super::*;
-    use el_jefe::engine::event::Event;
-    use el_jefe::engine::ids::StepId;
-    use el_jefe::engine::plan::{Plan, StepSpec};
+    use el_jefe::session::event::Event;
+    use el_jefe::session::ids::StepId;
+    use el_jefe::session::plan::{Plan, StepSpec};
     use support::harness::Harness;
 
     fn one_step() -> Plan {
@@ -681,10 +681,10 @@ mod engine_runs {
 
 // --- The agent loop over the wire ------------------------------------------------------------
 
-fn one_step_plan(agent: &str) -> el_jefe::engine::plan::Plan {
-    el_jefe::engine::plan::Plan {
-        steps: vec![el_jefe::engine::plan::StepSpec {
-            id: el_jefe::engine::ids::StepId::new("1"),
+fn one_step_plan(agent: &str) -> el_jefe::session::plan::Plan {
+    el_jefe::session::plan::Plan {
+        steps: vec![el_jefe::session::plan::StepSpec {
+            id: el_jefe::session::ids::StepId::new("1"),
             title: "Look".into(),
             agent: agent.into(),
             task: "Use a tool, then answer".into(),
@@ -709,7 +709,7 @@ fn tool_results(h: &support::harness::Harness) -> Vec<(String, ToolStatusE, Stri
         .collect()
 }
 
-use el_jefe::engine::event::{Event as EventE, ToolStatus as ToolStatusE};
+use el_jefe::session::event::{Event as EventE, ToolStatus as ToolStatusE};
 
 #[tokio::test]
 async fn openai_wire_a_recorded_tool_call_then_its_result_goes_back_as_a_tool_message() {
@@ -823,7 +823,9 @@ async fn anthropic_wire_tool_use_then_a_tool_result_block_in_the_next_user_turn(
     assert_eq!(results[0].1, ToolStatusE::Error);
     assert_eq!(results[0].2, "`notes.md` does not exist");
     let state = h.state(&id);
-    let step = state.step(&el_jefe::engine::ids::StepId::new("1")).unwrap();
+    let step = state
+        .step(&el_jefe::session::ids::StepId::new("1"))
+        .unwrap();
     assert_eq!(step.output, "There are no notes yet.");
 
     let sent = server.requests();

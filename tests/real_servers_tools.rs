@@ -12,12 +12,12 @@
 
 mod support;
 
-use el_jefe::engine::event::{CallMode, FinishReason};
 use el_jefe::provider::http::{ApiKey, HttpSettings, status};
 use el_jefe::provider::{
     CallControl, ChatMessage, ChatRequest, ErrorKind, Provider, ProviderEvent, ToolCall,
     ToolChoice, anthropic, openai,
 };
+use el_jefe::session::call::{CallMode, FinishReason};
 use el_jefe::tools::builtin::Builtin;
 use futures::StreamExt;
 use serde_json::Value;

@@ -14,12 +14,13 @@ mod support;
 use std::path::Path;
 use std::sync::Arc;
 
-use el_jefe::engine::event::{CallMode, Event};
-use el_jefe::engine::ids::StepId;
-use el_jefe::engine::plan::{Plan, StepSpec};
 use el_jefe::provider::http::ApiKey;
 use el_jefe::provider::{Provider, ProviderEvent, ToolCall, anthropic, openai};
-use el_jefe::redact::Redactor;
+use el_jefe::session::call::CallMode;
+use el_jefe::session::event::Event;
+use el_jefe::session::ids::StepId;
+use el_jefe::session::plan::{Plan, StepSpec};
+use el_jefe::session::redact::Redactor;
 use serde_json::json;
 use support::cli::{Home, stdout};
 use support::harness::{Harness, settings as engine_settings};

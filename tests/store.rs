@@ -10,10 +10,11 @@
 use std::fs;
 use std::io::Write;
 
-use el_jefe::engine::event::{CallMode, Envelope, Event, InterruptReason};
-use el_jefe::engine::ids::SessionId;
-use el_jefe::engine::plan::{Plan, PlanSource};
-use el_jefe::engine::session_fold::{SessionState, SessionStatus, StepStatus};
+use el_jefe::session::call::CallMode;
+use el_jefe::session::event::{Envelope, Event, InterruptReason};
+use el_jefe::session::ids::SessionId;
+use el_jefe::session::plan::{Plan, PlanSource};
+use el_jefe::session::session_fold::{SessionState, SessionStatus, StepStatus};
 use el_jefe::store::{Store, StoreError, paths, read_journal};
 
 fn id(n: u32) -> SessionId {

@@ -8,17 +8,18 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::engine::EngineSettings;
-use crate::engine::budget::{Budget, Price};
-use crate::engine::event::CallMode;
-use crate::engine::health::{HealthSettings, StallAction};
-use crate::engine::plan_validation::MAX_STEPS;
 use crate::engine::planner::PlannerSettings;
 use crate::engine::roles::RoleBook;
 use crate::provider::LocalSettings;
 use crate::provider::model_file::{MODEL_FILE_NAME, default_model_path};
+use crate::provider::setup::{ProviderSetup, RoleRoute};
+use crate::session::budget::{Budget, Price};
+use crate::session::call::CallMode;
+use crate::session::health::{HealthSettings, StallAction};
+use crate::session::plan_validation::MAX_STEPS;
 use crate::store::paths::AppDirs;
 use crate::tools::{Policy, PolicyBook, ToolLimits, ToolRegistry};
-use providers::{ProviderFile, ProviderFlags, ProviderInputs, ProviderSetup, RoleRoute};
+use providers::{ProviderFile, ProviderFlags, ProviderInputs};
 
 /// Environment variables read on top of the config file.
 pub const ENV_CONFIG_FILE: &str = "EL_JEFE_CONFIG";
@@ -310,7 +311,7 @@ impl Config {
         };
         let env_mode = match env(ENV_MODE).filter(|v| !v.is_empty()) {
             None => None,
-            Some(v) => Some(parse_mode(&v).ok_or_else(|| ConfigError {
+            Some(v) => Some(CallMode::parse(&v).ok_or_else(|| ConfigError {
                 origin: format!("environment variable {ENV_MODE}"),
                 message: format!("`{v}` is not a mode (streaming or legacy)"),
             })?),
@@ -487,14 +488,6 @@ fn parse_file(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> {
         // toml's message already says the line, the column and what is wrong.
         message: e.to_string().trim_end().to_string(),
     })
-}
-
-pub fn parse_mode(text: &str) -> Option<CallMode> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "streaming" | "stream" => Some(CallMode::Streaming),
-        "legacy" | "non-streaming" => Some(CallMode::Legacy),
-        _ => None,
-    }
 }
 
 fn check_range(

@@ -8,28 +8,12 @@ use serde::Deserialize;
 
 use super::ConfigError;
 use crate::provider::http::{ApiKey, HttpSettings, RetryPolicy};
+use crate::provider::setup::{
+    Endpoint, LOCAL, ProviderConfig, ProviderKind, ProviderSetup, RoleRoute, Wire,
+};
 use crate::provider::{anthropic, openai};
 
 pub const ENV_PROVIDER: &str = "EL_JEFE_PROVIDER";
-pub const LOCAL: &str = "local";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProviderKind {
-    Local,
-    Anthropic,
-    Openai,
-}
-
-impl ProviderKind {
-    pub fn label(self) -> &'static str {
-        match self {
-            ProviderKind::Local => "local",
-            ProviderKind::Anthropic => "anthropic",
-            ProviderKind::Openai => "openai",
-        }
-    }
-}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,85 +30,6 @@ pub(super) struct ProviderFile {
     stream_usage: Option<bool>,
     max_concurrent: Option<u32>,
     fallback: Option<Vec<String>>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProviderConfig {
-    pub name: String,
-    pub kind: ProviderKind,
-    /// How to reach it (HTTP providers); the API key is read from `api_key_env` at load.
-    pub http: Option<HttpSettings>,
-    pub api_key_env: Option<String>,
-    /// Tried in order when this provider gives up on a failure that may pass.
-    pub fallback: Vec<String>,
-    /// Named in the config file, or set up through its environment variables: listed as a
-    /// provider the user meant to have, and checked.
-    pub configured: bool,
-}
-
-impl ProviderConfig {
-    /// The API services refuse calls without a key; local servers (Ollama, vLLM...) do not.
-    pub fn needs_key(&self) -> bool {
-        self.http.as_ref().is_some_and(|h| {
-            h.api_key.is_none()
-                && (h.base_url == anthropic::DEFAULT_BASE_URL
-                    || h.base_url == openai::DEFAULT_BASE_URL)
-        })
-    }
-
-    pub fn model(&self) -> Option<&str> {
-        self.http.as_ref().map(|h| h.model.as_str())
-    }
-}
-
-/// Which provider and model a role runs on, when not the default.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RoleRoute {
-    pub provider: Option<String>,
-    pub model: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProviderSetup {
-    pub default: String,
-    pub providers: BTreeMap<String, ProviderConfig>,
-    pub roles: BTreeMap<String, RoleRoute>,
-}
-
-impl ProviderSetup {
-    pub fn get(&self, name: &str) -> Option<&ProviderConfig> {
-        self.providers.get(name)
-    }
-
-    /// Every API key read at load, in use or not: none may show anywhere.
-    pub fn redactor(&self) -> crate::redact::Redactor {
-        crate::redact::Redactor::new(
-            self.providers
-                .values()
-                .filter_map(|p| p.http.as_ref()?.api_key.as_ref())
-                .map(|k| k.expose()),
-        )
-    }
-
-    /// The providers a run needs: the default, those of the roles, and their fallbacks.
-    pub fn in_use(&self) -> Vec<&ProviderConfig> {
-        let mut names: Vec<&str> = vec![self.default.as_str()];
-        names.extend(self.roles.values().filter_map(|r| r.provider.as_deref()));
-        let mut i = 0;
-        while i < names.len() {
-            if let Some(p) = self.providers.get(names[i]) {
-                names.extend(p.fallback.iter().map(String::as_str));
-            }
-            i += 1;
-        }
-        let mut seen = Vec::new();
-        for name in names {
-            if !seen.contains(&name) {
-                seen.push(name);
-            }
-        }
-        seen.iter().filter_map(|n| self.providers.get(*n)).collect()
-    }
 }
 
 /// The flags that choose providers.
@@ -153,8 +58,13 @@ pub(super) fn resolve(
         providers.insert(name.clone(), entry);
     }
     for p in providers.values_mut() {
-        if let (Some(http), Some(var)) = (p.http.as_mut(), p.api_key_env.as_deref()) {
-            http.api_key = env(var).map(|k| ApiKey::new(k.trim()));
+        if let Endpoint::Http {
+            settings,
+            api_key_env: Some(var),
+            ..
+        } = &mut p.endpoint
+        {
+            settings.api_key = env(var).map(|k| ApiKey::new(k.trim()));
         }
     }
 
@@ -176,7 +86,7 @@ pub(super) fn resolve(
     if let Some(model) = &inputs.flags.model
         && let Some(p) = providers.get_mut(&default)
     {
-        match p.http.as_mut() {
+        match p.http_mut() {
             Some(http) => http.model = model.clone(),
             None => {
                 return Err(bad(format!(
@@ -194,7 +104,7 @@ pub(super) fn resolve(
                 known()
             )));
         };
-        if route.model.is_some() && p.kind == ProviderKind::Local {
+        if route.model.is_some() && p.kind() == ProviderKind::Local {
             return Err(bad(format!(
                 "[agents.{role}] model: `{provider}` is the embedded model, which has no other \
                  models"
@@ -233,27 +143,27 @@ fn built_ins(env: &impl Fn(&str) -> Option<String>) -> BTreeMap<String, Provider
         LOCAL.to_string(),
         ProviderConfig {
             name: LOCAL.into(),
-            kind: ProviderKind::Local,
-            http: None,
-            api_key_env: None,
+            endpoint: Endpoint::Local,
             fallback: Vec::new(),
             configured: true,
         },
     );
-    let remote = |name: &str, kind, prefix: &str, base: &str, model: &str| {
+    let remote = |name: &str, wire, prefix: &str, base: &str, model: &str| {
         let base_env = env(&format!("{prefix}_BASE_URL"));
         let key_env = format!("{prefix}_API_KEY");
         let configured = base_env.is_some() || env(&key_env).is_some();
         let model = env(&format!("{prefix}_MODEL")).unwrap_or_else(|| model.to_string());
         ProviderConfig {
             name: name.into(),
-            kind,
-            http: Some(HttpSettings::new(
-                name,
-                base_env.as_deref().unwrap_or(base),
-                &model,
-            )),
-            api_key_env: Some(key_env),
+            endpoint: Endpoint::Http {
+                wire,
+                settings: Box::new(HttpSettings::new(
+                    name,
+                    base_env.as_deref().unwrap_or(base),
+                    &model,
+                )),
+                api_key_env: Some(key_env),
+            },
             fallback: Vec::new(),
             configured,
         }
@@ -262,7 +172,7 @@ fn built_ins(env: &impl Fn(&str) -> Option<String>) -> BTreeMap<String, Provider
         "anthropic".into(),
         remote(
             "anthropic",
-            ProviderKind::Anthropic,
+            Wire::Anthropic,
             "ANTHROPIC",
             anthropic::DEFAULT_BASE_URL,
             "claude-sonnet-4-5",
@@ -272,7 +182,7 @@ fn built_ins(env: &impl Fn(&str) -> Option<String>) -> BTreeMap<String, Provider
         "openai".into(),
         remote(
             "openai",
-            ProviderKind::Openai,
+            Wire::Openai,
             "OPENAI",
             openai::DEFAULT_BASE_URL,
             "gpt-4o-mini",
@@ -290,30 +200,18 @@ fn merge(
     let section = format!("[providers.{name}]");
     let kind = match (file.kind, &built_in) {
         (Some(kind), _) => kind,
-        (None, Some(b)) => b.kind,
+        (None, Some(b)) => b.kind(),
         (None, None) => {
             return Err(bad(format!(
                 "{section}: `kind` is missing (anthropic, openai or local)"
             )));
         }
     };
-    let mut entry = match built_in.filter(|b| b.kind == kind) {
+    let mut entry = match built_in.filter(|b| b.kind() == kind) {
         Some(b) => b,
         None => ProviderConfig {
             name: name.to_string(),
-            kind,
-            http: match kind {
-                ProviderKind::Local => None,
-                ProviderKind::Anthropic => {
-                    Some(HttpSettings::new(name, anthropic::DEFAULT_BASE_URL, ""))
-                }
-                ProviderKind::Openai => Some(HttpSettings::new(name, openai::DEFAULT_BASE_URL, "")),
-            },
-            api_key_env: match kind {
-                ProviderKind::Local => None,
-                ProviderKind::Anthropic => Some("ANTHROPIC_API_KEY".into()),
-                ProviderKind::Openai => Some("OPENAI_API_KEY".into()),
-            },
+            endpoint: new_endpoint(name, kind),
             fallback: Vec::new(),
             configured: true,
         },
@@ -322,7 +220,12 @@ fn merge(
     if let Some(f) = &file.fallback {
         entry.fallback = f.clone();
     }
-    let Some(http) = entry.http.as_mut() else {
+    let Endpoint::Http {
+        settings: http,
+        api_key_env,
+        ..
+    } = &mut entry.endpoint
+    else {
         let http_only = [
             ("base_url", file.base_url.is_some()),
             ("model", file.model.is_some()),
@@ -351,7 +254,7 @@ fn merge(
         return Err(bad(format!("{section}: `model` is missing")));
     }
     if let Some(var) = &file.api_key_env {
-        entry.api_key_env = Some(var.clone()).filter(|v| !v.is_empty());
+        *api_key_env = Some(var.clone()).filter(|v| !v.is_empty());
     }
     let secs = |field: &str, value: Option<f64>, default: Duration| match value {
         None => Ok(default),
@@ -404,4 +307,22 @@ fn merge(
         http.max_concurrent = Some(n);
     }
     Ok(entry)
+}
+
+/// A provider named in the file only: the kind's usual server and key variable.
+fn new_endpoint(name: &str, kind: ProviderKind) -> Endpoint {
+    let http = |wire, base_url, key_env: &str| Endpoint::Http {
+        wire,
+        settings: Box::new(HttpSettings::new(name, base_url, "")),
+        api_key_env: Some(key_env.into()),
+    };
+    match kind {
+        ProviderKind::Local => Endpoint::Local,
+        ProviderKind::Anthropic => http(
+            Wire::Anthropic,
+            anthropic::DEFAULT_BASE_URL,
+            "ANTHROPIC_API_KEY",
+        ),
+        ProviderKind::Openai => http(Wire::Openai, openai::DEFAULT_BASE_URL, "OPENAI_API_KEY"),
+    }
 }

@@ -14,32 +14,34 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::sync::oneshot;
 
 use super::agent::{StepRun, StepTools, run_step};
-use super::budget::{Budget, Price};
 use super::clock::Clock;
-use super::command::Command;
-use super::event::{ApprovalDecision, CallMode, EngineEvent, Envelope, Event, InterruptReason};
 use super::handle::EngineHandle;
+use super::request::Request;
+use crate::session::budget::{Budget, Price};
+use crate::session::call::CallMode;
+use crate::session::command::Command;
+use crate::session::event::{ApprovalDecision, EngineEvent, Envelope, Event, InterruptReason};
 
 mod budget_watch;
-use super::health::{HealthSettings, StallAction, is_stalled};
-use super::ids::{SessionId, StepId};
 use super::live_session::{LiveSession, RunningTask, WaitingApproval};
-use super::plan::{Plan, PlanSource};
-use super::plan_edit::{PlanEdit, apply_edit};
-use super::plan_validation::{MAX_GIVEN_STEPS, validate_with_limit};
 use super::planner::{PlannerRun, PlannerSettings, run_planner};
 use super::prompts::{DependencyOutput, step_messages};
 use super::roles::RoleBook;
-use super::routes::Routes;
-use super::scheduling::{Outcome, ready_steps, settled_outcome};
-use super::session_fold::{SessionState, StepStatus};
 use super::task::{
     Interruptible, PlanOutcome, Report, ReportKind, Reporter, StepOutcome, TaskKey,
     spawn_supervised,
 };
 use super::tool_need::task_needs_tools;
+use crate::provider::routes::Routes;
 use crate::provider::{CallControl, ChatRequest, PauseSwitch, Provider, ToolChoice, ToolSpec};
-use crate::redact::Redactor;
+use crate::session::health::{HealthSettings, StallAction, is_stalled};
+use crate::session::ids::{SessionId, StepId};
+use crate::session::plan::{Plan, PlanSource};
+use crate::session::plan_edit::{PlanEdit, apply_edit};
+use crate::session::plan_validation::{MAX_GIVEN_STEPS, validate_with_limit};
+use crate::session::redact::Redactor;
+use crate::session::scheduling::{Outcome, ready_steps, settled_outcome};
+use crate::session::session_fold::{SessionState, StepStatus};
 use crate::store::paths::{slug, workspace_path};
 use crate::store::{Store, StoreProblem};
 use crate::tools::{Sandbox, ToolRegistry};
@@ -140,7 +142,7 @@ struct Actor {
 impl Actor {
     async fn run(
         mut self,
-        mut commands: UnboundedReceiver<Command>,
+        mut commands: UnboundedReceiver<Request>,
         mut reports: UnboundedReceiver<Report>,
         mut problems: Option<UnboundedReceiver<StoreProblem>>,
     ) {
@@ -165,8 +167,11 @@ impl Actor {
                         commands_open = false;
                         self.begin_shutdown(None);
                     }
-                    for command in command_buf.drain(..) {
-                        self.on_command(command);
+                    for request in command_buf.drain(..) {
+                        match request {
+                            Request::Command(command) => self.on_command(command),
+                            Request::Shutdown(done) => self.begin_shutdown(Some(done)),
+                        }
                     }
                 }
                 _ = reports.recv_many(&mut report_buf, 1024) => {
@@ -358,7 +363,6 @@ impl Actor {
                 self.mode = mode;
                 let _ = self.out.send(EngineEvent::ModeChanged(mode));
             }
-            Command::Shutdown { done } => self.begin_shutdown(Some(done)),
         }
     }
 
@@ -420,15 +424,10 @@ impl Actor {
         if let Some(live) = self.sessions.get(id)
             && live.journal.is_some()
         {
-            let retry = live
-                .state
-                .steps
-                .iter()
-                .any(|s| matches!(s.status, StepStatus::Interrupted | StepStatus::Failed));
             if live.interrupting {
                 return Err(format!("{id} is being interrupted"));
             }
-            if !retry {
+            if live.state.steps_to_retry().next().is_none() {
                 return Err(format!("{id} is already {}", live.state.status.label()));
             }
             // Running, with some steps interrupted on their own: run those again.

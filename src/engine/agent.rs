@@ -6,12 +6,13 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use super::event::{ApprovalDecision, Event, ToolStatus};
-use super::ids::StepId;
 use super::measured_call::{CallEnd, CallUpdate, measured_call};
 use super::task::{Reporter, StepOutcome};
 use crate::provider::{CallControl, ChatMessage, ChatRequest, Provider, ToolCall, ToolChoice};
-use crate::tools::{Policy, Sandbox, ToolRegistry, call_detail};
+use crate::session::builtin::call_detail;
+use crate::session::event::{ApprovalDecision, Event, ToolStatus};
+use crate::session::ids::StepId;
+use crate::tools::{Policy, Sandbox, ToolRegistry};
 
 /// What a step may use besides the model.
 pub struct StepTools {
@@ -138,7 +139,7 @@ pub async fn run_step(run: StepRun) -> StepOutcome {
                             unfinished,
                             ToolStatus::Cancelled,
                             "interrupted".into(),
-                            super::session_fold::CANCELLED_TOOL_RESULT.into(),
+                            crate::session::session_fold::CANCELLED_TOOL_RESULT.into(),
                             0,
                         );
                     }

@@ -3,12 +3,14 @@
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
 
-use super::budget::Budget;
-use super::command::Command;
-use super::event::{ApprovalDecision, CallMode};
-use super::ids::{SessionId, StepId};
-use super::plan::Plan;
-use super::plan_edit::PlanEdit;
+use super::request::Request;
+use crate::session::budget::Budget;
+use crate::session::call::CallMode;
+use crate::session::command::Command;
+use crate::session::event::ApprovalDecision;
+use crate::session::ids::{SessionId, StepId};
+use crate::session::plan::Plan;
+use crate::session::plan_edit::PlanEdit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the engine has stopped")]
@@ -16,16 +18,18 @@ pub struct EngineClosed;
 
 #[derive(Clone, Debug)]
 pub struct EngineHandle {
-    tx: UnboundedSender<Command>,
+    tx: UnboundedSender<Request>,
 }
 
 impl EngineHandle {
-    pub fn new(tx: UnboundedSender<Command>) -> Self {
+    pub fn new(tx: UnboundedSender<Request>) -> Self {
         EngineHandle { tx }
     }
 
     pub fn send(&self, command: Command) -> Result<(), EngineClosed> {
-        self.tx.send(command).map_err(|_| EngineClosed)
+        self.tx
+            .send(Request::Command(command))
+            .map_err(|_| EngineClosed)
     }
 
     /// Starts planning and running a goal; the id is known at once.
@@ -149,7 +153,7 @@ impl EngineHandle {
     /// Interrupts all running work, waits until it is journaled, and stops the engine.
     pub async fn shutdown(&self) {
         let (done, wait) = oneshot::channel();
-        if self.send(Command::Shutdown { done }).is_ok() {
+        if self.tx.send(Request::Shutdown(done)).is_ok() {
             let _ = wait.await;
         }
     }

@@ -7,11 +7,11 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::event::ApprovalDecision;
-use super::ids::StepId;
-use super::session_fold::SessionState;
 use super::task::TaskKey;
 use crate::provider::PauseSwitch;
+use crate::session::event::ApprovalDecision;
+use crate::session::ids::StepId;
+use crate::session::session_fold::SessionState;
 use crate::store::Journal;
 use crate::tools::Sandbox;
 

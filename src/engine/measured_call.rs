@@ -6,11 +6,11 @@ use std::collections::HashSet;
 use futures::{FutureExt, StreamExt};
 use tokio::time::Instant;
 
-use super::event::CallStats;
 use crate::provider::{
     CallControl, ChatRequest, FailoverNotice, PauseSignal, Provider, ProviderError, ProviderEvent,
     RetryNotice, ToolCall,
 };
+use crate::session::call::CallStats;
 
 pub enum CallEnd {
     Finished {

@@ -1,33 +1,19 @@
-//! The engine: plans goals, runs agent steps, and owns every session's state.
+//! The engine: the runtime that plans goals, runs agent steps as tasks, and owns every live
+//! session. What it decides with lives in `session`; this folder is the doing.
 
 pub mod actor;
 pub mod agent;
-pub mod budget;
 pub mod clock;
-pub mod command;
-mod dag_index;
-pub mod event;
 pub mod handle;
-pub mod health;
-pub mod ids;
 mod live_session;
 pub mod measured_call;
-pub mod metrics;
-pub mod plan;
-pub mod plan_edit;
-pub mod plan_file;
-pub mod plan_grammar;
-pub mod plan_validation;
 pub mod planner;
 pub mod prompts;
+pub mod request;
 pub mod roles;
-pub mod routes;
 pub mod saved_edit;
-pub mod scheduling;
-pub mod session_fold;
 pub mod task;
 pub mod tool_need;
 
 pub use actor::{EngineSettings, start_engine, start_engine_routed};
 pub use handle::{EngineClosed, EngineHandle};
-pub use routes::{Route, Routes};

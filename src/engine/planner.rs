@@ -4,15 +4,16 @@
 use std::sync::Arc;
 
 use super::agent::update_event;
-use super::event::{CallMode, Event};
 use super::measured_call::{CallEnd, measured_call};
-use super::plan::{Plan, PlanSource};
-use super::plan_grammar::plan_grammar;
-use super::plan_validation::{parse_plan, validate};
 use super::prompts::planner_messages;
 use super::roles::RoleBook;
 use super::task::{PlanOutcome, Reporter};
 use crate::provider::{CallControl, ChatRequest, Provider};
+use crate::session::call::CallMode;
+use crate::session::event::Event;
+use crate::session::plan::{Plan, PlanSource};
+use crate::session::plan_grammar::plan_grammar;
+use crate::session::plan_validation::{parse_plan, validate};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlannerSettings {

@@ -2,9 +2,9 @@
 
 use std::fmt::Write;
 
-use super::plan::StepSpec;
 use super::roles::{Role, RoleBook};
 use crate::provider::ChatMessage;
+use crate::session::plan::StepSpec;
 
 /// `steps`: the fewest and most steps to ask for.
 pub fn planner_messages(
@@ -107,7 +107,7 @@ fn clip(text: &str, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::ids::StepId;
+    use crate::session::ids::StepId;
 
     fn spec(id: &str) -> StepSpec {
         StepSpec {

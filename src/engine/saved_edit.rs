@@ -2,11 +2,11 @@
 //! The same rules as a live edit (`plan_edit::apply_edit`), and the same journal event, so a
 //! later `resume` runs exactly what the edit left waiting.
 
-use super::budget::Budget;
-use super::event::{Envelope, Event};
-use super::ids::SessionId;
-use super::plan_edit::{EditOutcome, PlanEdit, apply_edit};
-use super::session_fold::{SessionState, StepStatus};
+use crate::session::budget::Budget;
+use crate::session::event::{Envelope, Event};
+use crate::session::ids::SessionId;
+use crate::session::plan_edit::{EditOutcome, PlanEdit, apply_edit};
+use crate::session::session_fold::{SessionState, StepStatus};
 use crate::store::{Journal, Store, StoreError, StoredSession};
 
 pub struct SavedEdit {

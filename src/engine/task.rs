@@ -8,9 +8,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::event::{ApprovalDecision, Event};
-use super::ids::{SessionId, StepId};
-use super::plan::{Plan, PlanSource};
+use crate::session::event::{ApprovalDecision, Event};
+use crate::session::ids::{SessionId, StepId};
+use crate::session::plan::{Plan, PlanSource};
 
 /// After an interrupt, how long a task gets to stop by itself before it is aborted.
 pub const INTERRUPT_GRACE: Duration = Duration::from_millis(100);

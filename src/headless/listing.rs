@@ -2,10 +2,11 @@
 
 use std::fmt::Write;
 
-use crate::engine::session_fold::SessionState;
+use crate::session::session_fold::SessionState;
 use crate::store::StoredSession;
 
-use super::format::totals_lines;
+use crate::format::{ago, clip_chars, human_size};
+use crate::session::metrics_text::totals_lines;
 
 fn status_label(s: &StoredSession) -> String {
     if s.running_elsewhere {
@@ -17,17 +18,6 @@ fn status_label(s: &StoredSession) -> String {
 
 fn age(now_ms: i64, state: &SessionState) -> String {
     ago((now_ms - state.created_at_ms).max(0) as u64)
-}
-
-/// "just now", "12 min ago", "3 h ago", "40 d ago".
-fn ago(ms: u64) -> String {
-    let mins = ms / 60_000;
-    match mins {
-        0 => "just now".into(),
-        1..=59 => format!("{mins} min ago"),
-        60..=1439 => format!("{} h ago", mins / 60),
-        _ => format!("{} d ago", mins / 1440),
-    }
 }
 
 pub fn sessions_table(sessions: &[StoredSession], now_ms: i64) -> String {
@@ -54,7 +44,7 @@ pub fn sessions_table(sessions: &[StoredSession], now_ms: i64) -> String {
             status_label(s),
             format!("{done}/{}", st.steps.len()),
             age(now_ms, st),
-            truncate(&st.goal, 60)
+            clip_chars(&st.goal, 60)
         );
     }
     out
@@ -192,13 +182,6 @@ pub fn show_json(s: &StoredSession, now_ms: i64) -> String {
         + "\n"
 }
 
-fn truncate(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        None => text.to_string(),
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-    }
-}
-
 /// What `el-jefe clean` removes (or would, with --dry-run).
 pub fn clean_report(
     expired: &[crate::store::cleanup::Expired],
@@ -226,14 +209,14 @@ pub fn clean_report(
             e.id,
             e.status,
             ago(e.idle_ms.max(0) as u64),
-            crate::tools::human_size(e.bytes),
-            crate::tools::clip_chars(&e.goal, 50)
+            human_size(e.bytes),
+            clip_chars(&e.goal, 50)
         );
         if !keep_workspaces && let Some(w) = &e.workspace {
             let _ = writeln!(out, "      {}", w.display());
         }
     }
-    let _ = writeln!(out, "{} in all.", crate::tools::human_size(bytes));
+    let _ = writeln!(out, "{} in all.", human_size(bytes));
     if dry_run {
         out.push_str("Nothing was removed (--dry-run).\n");
     }

@@ -1,9 +1,10 @@
 //! Front ends without a screen: a plain-text story or one JSON event per line.
 
-pub mod format;
 pub mod listing;
 pub mod plain;
 mod run;
 pub mod step_command;
+pub mod story;
+pub mod tools_table;
 
 pub use run::{Approvals, Output, RunEnd, Start, run_headless};

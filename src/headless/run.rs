@@ -6,11 +6,11 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::plain::PlainPrinter;
 use crate::engine::EngineHandle;
-use crate::engine::budget::Budget;
-use crate::engine::event::{ApprovalDecision, EngineEvent, Envelope, Event};
-use crate::engine::ids::SessionId;
-use crate::engine::plan::Plan;
-use crate::engine::session_fold::SessionState;
+use crate::session::budget::Budget;
+use crate::session::event::{ApprovalDecision, EngineEvent, Envelope, Event};
+use crate::session::ids::SessionId;
+use crate::session::plan::Plan;
+use crate::session::session_fold::SessionState;
 
 pub enum Start {
     Goal(String),

@@ -2,12 +2,12 @@
 
 use std::fmt::Write as _;
 
-use crate::engine::ids::SessionId;
-use crate::engine::plan_edit::EditOutcome;
 use crate::engine::saved_edit::SavedEdit;
-use crate::engine::session_fold::SessionState;
+use crate::session::ids::SessionId;
+use crate::session::plan_edit::EditOutcome;
+use crate::session::session_fold::SessionState;
 
-use super::format::group_thousands;
+use crate::format::group_thousands;
 
 /// What the edit did (or would do), which steps run again and what they cost when they last ran.
 pub fn describe_saved_edit(id: &SessionId, saved: &SavedEdit, dry_run: bool) -> String {

@@ -10,7 +10,7 @@ use super::openai::parse_arguments;
 use super::{
     ChatMessage, ChatRequest, ChatRole, ErrorKind, ProviderError, ToolCall, ToolChoice, Usage,
 };
-use crate::engine::event::FinishReason;
+use crate::session::call::FinishReason;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 pub const API_VERSION: &str = "2023-06-01";

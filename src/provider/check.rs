@@ -6,10 +6,11 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::anthropic::API_VERSION;
+use super::http::HttpSettings;
 use super::http::status::error_from_response;
 use super::http::transport_error;
+use super::setup::{Endpoint, ProviderConfig, Wire};
 use super::{ErrorKind, LocalSettings, model_file};
-use crate::config::providers::{ProviderConfig, ProviderKind};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -36,9 +37,9 @@ impl Verdict {
 const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub async fn check(config: &ProviderConfig, local: &LocalSettings) -> Verdict {
-    match config.kind {
-        ProviderKind::Local => check_local(local),
-        ProviderKind::Anthropic | ProviderKind::Openai => check_http(config).await,
+    match &config.endpoint {
+        Endpoint::Local => check_local(local),
+        Endpoint::Http { wire, settings, .. } => check_http(config, *wire, settings).await,
     }
 }
 
@@ -57,15 +58,9 @@ fn check_local(local: &LocalSettings) -> Verdict {
     }
 }
 
-async fn check_http(config: &ProviderConfig) -> Verdict {
-    let Some(http) = config.http.as_ref() else {
-        return Verdict::Failed(format!("`{}` has no HTTP settings", config.name));
-    };
+async fn check_http(config: &ProviderConfig, wire: Wire, http: &HttpSettings) -> Verdict {
     if config.needs_key() {
-        let var = config
-            .api_key_env
-            .as_deref()
-            .unwrap_or("the API key variable");
+        let var = config.api_key_env().unwrap_or("the API key variable");
         let text = format!("{var} is not set");
         return if config.configured {
             Verdict::Failed(text)
@@ -82,7 +77,7 @@ async fn check_http(config: &ProviderConfig) -> Verdict {
         Err(e) => return Verdict::Failed(format!("no HTTP client: {e}")),
     };
     let key = http.api_key.as_ref().map(|k| k.expose().to_string());
-    let anthropic = config.kind == ProviderKind::Anthropic;
+    let anthropic = wire == Wire::Anthropic;
     let request = if anthropic {
         let mut r = client
             .get(format!("{}/v1/models/{}", http.base_url, http.model))

@@ -11,14 +11,18 @@ pub mod model_file;
 pub mod openai;
 mod pause;
 pub mod registry;
+pub mod routes;
+pub mod setup;
 pub mod stop_matcher;
 pub mod tool_actions;
 
 use futures::stream::BoxStream;
-use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-pub use error::{ErrorKind, ProviderError};
+pub use crate::session::call::{
+    ChatMessage, ChatRole, ErrorKind, FailoverNotice, RetryNotice, ToolCall,
+};
+pub use error::ProviderError;
 pub use pause::{PauseSignal, PauseSwitch};
 
 use std::path::PathBuf;
@@ -37,77 +41,7 @@ pub struct LocalSettings {
     pub flash_attention: bool,
 }
 
-use crate::engine::event::{CallMode, FinishReason};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChatRole {
-    System,
-    User,
-    Assistant,
-    /// The result of a tool call, answering one of the assistant's calls.
-    Tool,
-}
-
-impl ChatRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChatRole::System => "system",
-            ChatRole::User => "user",
-            ChatRole::Assistant => "assistant",
-            ChatRole::Tool => "tool",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChatMessage {
-    pub role: ChatRole,
-    pub content: String,
-    /// The tools an assistant turn called, in order.
-    pub tool_calls: Vec<ToolCall>,
-    /// For a `Tool` message: the call it answers.
-    pub tool_call_id: Option<String>,
-    /// For a `Tool` message: the tool failed, and `content` says why.
-    pub is_error: bool,
-}
-
-impl ChatMessage {
-    fn plain(role: ChatRole, content: String) -> Self {
-        ChatMessage {
-            role,
-            content,
-            tool_calls: Vec::new(),
-            tool_call_id: None,
-            is_error: false,
-        }
-    }
-    pub fn system(content: impl Into<String>) -> Self {
-        ChatMessage::plain(ChatRole::System, content.into())
-    }
-    pub fn user(content: impl Into<String>) -> Self {
-        ChatMessage::plain(ChatRole::User, content.into())
-    }
-    pub fn assistant(content: impl Into<String>) -> Self {
-        ChatMessage::plain(ChatRole::Assistant, content.into())
-    }
-    pub fn assistant_with_tools(content: impl Into<String>, calls: Vec<ToolCall>) -> Self {
-        ChatMessage {
-            tool_calls: calls,
-            ..ChatMessage::plain(ChatRole::Assistant, content.into())
-        }
-    }
-    pub fn tool_result(
-        call_id: impl Into<String>,
-        content: impl Into<String>,
-        is_error: bool,
-    ) -> Self {
-        ChatMessage {
-            tool_call_id: Some(call_id.into()),
-            is_error,
-            ..ChatMessage::plain(ChatRole::Tool, content.into())
-        }
-    }
-}
+use crate::session::call::{CallMode, FinishReason};
 
 /// Whether the model must call a tool in its reply.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -138,16 +72,6 @@ pub struct ToolSpec {
     pub name: String,
     pub description: String,
     pub parameters: serde_json::Value,
-}
-
-/// A tool call the model made, complete (streamed fragments already joined).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ToolCall {
-    pub id: String,
-    pub name: String,
-    /// A JSON object; when the model's arguments were not valid JSON, the raw text as a string
-    /// so the tool can say what was wrong.
-    pub arguments: serde_json::Value,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -199,31 +123,6 @@ pub struct Usage {
     pub cache_creation_tokens: u64,
     /// The provider reported no usage: these are our own estimate.
     pub estimated: bool,
-}
-
-/// The provider will try the same call again after a failed attempt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RetryNotice {
-    pub provider: String,
-    /// The retry about to happen: 1 for the first.
-    pub retry: u32,
-    pub max_retries: u32,
-    pub delay_ms: u64,
-    pub kind: ErrorKind,
-    pub error: String,
-    /// The failed attempt had already streamed text; it is thrown away and the call restarts.
-    pub discarded_text: bool,
-}
-
-/// A provider gave up; the call continues on the next one in its fallback list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FailoverNotice {
-    pub from: String,
-    pub to: String,
-    pub to_model: String,
-    pub kind: ErrorKind,
-    pub error: String,
-    pub discarded_text: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -10,7 +10,7 @@ use super::http::{Decoded, HttpProvider, HttpSettings, SseEvent, StreamDecoder, 
 use super::{
     ChatMessage, ChatRequest, ChatRole, ErrorKind, ProviderError, ToolCall, ToolChoice, Usage,
 };
-use crate::engine::event::FinishReason;
+use crate::session::call::FinishReason;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 

@@ -5,15 +5,15 @@ use std::sync::Arc;
 
 use super::anthropic::AnthropicWire;
 use super::failover::FailoverProvider;
-use super::http::{EndpointSlots, HttpProvider};
+use super::http::{EndpointSlots, HttpProvider, HttpSettings};
 use super::openai::OpenAiWire;
+use super::routes::{Route, Routes};
+use super::setup::{Endpoint, ProviderConfig, ProviderSetup, Wire};
 use super::{Provider, ProviderError};
-use crate::config::providers::{ProviderConfig, ProviderKind, ProviderSetup};
-use crate::engine::{Route, Routes};
 
 /// Whether the embedded model has to be loaded for this setup.
 pub fn needs_local(setup: &ProviderSetup) -> bool {
-    setup.in_use().iter().any(|p| p.kind == ProviderKind::Local)
+    setup.in_use().iter().any(|p| p.endpoint == Endpoint::Local)
 }
 
 /// Every provider in use, each with its fallbacks. `local` is the loaded embedded model when
@@ -25,11 +25,13 @@ pub fn build_routes(
     let mut plain: BTreeMap<String, Arc<dyn Provider>> = BTreeMap::new();
     let slots = endpoint_slots(setup);
     for config in setup.in_use() {
-        let provider = match config.kind {
-            ProviderKind::Local => local.clone().ok_or_else(|| {
+        let provider = match &config.endpoint {
+            Endpoint::Local => local.clone().ok_or_else(|| {
                 ProviderError::unavailable("the embedded model is needed but was not loaded")
             })?,
-            ProviderKind::Anthropic | ProviderKind::Openai => build_http(config, &slots)?,
+            Endpoint::Http { wire, settings, .. } => {
+                build_http(config, *wire, (**settings).clone(), &slots)?
+            }
         };
         plain.insert(config.name.clone(), provider);
     }
@@ -61,7 +63,7 @@ pub fn build_routes(
 /// server take turns in the same slots, with the smallest limit given.
 fn endpoint_slots(setup: &ProviderSetup) -> BTreeMap<String, EndpointSlots> {
     let mut limits: BTreeMap<String, u32> = BTreeMap::new();
-    for http in setup.providers.values().filter_map(|p| p.http.as_ref()) {
+    for http in setup.providers.values().filter_map(ProviderConfig::http) {
         if let Some(n) = http.max_concurrent {
             let limit = limits.entry(http.base_url.clone()).or_insert(n);
             *limit = (*limit).min(n);
@@ -76,19 +78,12 @@ fn endpoint_slots(setup: &ProviderSetup) -> BTreeMap<String, EndpointSlots> {
 /// An HTTP provider; its calls take turns in `slots[base_url]` when its endpoint is limited.
 fn build_http(
     config: &ProviderConfig,
+    wire: Wire,
+    http: HttpSettings,
     slots: &BTreeMap<String, EndpointSlots>,
 ) -> Result<Arc<dyn Provider>, ProviderError> {
-    let Some(http) = config.http.clone() else {
-        return Err(ProviderError::unavailable(format!(
-            "provider `{}` has no HTTP settings",
-            config.name
-        )));
-    };
     if config.needs_key() {
-        let var = config
-            .api_key_env
-            .as_deref()
-            .unwrap_or("an API key variable");
+        let var = config.api_key_env().unwrap_or("an API key variable");
         return Err(ProviderError::unavailable(format!(
             "provider `{}` needs an API key: set {var} (or point base_url at a server that \
              needs none)",
@@ -96,9 +91,8 @@ fn build_http(
         )));
     }
     let slots = slots.get(&http.base_url).cloned();
-    Ok(match config.kind {
-        ProviderKind::Anthropic => Arc::new(HttpProvider::with_slots(AnthropicWire, http, slots)?),
-        ProviderKind::Openai => Arc::new(HttpProvider::with_slots(OpenAiWire, http, slots)?),
-        ProviderKind::Local => unreachable!("the embedded model is not an HTTP provider"),
+    Ok(match wire {
+        Wire::Anthropic => Arc::new(HttpProvider::with_slots(AnthropicWire, http, slots)?),
+        Wire::Openai => Arc::new(HttpProvider::with_slots(OpenAiWire, http, slots)?),
     })
 }

@@ -15,7 +15,7 @@ use super::{
     ChatMessage, ChatRequest, ChatRole, ProviderError, ProviderEvent, ProviderStream, ToolCall,
     ToolChoice, ToolSpec,
 };
-use crate::engine::event::FinishReason;
+use crate::session::call::FinishReason;
 
 const CALL: &str = "CALL ";
 const ANSWER: &str = "ANSWER:";
@@ -342,7 +342,34 @@ pub fn decode_actions(stream: ProviderStream) -> ProviderStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tools::builtin::Builtin;
+
+    /// Two tools shaped like the built-in ones: one required argument, and none.
+    fn read_file() -> ToolSpec {
+        ToolSpec {
+            name: "read_file".into(),
+            description: "Read a text file from the workspace.".into(),
+            parameters: serde_json::json!({
+                "type": "object",
+                "properties": {"path": {"type": "string", "description": "a path"}},
+                "required": ["path"],
+            }),
+        }
+    }
+
+    fn list_files() -> ToolSpec {
+        ToolSpec {
+            name: "list_files".into(),
+            description: "List files and directories in the workspace.".into(),
+            parameters: serde_json::json!({
+                "type": "object",
+                "properties": {
+                    "path": {"type": "string", "description": "a directory"},
+                    "recursive": {"type": "boolean", "description": "deeper"},
+                },
+                "required": [],
+            }),
+        }
+    }
 
     fn decode(pieces: &[&str]) -> (String, Result<ToolCall, String>) {
         let mut d = ActionDecoder::new();
@@ -385,7 +412,7 @@ mod tests {
 
     #[test]
     fn the_grammar_spells_each_tool_with_its_required_arguments() {
-        let tools = vec![Builtin::ReadFile.spec(), Builtin::ListFiles.spec()];
+        let tools = vec![read_file(), list_files()];
         let g = action_grammar(&tools, &ToolChoice::Auto);
         assert!(g.contains(r#"root ::= call | answer"#), "{g}");
         assert!(
@@ -400,7 +427,7 @@ mod tests {
 
     #[test]
     fn a_required_or_named_tool_leaves_no_answer_in_the_grammar() {
-        let tools = vec![Builtin::ReadFile.spec(), Builtin::ListFiles.spec()];
+        let tools = vec![read_file(), list_files()];
         let g = action_grammar(&tools, &ToolChoice::Required);
         assert!(g.contains("root ::= call\n"), "{g}");
         assert!(g.contains("(tool0 | tool1)"), "{g}");
@@ -426,7 +453,7 @@ mod tests {
             ChatMessage::assistant_with_tools("", vec![call]),
             ChatMessage::tool_result("c1", "file text", false),
         ]);
-        req.tools = vec![Builtin::ReadFile.spec()].into();
+        req.tools = vec![read_file()].into();
         let out = action_request(req);
         assert!(out.tools.is_empty());
         assert!(out.grammar.is_some());

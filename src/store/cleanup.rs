@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{Store, StoreError, journal, lock, paths};
-use crate::engine::ids::SessionId;
-use crate::engine::session_fold::SessionState;
+use crate::session::ids::SessionId;
+use crate::session::session_fold::SessionState;
 
 /// A session that would be cleaned, and what of it is on disk.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,24 +21,6 @@ pub struct Expired {
     /// None when it is gone already.
     pub workspace: Option<PathBuf>,
     pub bytes: u64,
-}
-
-/// "30d", "12h", "90m", "2w", "45s": how long sessions are kept.
-pub fn parse_age(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let bad = || format!("`{text}` is not an age (like 30d, 12h, 90m or 2w)");
-    let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-    let (number, unit) = text.split_at(split);
-    let n: u64 = number.parse().map_err(|_| bad())?;
-    let seconds = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        _ => return Err(bad()),
-    };
-    Ok(Duration::from_secs(n * seconds))
 }
 
 /// When a session last did anything: its end, or its creation if it never ended.
@@ -122,20 +104,4 @@ fn dir_size(dir: &std::path::Path) -> u64 {
             Err(_) => 0,
         })
         .sum()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ages_read_like_people_write_them() {
-        assert_eq!(parse_age("30d"), Ok(Duration::from_secs(30 * 86_400)));
-        assert_eq!(parse_age("12h"), Ok(Duration::from_secs(12 * 3600)));
-        assert_eq!(parse_age("2w"), Ok(Duration::from_secs(14 * 86_400)));
-        assert_eq!(parse_age("90m"), Ok(Duration::from_secs(90 * 60)));
-        for bad in ["", "30", "d", "30 days", "-3d", "3y"] {
-            assert!(parse_age(bad).is_err(), "{bad}");
-        }
-    }
 }

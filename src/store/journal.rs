@@ -14,8 +14,8 @@ use std::sync::mpsc::Sender;
 use rustc_hash::FxHashMap;
 
 use super::file_writer::FileOp;
-use crate::engine::event::{Envelope, Event};
-use crate::engine::ids::{SessionId, StepId};
+use crate::session::event::{Envelope, Event};
+use crate::session::ids::{SessionId, StepId};
 
 #[derive(Debug, Default)]
 pub struct JournalRead {

@@ -18,9 +18,9 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
-use crate::engine::event::{Envelope, Event, InterruptReason};
-use crate::engine::ids::SessionId;
-use crate::engine::session_fold::{SessionState, StepStatus};
+use crate::session::event::{Envelope, Event, InterruptReason};
+use crate::session::ids::SessionId;
+use crate::session::session_fold::{SessionState, StepStatus};
 
 pub use file_writer::StoreProblem;
 use file_writer::{FileOp, write_atomically};

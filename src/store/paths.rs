@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, Local};
 
-use crate::engine::ids::SessionId;
+use crate::session::ids::SessionId;
 
 /// The user's data and config directories (from `directories`), each overridable by an
 /// environment variable so tests and several installs stay apart.

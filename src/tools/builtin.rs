@@ -5,59 +5,9 @@ use serde_json::{Value, json};
 use super::ToolError;
 use super::policy::Policy;
 use crate::provider::ToolSpec;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Builtin {
-    ReadFile,
-    WriteFile,
-    EditFile,
-    ListFiles,
-    SearchFiles,
-    RunCommand,
-    FetchUrl,
-}
+pub use crate::session::builtin::Builtin;
 
 impl Builtin {
-    pub const ALL: [Builtin; 7] = [
-        Builtin::ReadFile,
-        Builtin::WriteFile,
-        Builtin::EditFile,
-        Builtin::ListFiles,
-        Builtin::SearchFiles,
-        Builtin::RunCommand,
-        Builtin::FetchUrl,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Builtin::ReadFile => "read_file",
-            Builtin::WriteFile => "write_file",
-            Builtin::EditFile => "edit_file",
-            Builtin::ListFiles => "list_files",
-            Builtin::SearchFiles => "search_files",
-            Builtin::RunCommand => "run_command",
-            Builtin::FetchUrl => "fetch_url",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Builtin> {
-        Builtin::ALL.into_iter().find(|b| b.name() == name)
-    }
-
-    /// Claude Code's names for the same tools, so its subagent files work here unchanged.
-    pub fn from_claude_code_name(name: &str) -> Option<Builtin> {
-        Some(match name {
-            "Read" => Builtin::ReadFile,
-            "Write" => Builtin::WriteFile,
-            "Edit" | "MultiEdit" => Builtin::EditFile,
-            "Glob" | "LS" => Builtin::ListFiles,
-            "Grep" => Builtin::SearchFiles,
-            "Bash" => Builtin::RunCommand,
-            "WebFetch" => Builtin::FetchUrl,
-            _ => return None,
-        })
-    }
-
     /// Reading is always fine, writing stays in the workspace, anything reaching outside it
     /// (a shell, the network) asks first.
     pub fn default_policy(self) -> Policy {
@@ -152,22 +102,6 @@ impl Builtin {
             name: self.name().to_string(),
             description: description.to_string(),
             parameters,
-        }
-    }
-
-    /// What the user sees of a call before approving it: the command, the URL, the path.
-    pub fn describe_call(self, arguments: &Value) -> String {
-        let field = |k: &str| arguments.get(k).and_then(Value::as_str).unwrap_or("?");
-        match self {
-            Builtin::RunCommand => field("command").to_string(),
-            Builtin::FetchUrl => field("url").to_string(),
-            Builtin::SearchFiles => field("pattern").to_string(),
-            Builtin::ListFiles => arguments
-                .get("path")
-                .and_then(Value::as_str)
-                .unwrap_or(".")
-                .to_string(),
-            Builtin::ReadFile | Builtin::WriteFile | Builtin::EditFile => field("path").to_string(),
         }
     }
 }

@@ -3,7 +3,8 @@
 use futures::StreamExt;
 
 use super::builtin::Args;
-use super::{ToolError, ToolLimits, ToolOutput, clip_result, human_size};
+use super::{ToolError, ToolLimits, ToolOutput, clip_result};
+use crate::format::human_size;
 
 pub async fn fetch_url(
     client: &reqwest::Client,

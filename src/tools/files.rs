@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use regex::RegexBuilder;
 
 use super::builtin::Args;
-use super::{Sandbox, ToolError, ToolOutput, clip_result, human_size};
+use super::{Sandbox, ToolError, ToolOutput, clip_result};
+use crate::format::human_size;
 
 /// Bigger files are read only up to the result cap anyway; this bounds the read itself.
 const READ_CAP: u64 = 8 * 1024 * 1024;

@@ -15,8 +15,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use tokio::io::AsyncReadExt;
 
-use super::registry::{ToolEntry, ToolOrigin};
-use super::{Policy, ToolError, ToolOutput, clip_result, human_size};
+use super::entry::{ToolEntry, ToolOrigin};
+use super::{Policy, ToolError, ToolOutput, clip_result};
+use crate::format::human_size;
 use crate::provider::ToolSpec;
 
 /// How long a server gets to start and list its tools.

@@ -2,9 +2,9 @@
 //! from MCP servers, and the policy that says which of them need the user's approval.
 
 pub mod builtin;
+pub mod entry;
 pub mod fetch;
 pub mod files;
-pub mod listing;
 pub mod mcp;
 pub mod policy;
 pub mod registry;
@@ -13,8 +13,9 @@ pub mod shell;
 
 use std::time::Duration;
 
+pub use entry::{ToolEntry, ToolOrigin};
 pub use policy::{Policy, PolicyBook};
-pub use registry::{ToolOrigin, ToolRegistry};
+pub use registry::ToolRegistry;
 pub use sandbox::Sandbox;
 
 /// A tool that ran and failed: the message goes back to the model as the tool's result, so it
@@ -85,32 +86,6 @@ pub fn clip_result(text: &str, max: usize) -> String {
     )
 }
 
-/// What a call does, in a few words for people: the command, the URL, the path; for other
-/// tools their arguments as compact JSON.
-pub fn call_detail(tool: &str, arguments: &serde_json::Value) -> String {
-    match builtin::Builtin::from_name(tool) {
-        Some(b) => clip_chars(&b.describe_call(arguments), 160),
-        None => clip_chars(&arguments.to_string(), 160),
-    }
-}
-
-/// At most `max` characters of `text`, with an ellipsis when cut: for one-line displays.
-pub fn clip_chars(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_string(),
-    }
-}
-
-/// "1.2 KB", "830 B": sizes for summaries.
-pub fn human_size(bytes: u64) -> String {
-    match bytes {
-        b if b < 1024 => format!("{b} B"),
-        b if b < 1024 * 1024 => format!("{:.1} KB", b as f64 / 1024.0),
-        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,7 +99,5 @@ mod tests {
             clipped.ends_with("[... 8 more bytes not shown]"),
             "{clipped}"
         );
-        assert_eq!(human_size(830), "830 B");
-        assert_eq!(human_size(1229), "1.2 KB");
     }
 }

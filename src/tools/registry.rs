@@ -6,27 +6,10 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::builtin::{Args, Builtin};
+use super::entry::{ToolEntry, ToolOrigin};
 use super::mcp::McpHub;
 use super::{Policy, PolicyBook, Sandbox, ToolError, ToolLimits, ToolOutput, fetch, files, shell};
 use crate::provider::ToolSpec;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ToolOrigin {
-    Builtin(Builtin),
-    /// A tool of a configured MCP server, offered as `mcp__<server>__<tool>`.
-    Mcp {
-        server: String,
-        tool: String,
-    },
-}
-
-#[derive(Debug, Clone)]
-pub struct ToolEntry {
-    pub spec: ToolSpec,
-    pub origin: ToolOrigin,
-    /// The policy when no rule in the config names the tool.
-    pub default_policy: Policy,
-}
 
 pub struct ToolRegistry {
     entries: Vec<ToolEntry>,

@@ -9,7 +9,8 @@ use tokio::process::Command;
 use tokio_util::sync::CancellationToken;
 
 use super::builtin::Args;
-use super::{Sandbox, ToolError, ToolLimits, ToolOutput, clip_result, human_size};
+use super::{Sandbox, ToolError, ToolLimits, ToolOutput, clip_result};
+use crate::format::human_size;
 
 /// The longest a model may ask a command to run.
 const MAX_TIMEOUT: Duration = Duration::from_secs(600);

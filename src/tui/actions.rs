@@ -4,10 +4,10 @@
 use super::app::{App, Confirmable, Focus, Overlay, View};
 use super::slash_command::{SlashCommand, parse};
 use crate::engine::EngineClosed;
-use crate::engine::event::ApprovalDecision;
-use crate::engine::ids::SessionId;
-use crate::engine::plan_edit::Dependents;
-use crate::engine::session_fold::{SessionStatus, StepStatus};
+use crate::session::event::ApprovalDecision;
+use crate::session::ids::SessionId;
+use crate::session::plan_edit::Dependents;
+use crate::session::session_fold::{SessionStatus, StepStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scroll {
@@ -376,7 +376,7 @@ impl App {
     /// The selected step, if it belongs to a session this process can steer.
     fn steerable_step(
         &mut self,
-    ) -> Option<(SessionId, crate::engine::ids::StepId, StepStatus, String)> {
+    ) -> Option<(SessionId, crate::session::ids::StepId, StepStatus, String)> {
         let Some(s) = self.session() else {
             self.complain("no session selected");
             return None;
@@ -481,11 +481,7 @@ impl App {
         };
         if let Some(i) = self.find(&id) {
             let state = &self.sessions[i].state;
-            let retry = state
-                .steps
-                .iter()
-                .any(|s| matches!(s.status, StepStatus::Interrupted | StepStatus::Failed));
-            if !state.status.can_resume() && !retry {
+            if !state.can_resume() {
                 let status = state.status.label();
                 self.complain(format!(
                     "the session is {status}; r resumes interrupted or failed work"
@@ -562,7 +558,7 @@ impl App {
     }
 
     fn status_line(&self) -> String {
-        let m = crate::engine::metrics::system_metrics(self.sessions.iter().map(|s| &s.state));
+        let m = crate::session::metrics::system_metrics(self.sessions.iter().map(|s| &s.state));
         let by_status: Vec<String> = m
             .by_status
             .iter()

@@ -7,10 +7,11 @@ use super::command_bar::CommandBar;
 use super::rates::ProcessStats;
 use super::session_view::SessionView;
 use crate::engine::EngineHandle;
-use crate::engine::event::{CallMode, EngineEvent, Envelope};
-use crate::engine::ids::{SessionId, StepId};
-use crate::engine::plan_edit::PlanEdit;
-use crate::engine::session_fold::SessionState;
+use crate::session::call::CallMode;
+use crate::session::event::{EngineEvent, Envelope};
+use crate::session::ids::{SessionId, StepId};
+use crate::session::plan_edit::PlanEdit;
+use crate::session::session_fold::SessionState;
 use crate::store::StoredSession;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -334,7 +335,7 @@ impl App {
         let was_live = view.selected().is_some_and(|s| s.status.is_live());
         view.state.apply(env);
         // A failure is what the user needs to read next.
-        if let crate::engine::event::Event::StepFailed { step, .. } = &env.event
+        if let crate::session::event::Event::StepFailed { step, .. } = &env.event
             && !was_live
             && let Some(i) = view.state.step_position(step)
         {

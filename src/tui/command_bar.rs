@@ -5,7 +5,7 @@ use ratatui::style::{Modifier, Style};
 use tui_textarea::{CursorMove, TextArea};
 
 use super::slash_command::completions;
-use crate::engine::ids::SessionId;
+use crate::session::ids::SessionId;
 
 pub struct CommandBar {
     pub textarea: TextArea<'static>,

@@ -16,7 +16,8 @@ use super::terminal;
 use super::ui;
 use crate::engine::EngineHandle;
 use crate::engine::clock::Clock;
-use crate::engine::event::{CallMode, EngineEvent};
+use crate::session::call::CallMode;
+use crate::session::event::EngineEvent;
 use crate::store::StoredSession;
 
 /// About 60 frames a second at most.

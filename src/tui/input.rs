@@ -8,7 +8,7 @@ use ratatui::layout::{Position, Rect};
 use super::actions::{Action, ApprovalChoice, ReasonEdit, Scroll};
 use super::app::{App, Focus, Overlay, View};
 use super::command_bar::BarOutcome;
-use crate::engine::plan_edit::Dependents;
+use crate::session::plan_edit::Dependents;
 
 impl App {
     /// Handles a key press (releases and repeats of other kinds are ignored).

@@ -7,14 +7,14 @@ use std::path::PathBuf;
 
 use super::app::{App, EditPreview, Overlay, RemovalQuestion};
 use crate::engine::EngineClosed;
-use crate::engine::budget::{Scope, apply_cap_words, usage};
-use crate::engine::ids::StepId;
-use crate::engine::plan_edit::{
+use crate::format::group_thousands;
+use crate::session::budget::{Scope, apply_cap_words, usage};
+use crate::session::ids::StepId;
+use crate::session::plan_edit::{
     Dependents, EditError, PlanEdit, apply_edit, change_step, new_step,
 };
-use crate::engine::plan_file::render_plan_file;
-use crate::engine::session_fold::{SessionState, StepStatus};
-use crate::headless::format::group_thousands;
+use crate::session::plan_file::render_plan_file;
+use crate::session::session_fold::{SessionState, StepStatus};
 use crate::tui::slash_command::step_ids;
 
 impl App {

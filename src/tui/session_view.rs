@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use super::rates::RateHistory;
 use super::stream_view::StreamView;
-use crate::engine::ids::StepId;
-use crate::engine::session_fold::{SessionState, StepState};
+use crate::session::ids::StepId;
+use crate::session::session_fold::{SessionState, StepState};
 
 pub struct SessionView {
     pub state: SessionState,

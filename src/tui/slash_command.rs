@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use crate::engine::event::CallMode;
-use crate::engine::ids::{SessionId, StepId};
+use crate::session::call::CallMode;
+use crate::session::ids::{SessionId, StepId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SlashCommand {
@@ -214,7 +214,7 @@ pub fn parse(input: &str) -> Result<Option<SlashCommand>, String> {
         }
         "/mode" => match rest {
             "" => Ok(Some(SlashCommand::Mode(None))),
-            other => crate::config::parse_mode(other)
+            other => CallMode::parse(other)
                 .map(|m| Some(SlashCommand::Mode(Some(m))))
                 .ok_or_else(|| format!("unknown mode `{other}` (streaming or legacy)")),
         },

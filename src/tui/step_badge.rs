@@ -3,7 +3,7 @@
 
 use ratatui::style::{Color, Style};
 
-use crate::engine::session_fold::{SessionState, StepState, StepStatus};
+use crate::session::session_fold::{SessionState, StepState, StepStatus};
 use crate::tui::theme;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
-use crate::engine::session_fold::{SessionStatus, StepStatus};
+use crate::session::session_fold::{SessionStatus, StepStatus};
 
 pub fn border(focused: bool) -> Style {
     if focused {
@@ -55,17 +55,6 @@ pub fn step_status(status: StepStatus) -> (&'static str, Style) {
         StepStatus::Interrupted => ("int", Color::Magenta),
     };
     (label, Style::default().fg(color))
-}
-
-/// "3m", "2h", "5d": ages in the session list.
-pub fn compact_age(ms: i64) -> String {
-    let mins = ms.max(0) / 60_000;
-    match mins {
-        0 => "now".into(),
-        1..=59 => format!("{mins}m"),
-        60..=1439 => format!("{}h", mins / 60),
-        _ => format!("{}d", mins / 1440),
-    }
 }
 
 /// Cuts text to `max` columns, marking the cut with an ellipsis.

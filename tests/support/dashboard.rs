@@ -6,10 +6,12 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use el_jefe::engine::EngineHandle;
-use el_jefe::engine::command::Command;
-use el_jefe::engine::event::{CallMode, CallStats, EngineEvent, Envelope, Event, FinishReason};
-use el_jefe::engine::ids::{SessionId, StepId};
-use el_jefe::engine::plan::{Plan, PlanSource, StepSpec};
+use el_jefe::engine::request::Request;
+use el_jefe::session::call::{CallMode, CallStats, FinishReason};
+use el_jefe::session::command::Command;
+use el_jefe::session::event::{EngineEvent, Envelope, Event};
+use el_jefe::session::ids::{SessionId, StepId};
+use el_jefe::session::plan::{Plan, PlanSource, StepSpec};
 use el_jefe::tui::app::App;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -24,7 +26,7 @@ pub fn sid(n: u32) -> SessionId {
 
 pub struct Fixture {
     pub app: App,
-    pub commands: UnboundedReceiver<Command>,
+    pub commands: UnboundedReceiver<Request>,
     seq: HashMap<SessionId, u64>,
 }
 
@@ -74,7 +76,7 @@ impl Fixture {
         (call_id, tool, args): (&str, &str, serde_json::Value),
         ask: bool,
     ) {
-        let detail = el_jefe::tools::call_detail(tool, &args);
+        let detail = el_jefe::session::builtin::call_detail(tool, &args);
         self.event(
             id,
             at,
@@ -107,7 +109,7 @@ impl Fixture {
         step: &str,
         at: i64,
         (call_id, tool): (&str, &str),
-        status: el_jefe::engine::event::ToolStatus,
+        status: el_jefe::session::event::ToolStatus,
         summary: &str,
     ) {
         self.event(
@@ -265,8 +267,11 @@ impl Fixture {
     /// Every command sent to the engine since the last call.
     pub fn sent(&mut self) -> Vec<Command> {
         let mut out = Vec::new();
-        while let Ok(c) = self.commands.try_recv() {
-            out.push(c);
+        while let Ok(request) = self.commands.try_recv() {
+            match request {
+                Request::Command(c) => out.push(c),
+                Request::Shutdown(_) => panic!("the dashboard asked the engine to shut down"),
+            }
         }
         out
     }

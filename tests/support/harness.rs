@@ -3,13 +3,14 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use el_jefe::engine::event::{CallMode, EngineEvent, Envelope, Event};
-use el_jefe::engine::ids::SessionId;
 use el_jefe::engine::planner::PlannerSettings;
 use el_jefe::engine::roles::RoleBook;
-use el_jefe::engine::session_fold::SessionState;
 use el_jefe::engine::{EngineHandle, EngineSettings, start_engine};
 use el_jefe::provider::Provider;
+use el_jefe::session::call::CallMode;
+use el_jefe::session::event::{EngineEvent, Envelope, Event};
+use el_jefe::session::ids::SessionId;
+use el_jefe::session::session_fold::SessionState;
 use el_jefe::store::Store;
 use tempfile::TempDir;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -37,7 +38,7 @@ pub fn settings(dir: &TempDir, max_parallel: usize) -> EngineSettings {
         tools: Arc::new(el_jefe::tools::ToolRegistry::builtin()),
         max_tool_rounds: 8,
         // Tests that want the health watch turn it on themselves.
-        health: el_jefe::engine::health::HealthSettings::off(),
+        health: el_jefe::session::health::HealthSettings::off(),
         budget: Default::default(),
         prices: Default::default(),
         redactor: Default::default(),

@@ -4,12 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use el_jefe::engine::event::{CallMode, FinishReason};
 use el_jefe::provider::http::{ApiKey, HttpSettings, RetryPolicy};
 use el_jefe::provider::{
     CallControl, ChatMessage, ChatRequest, ErrorKind, Provider, ProviderError, ProviderEvent,
     ToolCall, Usage, anthropic, openai,
 };
+use el_jefe::session::call::{CallMode, FinishReason};
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 

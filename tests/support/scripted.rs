@@ -6,11 +6,11 @@ use std::sync::{Arc, Mutex};
 use futures::StreamExt;
 use std::time::Duration;
 
-use el_jefe::engine::event::FinishReason;
 use el_jefe::provider::{
     CallControl, ChatRequest, Provider, ProviderError, ProviderEvent, ProviderStream, ToolCall,
     Usage,
 };
+use el_jefe::session::call::FinishReason;
 
 #[derive(Debug, Clone)]
 pub struct Script {

@@ -2,11 +2,11 @@
 //! the cap is raised.
 
 use super::Actor;
-use crate::engine::budget::{Budget, Scope, all_reached};
-use crate::engine::event::Event;
-use crate::engine::ids::{SessionId, StepId};
-use crate::engine::session_fold::StepStatus;
 use crate::engine::task::TaskKey;
+use crate::session::budget::{Budget, Scope, all_reached};
+use crate::session::event::Event;
+use crate::session::ids::{SessionId, StepId};
+use crate::session::session_fold::StepStatus;
 
 impl Actor {
     /// Pauses what a newly reached cap concerns: the whole session, or one role's agents (and

@@ -11,12 +11,12 @@ use super::slots::{EndpointSlots, SlotPermit};
 use super::sse::sse_events;
 use super::status::error_from_response;
 use super::{Decoded, HttpSettings, Wire, estimate_tokens, transport_error};
-use crate::engine::event::{CallMode, FinishReason};
 use crate::provider::{
     CallControl, ChatRequest, ErrorKind, Provider, ProviderError, ProviderEvent, ProviderStream,
     RetryNotice, Usage,
 };
-use crate::redact::Redactor;
+use crate::session::call::{CallMode, FinishReason};
+use crate::session::redact::Redactor;
 
 type Sender = mpsc::Sender<Result<ProviderEvent, ProviderError>>;
 

@@ -16,8 +16,8 @@ pub use retry::RetryPolicy;
 pub use slots::EndpointSlots;
 pub use sse::SseEvent;
 
-use crate::engine::event::FinishReason;
 use crate::provider::{ChatRequest, ErrorKind, ProviderError, ToolCall, Usage};
+use crate::session::call::FinishReason;
 
 /// A secret that never prints: `Debug` and `Display` show only that it is set.
 #[derive(Clone, PartialEq, Eq)]

@@ -19,9 +19,9 @@ use llama_cpp_2::token::LlamaToken;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::sampling::{TokenSampler, build_sampler};
-use crate::engine::event::{CallMode, FinishReason};
 use crate::provider::stop_matcher::{StopMatcher, StopStep};
 use crate::provider::{CallControl, ChatRequest, ProviderError, ProviderEvent, Usage};
+use crate::session::call::{CallMode, FinishReason};
 
 pub(super) type EventSender = UnboundedSender<Result<ProviderEvent, ProviderError>>;
 

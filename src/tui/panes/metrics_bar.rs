@@ -6,8 +6,8 @@ use ratatui::style::{Color, Style};
 use ratatui::symbols;
 use ratatui::widgets::{Block, LineGauge, Paragraph};
 
-use crate::engine::budget::burn_and_projection;
-use crate::headless::format::{group_thousands, seconds};
+use crate::format::{group_thousands, seconds};
+use crate::session::budget::burn_and_projection;
 use crate::tui::app::App;
 use crate::tui::theme;
 

@@ -6,8 +6,9 @@ use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Paragraph, Sparkline};
 
-use crate::engine::metrics::system_metrics;
-use crate::headless::format::{group_thousands, seconds, speedup, token_totals};
+use crate::format::{group_thousands, seconds, speedup};
+use crate::session::metrics::system_metrics;
+use crate::session::metrics_text::token_totals;
 use crate::tui::app::App;
 use crate::tui::theme;
 

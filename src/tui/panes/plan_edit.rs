@@ -8,8 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::overlays::centered;
-use crate::engine::plan_edit::join_ids;
-use crate::headless::format::group_thousands;
+use crate::format::group_thousands;
+use crate::session::plan_edit::join_ids;
 use crate::tui::app::{EditPreview, RemovalQuestion};
 use crate::tui::theme;
 

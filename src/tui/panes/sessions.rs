@@ -36,7 +36,7 @@ pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
                 } else {
                     label.to_string()
                 };
-                let age = theme::compact_age(app.now_ms - s.state.created_at_ms);
+                let age = crate::format::compact_age(app.now_ms - s.state.created_at_ms);
                 let marker = if i == app.selected { "> " } else { "  " };
                 let goal_width = inner_width.saturating_sub(2 + 6 + 4);
                 let goal = theme::clip(&s.state.goal, goal_width);

@@ -7,8 +7,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::engine::session_fold::{SessionStatus, StepState, StepStatus};
-use crate::headless::format::seconds;
+use crate::format::seconds;
+use crate::session::session_fold::{SessionStatus, StepState, StepStatus};
 use crate::tui::app::{App, Focus};
 use crate::tui::session_view::SessionView;
 use crate::tui::step_badge::StepBadge;

@@ -1,9 +1,9 @@
 //! `el-jefe tools`: every tool an agent could use here, where it comes from and its policy.
 
-use super::ToolRegistry;
-use super::mcp::ServerStatus;
-use super::registry::ToolOrigin;
 use crate::engine::roles::RoleBook;
+use crate::tools::ToolOrigin;
+use crate::tools::ToolRegistry;
+use crate::tools::mcp::ServerStatus;
 
 pub fn tools_table(registry: &ToolRegistry, roles: &RoleBook) -> String {
     let mut rows = vec![[

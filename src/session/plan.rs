@@ -31,7 +31,7 @@ pub enum PlanSource {
 }
 
 impl StepSpec {
-    pub fn redact(&mut self, redactor: &crate::redact::Redactor) {
+    pub fn redact(&mut self, redactor: &crate::session::redact::Redactor) {
         redactor.scrub(&mut self.title);
         redactor.scrub(&mut self.task);
     }

@@ -1,6 +1,7 @@
-//! Number formats shared by the text front ends.
+//! Session metrics in words, for every front end.
 
-use crate::engine::metrics::{AgentMetrics, SessionMetrics};
+use crate::format::{group_thousands, seconds, speedup};
+use crate::session::metrics::{AgentMetrics, SessionMetrics};
 
 /// A session's totals in two lines: what it produced, then how long it took.
 pub fn totals_lines(m: &SessionMetrics) -> [String; 2] {
@@ -70,51 +71,4 @@ pub fn call_totals(t: &AgentMetrics) -> String {
 
 fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
-}
-
-/// "1.85x", or "-" before anything ran.
-pub fn speedup(value: Option<f64>) -> String {
-    value.map_or("-".into(), |s| format!("{s:.2}x"))
-}
-
-/// 1234567 -> "1,234,567".
-pub fn group_thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Milliseconds as "0.4 s", "12.3 s", "4m 05s", "2h 03m".
-pub fn seconds(ms: u64) -> String {
-    let s = ms / 1000;
-    if s < 60 {
-        format!("{:.1} s", ms as f64 / 1000.0)
-    } else if s < 3600 {
-        format!("{}m {:02}s", s / 60, s % 60)
-    } else {
-        format!("{}h {:02}m", s / 3600, (s % 3600) / 60)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats() {
-        assert_eq!(group_thousands(0), "0");
-        assert_eq!(group_thousands(999), "999");
-        assert_eq!(group_thousands(1000), "1,000");
-        assert_eq!(group_thousands(1234567), "1,234,567");
-        assert_eq!(seconds(450), "0.5 s");
-        assert_eq!(seconds(12_340), "12.3 s");
-        assert_eq!(seconds(245_000), "4m 05s");
-        assert_eq!(seconds(7_380_000), "2h 03m");
-    }
 }

@@ -150,7 +150,7 @@ mod tests {
         budget.session.tokens = Some(50_000);
         budget.agents.insert(
             "writer".into(),
-            crate::engine::budget::Caps {
+            crate::session::budget::Caps {
                 tool_calls: Some(4),
                 ..Default::default()
             },

@@ -195,7 +195,7 @@ fn find_cycle(plan: &Plan) -> Option<Vec<StepId>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::plan::StepSpec;
+    use crate::session::plan::StepSpec;
 
     fn roles() -> Vec<String> {
         ["researcher", "analyst", "writer"]

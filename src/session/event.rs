@@ -6,93 +6,12 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::budget::{Budget, Limit, Scope};
+use super::call::{CallMode, CallStats, ErrorKind, FailoverNotice, RetryNotice, ToolCall};
 use super::health::StallAction;
 use super::ids::{SessionId, StepId};
 use super::plan::{Plan, PlanSource};
 use super::plan_edit::PlanEdit;
-use crate::provider::{ErrorKind, FailoverNotice, RetryNotice, ToolCall};
-use crate::redact::Redactor;
-
-/// Streaming calls show text as it is generated; legacy calls wait for the whole reply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum CallMode {
-    #[default]
-    Streaming,
-    Legacy,
-}
-
-impl CallMode {
-    pub fn toggled(self) -> CallMode {
-        match self {
-            CallMode::Streaming => CallMode::Legacy,
-            CallMode::Legacy => CallMode::Streaming,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            CallMode::Streaming => "streaming",
-            CallMode::Legacy => "legacy",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FinishReason {
-    /// The model ended its answer (end of generation token or stop string).
-    Stop,
-    /// The answer hit the max tokens limit (or the model's context window).
-    Length,
-    /// The model stopped to have tools run.
-    ToolCalls,
-    /// The provider's content filter cut the answer.
-    ContentFilter,
-    /// The model declined to answer.
-    Refusal,
-    /// Any other reason a provider gave (Anthropic's `pause_turn`...).
-    #[serde(other)]
-    Other,
-}
-
-impl FinishReason {
-    pub fn label(self) -> &'static str {
-        match self {
-            FinishReason::Stop => "stop",
-            FinishReason::Length => "length",
-            FinishReason::ToolCalls => "tool calls",
-            FinishReason::ContentFilter => "content filter",
-            FinishReason::Refusal => "refusal",
-            FinishReason::Other => "other",
-        }
-    }
-}
-
-/// One provider call, as measured by the agent that made it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CallStats {
-    pub provider: String,
-    pub model: String,
-    pub mode: CallMode,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub cache_read_tokens: u64,
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub cache_creation_tokens: u64,
-    /// True when the provider reported no usage and the figures are our own count.
-    #[serde(default)]
-    pub estimated: bool,
-    /// Time to the first piece of text, pauses excluded.
-    pub ttft_ms: Option<u64>,
-    /// Whole call, pauses excluded.
-    pub duration_ms: u64,
-    pub finish: FinishReason,
-    /// US dollars, when a price table knows the model.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost_usd: Option<f64>,
-}
+use super::redact::Redactor;
 
 /// The user's answer to a tool call waiting for approval.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -324,10 +243,6 @@ pub enum Event {
     SessionFailed {
         error: String,
     },
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 fn one() -> u32 {

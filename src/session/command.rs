@@ -1,10 +1,10 @@
 //! What front ends ask the engine to do.
 
 use chrono::{DateTime, Local};
-use tokio::sync::oneshot;
 
 use super::budget::Budget;
-use super::event::{ApprovalDecision, CallMode};
+use super::call::CallMode;
+use super::event::ApprovalDecision;
 use super::ids::{SessionId, StepId};
 use super::plan::Plan;
 use super::plan_edit::PlanEdit;
@@ -64,10 +64,6 @@ pub enum Command {
         edit: PlanEdit,
     },
     SetMode(CallMode),
-    /// Interrupts everything still running, writes it all down, then stops.
-    Shutdown {
-        done: oneshot::Sender<()>,
-    },
 }
 
 impl Command {
@@ -94,7 +90,6 @@ impl Command {
                 format!("edit the plan of {session} ({})", edit.describe())
             }
             Command::SetMode(mode) => format!("mode {}", mode.label()),
-            Command::Shutdown { .. } => "shutdown".into(),
         }
     }
 }

@@ -58,9 +58,10 @@ pub fn settled_outcome(state: &SessionState, max_parallel: usize) -> Option<Outc
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::event::{CallMode, Envelope, Event};
-    use crate::engine::ids::SessionId;
-    use crate::engine::plan::{Plan, PlanSource, StepSpec};
+    use crate::session::call::CallMode;
+    use crate::session::event::{Envelope, Event};
+    use crate::session::ids::SessionId;
+    use crate::session::plan::{Plan, PlanSource, StepSpec};
 
     fn spec(id: &str, deps: &[&str]) -> StepSpec {
         StepSpec {

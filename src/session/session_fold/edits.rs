@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 
 use super::{SessionState, SessionStatus, StepState, StepStatus};
-use crate::engine::dag_index::DagIndex;
-use crate::engine::ids::StepId;
-use crate::engine::plan::Plan;
-use crate::engine::plan_edit::{PlanEdit, join_ids, reshape};
+use crate::session::dag_index::DagIndex;
+use crate::session::ids::StepId;
+use crate::session::plan::Plan;
+use crate::session::plan_edit::{PlanEdit, join_ids, reshape};
 
 impl SessionState {
     /// The plan as it stands now, edits included.

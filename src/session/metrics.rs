@@ -2,9 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use super::event::{CallStats, ToolStatus};
+use super::call::CallStats;
+use super::call::ErrorKind;
+use super::event::ToolStatus;
 use super::session_fold::{SessionState, StepStatus};
-use crate::provider::ErrorKind;
 
 /// Counters for one step, or summed over the steps of one agent role.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -255,7 +256,7 @@ mod tests {
         m.record_call(&CallStats {
             provider: "p".into(),
             model: "m".into(),
-            mode: super::super::event::CallMode::Streaming,
+            mode: crate::session::call::CallMode::Streaming,
             input_tokens: 10,
             output_tokens: 50,
             cache_read_tokens: 0,
@@ -263,7 +264,7 @@ mod tests {
             estimated: false,
             ttft_ms: Some(100),
             duration_ms: 1000,
-            finish: super::super::event::FinishReason::Stop,
+            finish: crate::session::call::FinishReason::Stop,
             cost_usd: None,
         });
         m.record_failed_call(None);

@@ -51,7 +51,7 @@ pub enum PlanEdit {
 }
 
 impl PlanEdit {
-    pub fn redact(&mut self, redactor: &crate::redact::Redactor) {
+    pub fn redact(&mut self, redactor: &crate::session::redact::Redactor) {
         match self {
             PlanEdit::AddStep { step } => step.redact(redactor),
             PlanEdit::ChangeTask { task, .. } => redactor.scrub(task),

@@ -8,7 +8,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::session_fold::SessionState;
-use crate::headless::format::group_thousands;
+use crate::format::{group_thousands, parse_age, whole_seconds};
 
 /// Caps for one scope; None means no cap.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -68,7 +68,7 @@ impl Caps {
             parts.push(format!("{} tokens", group_thousands(t)));
         }
         if let Some(s) = self.wall_time_secs {
-            parts.push(duration(s * 1000));
+            parts.push(whole_seconds(s * 1000));
         }
         if let Some(c) = self.tool_calls {
             parts.push(format!("{c} tool calls"));
@@ -160,19 +160,10 @@ impl Usage {
     pub fn show(&self, limit: Limit) -> String {
         match limit {
             Limit::Tokens => group_thousands(self.tokens),
-            Limit::WallTime => duration(self.wall_ms),
+            Limit::WallTime => whole_seconds(self.wall_ms),
             Limit::ToolCalls => self.tool_calls.to_string(),
             Limit::Money => format!("${:.2}", self.money),
         }
-    }
-}
-
-fn duration(ms: u64) -> String {
-    let secs = ms / 1000;
-    if secs >= 60 {
-        format!("{}m {}s", secs / 60, secs % 60)
-    } else {
-        format!("{secs}s")
     }
 }
 
@@ -252,7 +243,7 @@ pub fn parse_cap(limit: Limit, text: &str) -> Result<f64, String> {
             .map_err(|_| bad("a whole number")),
         Limit::WallTime => match text.parse::<u64>() {
             Ok(secs) => Ok(secs as f64),
-            Err(_) => crate::store::cleanup::parse_age(text).map(|d| d.as_secs() as f64),
+            Err(_) => parse_age(text).map(|d| d.as_secs() as f64),
         },
         Limit::Money => text
             .trim_start_matches('$')

@@ -1,0 +1,23 @@
+//! The session's vocabulary and rules, pure: ids, events and commands, plans and their rules,
+//! the fold of events into a session's state, metrics, budgets and health rules. No tasks, no
+//! I/O, and no use of any other folder of ours: everything else stands on this.
+
+pub mod budget;
+pub mod builtin;
+pub mod call;
+pub mod command;
+pub mod dag_index;
+pub mod event;
+pub mod health;
+pub mod ids;
+pub mod metrics;
+pub mod metrics_text;
+pub mod plan;
+pub mod plan_edit;
+pub mod plan_file;
+pub mod plan_grammar;
+pub mod plan_validation;
+pub mod redact;
+pub mod scheduling;
+pub mod session_fold;
+pub mod status;
