@@ -16,7 +16,6 @@
 //! depends_on = ["1"]
 //! ```
 
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -57,13 +56,6 @@ pub struct PlanFile {
     pub budget: Option<Budget>,
 }
 
-/// Reads a plan file; every problem is one line naming the file.
-pub fn read_plan_file(path: &Path) -> Result<PlanFile, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read the plan file {}: {e}", path.display()))?;
-    parse_plan_file(&text).map_err(|e| format!("plan file {}: {e}", path.display()))
-}
-
 pub fn parse_plan_file(text: &str) -> Result<PlanFile, String> {
     let contents: FileContents = toml::from_str(text).map_err(|e| {
         // toml's message spans several lines with a caret diagram; the first line says what.
@@ -97,7 +89,7 @@ pub fn parse_plan_file(text: &str) -> Result<PlanFile, String> {
     })
 }
 
-/// The plan (and its budget, if any) as a file `read_plan_file` reads back the same.
+/// The plan (and its budget, if any) as a file `parse_plan_file` reads back the same.
 pub fn render_plan_file(goal: &str, plan: &Plan, budget: &Budget) -> String {
     let contents = FileContents {
         goal: Some(goal.to_string()),

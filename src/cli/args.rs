@@ -1,0 +1,207 @@
+//! The command line's schema: every command, flag and argument, with its help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use el_jefe::headless::Approvals;
+use el_jefe::session::call::CallMode;
+use el_jefe::session::plan_edit::Dependents;
+
+#[derive(Parser)]
+#[command(
+    name = "el-jefe",
+    version,
+    about = "Mission control for LLM agent workflows"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalFlags,
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+#[derive(Args)]
+pub struct GlobalFlags {
+    /// Most steps that run at once (default 3).
+    #[arg(long, global = true, value_name = "N")]
+    pub max_parallel: Option<usize>,
+    /// streaming (text as it is generated) or legacy (whole replies).
+    #[arg(long, global = true, value_parser = mode_arg)]
+    pub mode: Option<CallMode>,
+    /// Where session workspaces are created.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub workspace_root: Option<PathBuf>,
+    /// A GGUF model to use instead of the embedded SmolLM2.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub model_file: Option<PathBuf>,
+    /// CPU threads for the local model.
+    #[arg(long, global = true, value_name = "N")]
+    pub threads: Option<u32>,
+    /// The provider to use by default: local, anthropic, openai, or one from config.toml.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub provider: Option<String>,
+    /// The default provider's model (HTTP providers).
+    #[arg(long, global = true, value_name = "MODEL")]
+    pub model: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum Cmd {
+    /// Plan a goal and run it to the end, printing every step as it streams.
+    Run {
+        /// What to do. With --plan, the plan file's goal is used when this is left out.
+        #[arg(required_unless_present = "plan")]
+        goal: Option<String>,
+        /// Run this plan file (TOML, see docs/PLANS.md) instead of asking the model for a plan.
+        #[arg(long, value_name = "FILE")]
+        plan: Option<PathBuf>,
+        /// One JSON event per line instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        approvals: ApprovalFlags,
+    },
+    /// Continue an interrupted or failed session: completed steps are kept.
+    Resume {
+        session_id: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        approvals: ApprovalFlags,
+    },
+    /// Change the plan of a saved session; `el-jefe resume` then runs only what changed.
+    Step {
+        #[command(subcommand)]
+        action: StepCmd,
+        /// Show what the edit would do (steps that run again, their cost) without making it.
+        #[arg(long, global = true)]
+        dry_run: bool,
+    },
+    /// Set a cap of a saved session's budget: el-jefe budget SESSION tokens 50000 [--agent ROLE]
+    Budget {
+        session_id: String,
+        /// tokens, wall, tools or money.
+        limit: String,
+        /// 50000 tokens, 30m of wall time, 12 tool calls, 2.50 dollars.
+        value: String,
+        /// The cap of one agent role instead of the whole session's.
+        #[arg(long, value_name = "ROLE")]
+        agent: Option<String>,
+    },
+    /// Write a session's plan to a file that `el-jefe run --plan` runs again.
+    SavePlan { session_id: String, file: PathBuf },
+    /// Delete sessions (journal and workspace) idle for longer than a retention period.
+    /// Running or paused sessions are never cleaned.
+    Clean {
+        /// How long sessions are kept: 30d, 12h, 2w...
+        #[arg(long, value_name = "AGE", value_parser = age_arg)]
+        older_than: std::time::Duration,
+        /// List what would go, and free nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Delete the journals only; keep the workspaces (step outputs, files agents wrote).
+        #[arg(long)]
+        keep_workspaces: bool,
+    },
+    /// Every tool an agent could use here (built-in and from MCP servers) and its policy.
+    Tools,
+    /// List every session, newest first.
+    Sessions {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Everything about one session: plan, statuses, metrics and outputs.
+    Show {
+        session_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the configured providers and check each: reachable, authenticated, model there.
+    Providers,
+    /// The embedded model file.
+    Model {
+        #[command(subcommand)]
+        action: ModelCmd,
+    },
+}
+
+/// Nobody is at the keyboard in a headless run: tools whose policy is "ask" are denied unless
+/// these allow them.
+#[derive(Args)]
+pub struct ApprovalFlags {
+    /// Allow this tool without asking (repeatable; patterns like `mcp__time__*`).
+    #[arg(long = "allow", value_name = "TOOL")]
+    pub allow: Vec<String>,
+    /// Allow every tool that would ask.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+impl ApprovalFlags {
+    pub fn approvals(self) -> Approvals {
+        Approvals {
+            all: self.yes,
+            tools: self.allow,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum StepCmd {
+    /// Add a step: el-jefe step add SESSION AGENT "TASK" [--after 1,2]
+    Add {
+        session_id: String,
+        agent: String,
+        task: String,
+        /// The steps it runs after (comma-separated ids).
+        #[arg(long, value_delimiter = ',', value_name = "IDS")]
+        after: Vec<String>,
+    },
+    /// Remove a step; if others depend on it, say what becomes of them.
+    Remove {
+        session_id: String,
+        step: String,
+        /// remove: remove them too; rewire: they depend on what the step depended on.
+        #[arg(long, value_parser = dependents_arg)]
+        dependents: Option<Dependents>,
+    },
+    /// Give a step a new task, or a new agent when the text is a role name.
+    Edit {
+        session_id: String,
+        step: String,
+        task_or_agent: String,
+    },
+    /// Set the steps a step runs after (none: it depends on nothing).
+    Deps {
+        session_id: String,
+        step: String,
+        after: Vec<String>,
+    },
+}
+
+fn age_arg(text: &str) -> Result<std::time::Duration, String> {
+    el_jefe::format::parse_age(text)
+}
+
+fn dependents_arg(text: &str) -> Result<Dependents, String> {
+    match text {
+        "remove" => Ok(Dependents::Remove),
+        "rewire" => Ok(Dependents::Rewire),
+        _ => Err(format!("`{text}` is not a choice (remove or rewire)")),
+    }
+}
+
+#[derive(Subcommand)]
+pub enum ModelCmd {
+    /// Print where the model file is expected.
+    Path,
+    /// Check that the model file is present and intact.
+    Check,
+    /// Where the pinned model comes from, as shell-readable KEY=value lines (used by setup).
+    Info,
+}
+
+fn mode_arg(text: &str) -> Result<CallMode, String> {
+    CallMode::parse(text).ok_or_else(|| format!("`{text}` is not a mode (streaming or legacy)"))
+}

@@ -1,0 +1,209 @@
+//! Commands on saved sessions: list, show, clean, and the plan and budget edits that
+//! `el-jefe resume` then runs.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use super::Context;
+use super::args::StepCmd;
+use el_jefe::engine::clock::Clock;
+use el_jefe::engine::saved_edit::{edit_saved_session, set_saved_budget};
+use el_jefe::headless::listing;
+use el_jefe::headless::step_command::describe_saved_edit;
+use el_jefe::session::budget::apply_cap_words;
+use el_jefe::session::ids::{SessionId, StepId};
+use el_jefe::session::plan_edit::{PlanEdit, change_step, new_step};
+use el_jefe::session::plan_file::render_plan_file;
+use el_jefe::session::session_fold::SessionState;
+use el_jefe::store::Store;
+use el_jefe::store::paths::AppDirs;
+
+pub fn list(cx: &Context, json: bool) -> anyhow::Result<i32> {
+    let (store, now) = open_store(&cx.dirs)?;
+    let (sessions, warnings) = store.list();
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    if json {
+        print!("{}", listing::sessions_json(&sessions));
+    } else {
+        print!("{}", listing::sessions_table(&sessions, now));
+    }
+    Ok(0)
+}
+
+pub fn show(cx: &Context, session_id: &str, json: bool) -> anyhow::Result<i32> {
+    let id = SessionId::parse(session_id)?;
+    let (store, now) = open_store(&cx.dirs)?;
+    let session = store.load(&id)?;
+    if json {
+        print!("{}", listing::show_json(&session, now));
+    } else {
+        print!("{}", listing::show_text(&session, now));
+    }
+    Ok(0)
+}
+
+pub fn clean(
+    cx: &Context,
+    older_than: Duration,
+    dry_run: bool,
+    keep_workspaces: bool,
+) -> anyhow::Result<i32> {
+    let (store, now) = open_store(&cx.dirs)?;
+    let expired = store.expired_sessions(older_than, now);
+    print!(
+        "{}",
+        listing::clean_report(&expired, dry_run, keep_workspaces)
+    );
+    if dry_run {
+        return Ok(0);
+    }
+    let mut failed = 0;
+    for e in &expired {
+        if let Err(err) = store.remove_session(e, keep_workspaces) {
+            eprintln!("el-jefe: {} was not cleaned: {err}", e.id);
+            failed += 1;
+        }
+    }
+    Ok(if failed == 0 { 0 } else { 1 })
+}
+
+pub fn budget(
+    cx: &Context,
+    session_id: &str,
+    agent: Option<String>,
+    limit: &str,
+    value: &str,
+) -> anyhow::Result<i32> {
+    let id = SessionId::parse(session_id)?;
+    let (store, now) = open_store(&cx.dirs)?;
+    let roles = cx.config.engine.roles.names();
+    if let Some(role) = agent.as_deref().filter(|r| !roles.iter().any(|k| k == r)) {
+        anyhow::bail!("unknown agent role `{role}` (known: {})", roles.join(", "));
+    }
+    let mut words: Vec<&str> = agent.iter().map(String::as_str).collect();
+    words.extend([limit, value]);
+    let set = set_saved_budget(
+        &store,
+        &id,
+        |state| apply_cap_words(&state.budget, &words, &roles),
+        now,
+    );
+    match set {
+        Ok(budget) => {
+            println!("Budget of {id}: {}", budget.session.describe());
+            for (role, caps) in &budget.agents {
+                println!("  {role}: {}", caps.describe());
+            }
+            println!("Resume with: el-jefe resume {id}");
+            Ok(0)
+        }
+        Err(reason) => {
+            eprintln!("el-jefe: cannot set the budget: {reason}");
+            Ok(1)
+        }
+    }
+}
+
+pub fn save_plan(cx: &Context, session_id: &str, file: &Path) -> anyhow::Result<i32> {
+    let id = SessionId::parse(session_id)?;
+    let store = Store::open(&cx.dirs.sessions())?;
+    let session = store.load(&id)?;
+    if !session.state.has_plan() {
+        anyhow::bail!("{id} has no plan yet");
+    }
+    let state = &session.state;
+    let text = render_plan_file(&state.goal, &state.plan(), &state.budget);
+    std::fs::write(file, text).with_context(|| format!("cannot write {}", file.display()))?;
+    println!(
+        "Saved the plan of {id} ({} steps) to {}",
+        session.state.steps.len(),
+        file.display()
+    );
+    Ok(0)
+}
+
+/// The session store, with sessions whose process died marked interrupted first, and the time
+/// it was read at.
+fn open_store(dirs: &AppDirs) -> anyhow::Result<(Store, i64)> {
+    let store = Store::open(&dirs.sessions())?;
+    let now = Clock::new().now_ms();
+    store.recover_orphans(now);
+    Ok((store, now))
+}
+
+/// Builds an edit from the session as stored (adding a step needs its plan for a fresh id).
+type MakeEdit = Box<dyn FnOnce(&SessionState) -> PlanEdit>;
+
+pub fn step(cx: &Context, action: StepCmd, dry_run: bool) -> anyhow::Result<i32> {
+    let roles = cx.config.engine.roles.names();
+    let ids = |list: Vec<String>| -> Vec<StepId> {
+        list.iter()
+            .filter(|s| !s.trim().is_empty() && s.as_str() != "none")
+            .map(|s| StepId::new(s.trim()))
+            .collect()
+    };
+    let (session, make_edit): (String, MakeEdit) = match action {
+        StepCmd::Add {
+            session_id,
+            agent,
+            task,
+            after,
+        } => {
+            let after = ids(after);
+            (
+                session_id,
+                Box::new(move |state| new_step(&state.plan(), &agent, &task, after)),
+            )
+        }
+        StepCmd::Remove {
+            session_id,
+            step,
+            dependents,
+        } => (
+            session_id,
+            Box::new(move |_| PlanEdit::RemoveStep {
+                step: StepId::new(step),
+                dependents,
+            }),
+        ),
+        StepCmd::Edit {
+            session_id,
+            step,
+            task_or_agent,
+        } => {
+            let edit = change_step(StepId::new(step), &task_or_agent, &roles)
+                .map_err(anyhow::Error::msg)?;
+            (session_id, Box::new(move |_| edit))
+        }
+        StepCmd::Deps {
+            session_id,
+            step,
+            after,
+        } => {
+            let after = ids(after);
+            (
+                session_id,
+                Box::new(move |_| PlanEdit::SetDependencies {
+                    step: StepId::new(step),
+                    depends_on: after,
+                }),
+            )
+        }
+    };
+    let id = SessionId::parse(&session)?;
+    let (store, now) = open_store(&cx.dirs)?;
+    match edit_saved_session(&store, &id, make_edit, &roles, dry_run, now) {
+        Ok(saved) => {
+            print!("{}", describe_saved_edit(&id, &saved, dry_run));
+            Ok(0)
+        }
+        Err(reason) => {
+            eprintln!("el-jefe: cannot edit the plan: {reason}");
+            Ok(1)
+        }
+    }
+}
