@@ -179,18 +179,15 @@ pub async fn run_headless(
                             } else {
                                 RunEnd::Interrupted
                             };
-                            match (&end, &budget_stop) {
-                                (RunEnd::Interrupted, Some(reason)) => printer.notice(
-                                    "hint",
-                                    &format!(
+                            if end == RunEnd::Interrupted {
+                                let hint = match &budget_stop {
+                                    Some(reason) => format!(
                                         "Stopped: {reason}. Raise it with `el-jefe budget {id} <tokens|wall|tools|money> <value>` \
                                          (--agent ROLE for a role's cap), then: el-jefe resume {id}"
                                     ),
-                                )?,
-                                (RunEnd::Interrupted, None) => {
-                                    printer.notice("hint", &format!("Resume with: el-jefe resume {id}"))?
-                                }
-                                _ => {}
+                                    None => format!("Resume with: el-jefe resume {id}"),
+                                };
+                                printer.notice("hint", &hint)?;
                             }
                             return Ok(end);
                         }

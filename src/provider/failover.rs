@@ -102,8 +102,16 @@ async fn run_chain(
                     match &item {
                         Ok(ProviderEvent::Text(_)) => streamed_text = true,
                         // A retry that throws text away starts this provider's reply afresh.
-                        Ok(ProviderEvent::Retrying(r)) if r.discarded_text => streamed_text = false,
-                        _ => {}
+                        Ok(ProviderEvent::Retrying(r)) => streamed_text &= !r.discarded_text,
+                        Ok(
+                            ProviderEvent::ToolCall(_)
+                            | ProviderEvent::FailingOver(_)
+                            | ProviderEvent::Warning(_)
+                            | ProviderEvent::WaitingForSlot { .. }
+                            | ProviderEvent::GotSlot { .. }
+                            | ProviderEvent::Finished { .. },
+                        )
+                        | Err(_) => {}
                     }
                     if tx.send(item).await.is_err() || last {
                         return;

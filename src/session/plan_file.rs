@@ -16,7 +16,6 @@
 //! depends_on = ["1"]
 //! ```
 
-
 use serde::{Deserialize, Serialize};
 
 use super::budget::Budget;

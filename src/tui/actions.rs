@@ -464,14 +464,22 @@ impl App {
         let Some(id) = self.target(id) else {
             return Ok(());
         };
+        // Unknown here: the engine's answer says why not.
         let status = self.find(&id).map(|i| self.sessions[i].state.status);
         match status {
             Some(SessionStatus::Paused) => self.engine.unpause_session(&id),
-            Some(s) if !s.is_active() => {
+            Some(SessionStatus::Starting | SessionStatus::Running) | None => {
+                self.engine.pause_session(&id)
+            }
+            Some(
+                s @ (SessionStatus::Completed
+                | SessionStatus::Failed
+                | SessionStatus::Interrupted
+                | SessionStatus::Edited),
+            ) => {
                 self.complain(format!("the session is {}; nothing to pause", s.label()));
                 Ok(())
             }
-            _ => self.engine.pause_session(&id),
         }
     }
 
