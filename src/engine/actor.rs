@@ -25,15 +25,14 @@ use crate::session::event::{ApprovalDecision, EngineEvent, Envelope, Event, Inte
 mod budget_watch;
 use super::live_session::{LiveSession, RunningTask, WaitingApproval};
 use super::planner::{PlannerRun, PlannerSettings, run_planner};
-use super::prompts::{DependencyOutput, step_messages};
 use super::roles::RoleBook;
+use super::step_prep::{Preparation, PreparedStep, StepSettings, prepare_step};
 use super::task::{
     Interruptible, PlanOutcome, Report, ReportKind, Reporter, StepOutcome, TaskKey,
     spawn_supervised,
 };
-use super::tool_need::task_needs_tools;
 use crate::provider::routes::Routes;
-use crate::provider::{CallControl, ChatRequest, PauseSwitch, Provider, ToolChoice, ToolSpec};
+use crate::provider::{CallControl, PauseSwitch, Provider, ToolSpec};
 use crate::session::health::{HealthSettings, StallAction, is_stalled};
 use crate::session::ids::{SessionId, StepId};
 use crate::session::plan::{Plan, PlanSource};
@@ -989,80 +988,37 @@ impl Actor {
     }
 
     fn start_step(&mut self, id: &SessionId, step: &StepId) {
-        let prepared = {
-            let Some(live) = self.sessions.get(id) else {
-                return;
-            };
-            let state = &live.state;
-            let Some(step_state) = state.step(step) else {
-                return;
-            };
-            let spec = &step_state.spec;
-            let attempt = step_state.attempt + 1;
-            // An earlier attempt that already used tools is gone on from where it stopped:
-            // commands it ran and files it wrote are not done twice.
-            let continues =
-                step_state.attempt > 0 && step_state.turns.iter().any(|t| !t.tool_calls.is_empty());
-            match self.settings.roles.get(&spec.agent) {
-                None => Err((spec.agent.clone(), attempt)),
-                Some(role) => {
-                    let dependencies: Vec<DependencyOutput<'_>> = spec
-                        .depends_on
-                        .iter()
-                        .filter_map(|d| state.step(d))
-                        .map(|d| DependencyOutput {
-                            spec: &d.spec,
-                            output: &d.output,
-                        })
-                        .collect();
-                    let sparing = self
-                        .routes
-                        .for_role(&role.name)
-                        .provider
-                        .tools_only_when_asked();
-                    // A role that asks for a tool call up front gets its tools whatever the task.
-                    let asks_for_tools = role.first_tool_choice != ToolChoice::Auto;
-                    let offered = if sparing && !asks_for_tools && !task_needs_tools(&spec.task) {
-                        Arc::default()
-                    } else {
-                        self.offered_tools
-                            .entry(role.name.clone())
-                            .or_insert_with(|| {
-                                self.settings
-                                    .tools
-                                    .offered(&role.name, role.tools.as_deref())
-                                    .into()
-                            })
-                            .clone()
-                    };
-                    let mut request = ChatRequest::new(step_messages(
-                        role,
-                        &state.goal,
-                        spec,
-                        &dependencies,
-                        self.settings.context_chars_per_dependency,
-                    ));
-                    request.max_tokens = role.max_tokens;
-                    request.min_tokens = role.min_tokens;
-                    request.temperature = role.temperature;
-                    request.mode = self.mode;
-                    request.seed = fastrand::u32(..);
-                    request.tools = offered;
-                    request.tool_choice = role.first_tool_choice.clone();
-                    request.model = role.model.clone();
-                    Ok((
-                        spec.agent.clone(),
-                        attempt,
-                        request,
-                        continues,
-                        state.workspace.clone(),
-                    ))
-                }
-            }
+        let Some(live) = self.sessions.get(id) else {
+            return;
         };
-        let (agent, attempt, mut request, continues, workspace) = match prepared {
-            Ok(p) => p,
-            Err((agent, attempt)) => {
+        let routes = &self.routes;
+        let registry = &self.settings.tools;
+        let cache = &mut self.offered_tools;
+        let prepared = prepare_step(
+            &live.state,
+            step,
+            StepSettings {
+                roles: &self.settings.roles,
+                mode: self.mode,
+                context_chars_per_dependency: self.settings.context_chars_per_dependency,
+                seed: fastrand::u32(..),
+                tools_only_when_asked: &|role| {
+                    routes.for_role(&role.name).provider.tools_only_when_asked()
+                },
+                offered: &mut |role| {
+                    cache
+                        .entry(role.name.clone())
+                        .or_insert_with(|| {
+                            registry.offered(&role.name, role.tools.as_deref()).into()
+                        })
+                        .clone()
+                },
+            },
+        );
+        let prepared = match prepared {
+            None => return,
+            Some(Preparation::Ready(p)) => *p,
+            Some(Preparation::UnknownRole { agent, attempt }) => {
                 let error = format!("unknown agent role `{agent}`");
                 self.emit(
                     id,
@@ -1083,6 +1039,14 @@ impl Actor {
                 );
             }
         };
+        let PreparedStep {
+            agent,
+            attempt,
+            mut request,
+            continues,
+            earlier_turns,
+            workspace,
+        } = prepared;
         let route = self.routes.for_role(&agent);
         self.emit(
             id,
@@ -1117,15 +1081,6 @@ impl Actor {
                     );
                 }
             }
-        };
-        let earlier_turns = if continues {
-            self.sessions
-                .get(id)
-                .and_then(|live| live.state.step(step))
-                .map(|s| s.turns.clone())
-                .unwrap_or_default()
-        } else {
-            Vec::new()
         };
         // The config's per-role model beats the one in the agent's file.
         if route.model.is_some() {

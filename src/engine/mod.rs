@@ -12,6 +12,7 @@ pub mod prompts;
 pub mod request;
 pub mod roles;
 pub mod saved_edit;
+mod step_prep;
 pub mod task;
 pub mod tool_need;
 
