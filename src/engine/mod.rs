@@ -1,12 +1,12 @@
 //! The engine: the runtime that plans goals, runs agent steps as tasks, and owns every live
 //! session. What it decides with lives in `session`; this folder is the doing.
 
-pub mod actor;
-pub mod agent;
+mod actor;
+mod agent;
 pub mod clock;
 pub mod handle;
 mod live_session;
-pub mod measured_call;
+mod measured_call;
 pub mod planner;
 pub mod prompts;
 pub mod request;
@@ -14,7 +14,7 @@ pub mod roles;
 pub mod saved_edit;
 mod step_prep;
 pub mod task;
-pub mod tool_need;
+mod tool_need;
 
 pub use actor::{EngineSettings, start_engine, start_engine_routed};
 pub use handle::{EngineClosed, EngineHandle};
