@@ -56,7 +56,9 @@ impl Actor {
                         if let Some(live) = self.sessions.get_mut(id) {
                             live.paused_by_budget = true;
                         }
-                        self.set_session_paused("budget".into(), id, true);
+                        if let Err(reason) = self.set_session_paused(id, true) {
+                            self.reject("budget".into(), reason);
+                        }
                     }
                 }
                 Scope::Role(role) => self.pause_role(id, &role),
@@ -123,8 +125,8 @@ impl Actor {
         for step in resumed {
             self.emit(id, Event::StepResumed { step });
         }
-        if unpause_session {
-            self.set_session_paused("budget".into(), id, false);
+        if unpause_session && let Err(reason) = self.set_session_paused(id, false) {
+            self.reject("budget".into(), reason);
         }
     }
 }
