@@ -5,7 +5,7 @@ use crossterm::event::{
 };
 use ratatui::layout::{Position, Rect};
 
-use super::actions::{Action, ApprovalChoice, ReasonEdit, Scroll};
+use super::actions::{Action, ApprovalChoice, Bar, Navigate, ReasonEdit, Scroll, Steer};
 use super::app::{App, Focus, Overlay, View};
 use super::command_bar::BarOutcome;
 use crate::session::plan_edit::Dependents;
@@ -32,28 +32,38 @@ impl App {
             // Ctrl-C never types into anything: it is always "leave", asking first if needed,
             // and a second Ctrl-C on that question means yes.
             return Some(match &self.overlay {
-                Some(Overlay::Confirm { .. }) => Action::Confirm(true),
-                _ => Action::RequestQuit,
+                Some(Overlay::Confirm { .. }) => Action::Steer(Steer::Confirm(true)),
+                _ => Action::Navigate(Navigate::RequestQuit),
             });
         }
         match &self.overlay {
             Some(Overlay::Help) => {
                 return matches!(key.code, KeyCode::Esc | KeyCode::Char('?' | 'q'))
-                    .then_some(Action::CloseOverlay);
+                    .then_some(Action::Navigate(Navigate::CloseOverlay));
             }
             Some(Overlay::Confirm { .. }) => {
                 return match key.code {
-                    KeyCode::Char('y' | 'Y') | KeyCode::Enter => Some(Action::Confirm(true)),
-                    KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Action::Confirm(false)),
+                    KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
+                        Some(Action::Steer(Steer::Confirm(true)))
+                    }
+                    KeyCode::Char('n' | 'N') | KeyCode::Esc => {
+                        Some(Action::Steer(Steer::Confirm(false)))
+                    }
                     _ => None,
                 };
             }
             Some(Overlay::Approval(prompt)) if prompt.deny_reason.is_some() => {
                 return match key.code {
-                    KeyCode::Enter => Some(Action::Decide(ApprovalChoice::Deny)),
-                    KeyCode::Esc => Some(Action::EditReason(ReasonEdit::Cancel)),
-                    KeyCode::Backspace => Some(Action::EditReason(ReasonEdit::Backspace)),
-                    KeyCode::Char(c) => Some(Action::EditReason(ReasonEdit::Type(c))),
+                    KeyCode::Enter => Some(Action::Steer(Steer::Decide(ApprovalChoice::Deny))),
+                    KeyCode::Esc => {
+                        Some(Action::Navigate(Navigate::EditReason(ReasonEdit::Cancel)))
+                    }
+                    KeyCode::Backspace => Some(Action::Navigate(Navigate::EditReason(
+                        ReasonEdit::Backspace,
+                    ))),
+                    KeyCode::Char(c) => {
+                        Some(Action::Navigate(Navigate::EditReason(ReasonEdit::Type(c))))
+                    }
                     _ => None,
                 };
             }
@@ -61,18 +71,20 @@ impl App {
                 let prompt = prompt.clone();
                 return match key.code {
                     KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
-                        Some(Action::Decide(ApprovalChoice::AllowOnce))
+                        Some(Action::Steer(Steer::Decide(ApprovalChoice::AllowOnce)))
                     }
-                    KeyCode::Char('a' | 'A') => {
-                        Some(Action::Decide(ApprovalChoice::AllowForSession))
+                    KeyCode::Char('a' | 'A') => Some(Action::Steer(Steer::Decide(
+                        ApprovalChoice::AllowForSession,
+                    ))),
+                    KeyCode::Char('n' | 'N') => Some(Action::Navigate(Navigate::StartDenial)),
+                    KeyCode::Char('d' | 'D') => {
+                        Some(Action::Steer(Steer::Decide(ApprovalChoice::Deny)))
                     }
-                    KeyCode::Char('n' | 'N') => Some(Action::StartDenial),
-                    KeyCode::Char('d' | 'D') => Some(Action::Decide(ApprovalChoice::Deny)),
-                    KeyCode::Esc => Some(Action::SetApprovalAside),
+                    KeyCode::Esc => Some(Action::Navigate(Navigate::SetApprovalAside)),
                     // Pause and interrupt still reach the agent: the prompt steps aside.
                     KeyCode::Char('p' | 'P' | 'i' | 'I') => {
                         self.select_asker(&prompt);
-                        self.perform(Action::SetApprovalAside);
+                        self.perform(Action::Navigate(Navigate::SetApprovalAside));
                         return self.key_action(key);
                     }
                     _ => None,
@@ -80,20 +92,26 @@ impl App {
             }
             Some(Overlay::EditPreview(_)) => {
                 return match key.code {
-                    KeyCode::Char('y' | 'Y') | KeyCode::Enter => Some(Action::ConfirmEdit(true)),
-                    KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Action::ConfirmEdit(false)),
+                    KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
+                        Some(Action::Steer(Steer::ConfirmEdit(true)))
+                    }
+                    KeyCode::Char('n' | 'N') | KeyCode::Esc => {
+                        Some(Action::Steer(Steer::ConfirmEdit(false)))
+                    }
                     _ => None,
                 };
             }
             Some(Overlay::RemoveDependents(_)) => {
                 return match key.code {
-                    KeyCode::Char('r' | 'R') => {
-                        Some(Action::AnswerRemoval(Some(Dependents::Remove)))
+                    KeyCode::Char('r' | 'R') => Some(Action::Steer(Steer::AnswerRemoval(Some(
+                        Dependents::Remove,
+                    )))),
+                    KeyCode::Char('k' | 'K') => Some(Action::Steer(Steer::AnswerRemoval(Some(
+                        Dependents::Rewire,
+                    )))),
+                    KeyCode::Esc | KeyCode::Char('n' | 'N') => {
+                        Some(Action::Steer(Steer::AnswerRemoval(None)))
                     }
-                    KeyCode::Char('k' | 'K') => {
-                        Some(Action::AnswerRemoval(Some(Dependents::Rewire)))
-                    }
-                    KeyCode::Esc | KeyCode::Char('n' | 'N') => Some(Action::AnswerRemoval(None)),
                     _ => None,
                 };
             }
@@ -102,36 +120,36 @@ impl App {
         if self.focus == Focus::CommandBar {
             let ids = self.session_ids();
             return match self.bar.key(key, &ids) {
-                BarOutcome::Submit(line) => Some(Action::RunLine(line)),
-                BarOutcome::Leave => Some(Action::LeaveBar),
+                BarOutcome::Submit(line) => Some(Action::Bar(Bar::Run(line))),
+                BarOutcome::Leave => Some(Action::Bar(Bar::Leave)),
                 BarOutcome::Edited => None,
             };
         }
         let action = match key.code {
-            KeyCode::Char('q') => Action::RequestQuit,
-            KeyCode::Char('?') => Action::ShowHelp,
-            KeyCode::Char('/') => Action::FocusBar("/".into()),
-            KeyCode::Char(':') => Action::FocusBar(String::new()),
-            KeyCode::Char('+') => Action::FocusBar("/add-step ".into()),
-            KeyCode::Char('e') => Action::EditSelectedStep,
-            KeyCode::Char('x') | KeyCode::Delete => Action::RemoveSelectedStep,
-            KeyCode::Tab => Action::FocusNext,
-            KeyCode::BackTab => Action::FocusPrevious,
-            KeyCode::Esc => Action::Back,
-            KeyCode::Char('p') => Action::TogglePauseStep,
-            KeyCode::Char('P') => Action::TogglePauseSession,
-            KeyCode::Char('i') => Action::AskInterruptStep,
-            KeyCode::Char('I') => Action::AskInterruptSession,
-            KeyCode::Char('r') => Action::ResumeSession,
-            KeyCode::Char('a') => Action::ShowApprovals,
-            KeyCode::Char('j') | KeyCode::Down => Action::Move(1),
-            KeyCode::Char('k') | KeyCode::Up => Action::Move(-1),
-            KeyCode::Char('g') => Action::MoveTo(0),
-            KeyCode::Enter => Action::Open,
-            KeyCode::PageUp => Action::Scroll(Scroll::PageUp),
-            KeyCode::PageDown => Action::Scroll(Scroll::PageDown),
-            KeyCode::Home => Action::Scroll(Scroll::Top),
-            KeyCode::End | KeyCode::Char('G') => Action::Scroll(Scroll::Follow),
+            KeyCode::Char('q') => Action::Navigate(Navigate::RequestQuit),
+            KeyCode::Char('?') => Action::Navigate(Navigate::ShowHelp),
+            KeyCode::Char('/') => Action::Bar(Bar::Focus("/".into())),
+            KeyCode::Char(':') => Action::Bar(Bar::Focus(String::new())),
+            KeyCode::Char('+') => Action::Bar(Bar::Focus("/add-step ".into())),
+            KeyCode::Char('e') => Action::Navigate(Navigate::EditSelectedStep),
+            KeyCode::Char('x') | KeyCode::Delete => Action::Steer(Steer::RemoveSelectedStep),
+            KeyCode::Tab => Action::Navigate(Navigate::FocusNext),
+            KeyCode::BackTab => Action::Navigate(Navigate::FocusPrevious),
+            KeyCode::Esc => Action::Navigate(Navigate::Back),
+            KeyCode::Char('p') => Action::Steer(Steer::TogglePauseStep),
+            KeyCode::Char('P') => Action::Steer(Steer::TogglePauseSession),
+            KeyCode::Char('i') => Action::Steer(Steer::AskInterruptStep),
+            KeyCode::Char('I') => Action::Steer(Steer::AskInterruptSession),
+            KeyCode::Char('r') => Action::Steer(Steer::ResumeSession),
+            KeyCode::Char('a') => Action::Navigate(Navigate::ShowApprovals),
+            KeyCode::Char('j') | KeyCode::Down => Action::Navigate(Navigate::Move(1)),
+            KeyCode::Char('k') | KeyCode::Up => Action::Navigate(Navigate::Move(-1)),
+            KeyCode::Char('g') => Action::Navigate(Navigate::MoveTo(0)),
+            KeyCode::Enter => Action::Navigate(Navigate::Open),
+            KeyCode::PageUp => Action::Navigate(Navigate::Scroll(Scroll::PageUp)),
+            KeyCode::PageDown => Action::Navigate(Navigate::Scroll(Scroll::PageDown)),
+            KeyCode::Home => Action::Navigate(Navigate::Scroll(Scroll::Top)),
+            KeyCode::End | KeyCode::Char('G') => Action::Navigate(Navigate::Scroll(Scroll::Follow)),
             _ => return None,
         };
         Some(action)
@@ -153,26 +171,28 @@ impl App {
                     return;
                 };
                 let rows = 3;
-                Some(Action::ScrollStep(
+                Some(Action::Navigate(Navigate::ScrollStep(
                     step,
                     if mouse.kind == MouseEventKind::ScrollUp {
                         Scroll::Up(rows)
                     } else {
                         Scroll::Down(rows)
                     },
-                ))
+                )))
             }
             MouseEventKind::Down(MouseButton::Left) => {
                 if let Some(row) = row_in(self.areas.sessions, at) {
-                    Some(Action::SelectSession(self.areas.sessions_offset + row))
+                    Some(Action::Navigate(Navigate::SelectSession(
+                        self.areas.sessions_offset + row,
+                    )))
                 } else if let Some(row) = row_in(self.areas.steps, at) {
-                    Some(Action::SelectStep(row))
+                    Some(Action::Navigate(Navigate::SelectStep(row)))
                 } else {
                     self.areas
                         .streams
                         .iter()
                         .find(|(_, r)| r.contains(at))
-                        .map(|&(step, _)| Action::SelectStep(step))
+                        .map(|&(step, _)| Action::Navigate(Navigate::SelectStep(step)))
                 }
             }
             _ => None,
