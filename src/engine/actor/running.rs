@@ -207,6 +207,11 @@ impl Actor {
                 );
             }
         };
+        self.run_prepared(id, step, prepared);
+    }
+
+    /// Records the start of a prepared attempt and launches its agent task.
+    fn run_prepared(&mut self, id: &SessionId, step: &StepId, prepared: PreparedStep) {
         let PreparedStep {
             agent,
             attempt,
