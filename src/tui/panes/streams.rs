@@ -28,7 +28,6 @@ pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
         now_ms,
         ..
     } = app;
-    let now_ms = *now_ms;
     let Some(session) = sessions.get_mut(*selected) else {
         placeholder(
             frame,
@@ -37,7 +36,7 @@ pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
         );
         return;
     };
-    let area = match banner(session, now_ms) {
+    let area = match banner(session, *now_ms) {
         Some(line) => {
             let [top, rest] =
                 Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
@@ -46,7 +45,7 @@ pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
         }
         None => area,
     };
-    let mut panes = if expanded {
+    let panes = if expanded {
         vec![session.selected_step]
             .into_iter()
             .filter(|&i| i < session.state.steps.len())
@@ -55,32 +54,10 @@ pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
         session.stream_steps()
     };
     if panes.is_empty() {
-        let text = if session.state.status == SessionStatus::Starting {
-            match &session.state.planner_notice {
-                Some(notice) => format!("Planning: asking the model for a plan...\n{notice}"),
-                None => "Planning: asking the model for a plan...".to_string(),
-            }
-        } else if session.state.steps.is_empty() {
-            "This session has no plan.".to_string()
-        } else {
-            "No agent is running. Select a step to read its output.".to_string()
-        };
-        placeholder(frame, area, &text);
+        placeholder(frame, area, &nothing_to_stream(session));
         return;
     }
-    let fit = (area.height / MIN_PANE_HEIGHT).max(1) as usize;
-    let hidden = panes.len().saturating_sub(fit);
-    if hidden > 0 {
-        // Keep the selected agent on screen; the others that do not fit are named below.
-        let keep_selected = panes.iter().position(|&i| i == session.selected_step);
-        let mut shown: Vec<usize> = panes.iter().copied().take(fit).collect();
-        if let Some(at) = keep_selected
-            && at >= fit
-        {
-            shown[fit - 1] = panes[at];
-        }
-        panes = shown;
-    }
+    let (panes, hidden) = fitting(panes, session.selected_step, area);
     let constraints = vec![Constraint::Fill(1); panes.len()];
     let mut rects = Layout::vertical(constraints).split(area).to_vec();
     if hidden > 0
@@ -91,81 +68,135 @@ pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
         let text = format!(" +{hidden} more running: j/k here switches agents, /monitor shows all");
         frame.render_widget(Paragraph::new(text).style(theme::dim()), note);
     }
-    let total = session.state.steps.len();
     for (&index, rect) in panes.iter().zip(rects) {
-        let step = &session.state.steps[index];
-        let is_selected = index == session.selected_step;
-        let badge = StepBadge::of(&session.state, step);
-        let (status_word, status_style) = (badge.long(), badge.style());
-        let mut title = vec![
-            Span::raw(format!(
-                " {} · step {}/{} · ",
-                step.spec.agent,
-                index + 1,
-                total
-            )),
-            Span::styled(status_word, status_style.add_modifier(Modifier::BOLD)),
-        ];
-        if badge == StepBadge::Plain(StepStatus::Running)
-            && let Some(rate) = session.rate(&step.spec.id)
-        {
-            title.push(Span::raw(format!(" · {rate:.0} tok/s")));
+        if let Some(inner) = draw_pane(frame, session, index, rect, focused) {
+            areas.streams.push((index, inner));
         }
-        let empty = step.transcript.is_empty();
-        let waiting = match step.status {
-            StepStatus::Running if step.queued_on.is_some() => {
-                "waiting for a free slot on its provider..."
-            }
-            StepStatus::Running => "waiting for the first token...",
-            StepStatus::Paused => "paused before any text",
-            StepStatus::Pending
-            | StepStatus::Completed
-            | StepStatus::Failed
-            | StepStatus::Interrupted => "(no text)",
-        };
-        let border = if is_selected && focused {
-            theme::border(true)
-        } else if is_selected {
-            Style::default().fg(Color::White)
-        } else {
-            theme::border(false)
-        };
-        let mut block = Block::bordered().border_style(border);
-        if let Some(error) = &step.error {
-            block = block.title_bottom(Line::styled(
-                format!(" {error} "),
-                Style::default().fg(Color::Red),
-            ));
-        } else if let Some(reason) = state_attention(session, step) {
-            block = block.title_bottom(Line::styled(format!(" {reason} "), theme::warning()));
-        } else if let Some(notice) = step.notice.as_ref().filter(|_| step.status.is_live()) {
-            block = block.title_bottom(Line::styled(
-                format!(" {notice} "),
-                Style::default().fg(Color::Yellow),
-            ));
-        }
-        let inner = block.inner(rect);
-        let Some((view, text)) = session.stream(index) else {
-            continue;
-        };
-        if !view.is_following() {
-            title.push(Span::styled(" · scrolled, End follows", theme::dim()));
-        }
-        title.push(Span::raw(" "));
-        let lines: Vec<Line> = if empty {
-            vec![Line::styled(waiting, theme::dim())]
-        } else {
-            view.visible_rows(text, inner.width as usize, inner.height as usize)
-                .into_iter()
-                .map(Line::raw)
-                .collect()
-        };
-        areas.streams.push((index, inner));
-        frame.render_widget(
-            Paragraph::new(lines).block(block.title(Line::from(title))),
-            rect,
-        );
     }
+}
+
+/// What the pane says when no agent has anything to show.
+fn nothing_to_stream(session: &SessionView) -> String {
+    if session.state.status == SessionStatus::Starting {
+        match &session.state.planner_notice {
+            Some(notice) => format!("Planning: asking the model for a plan...\n{notice}"),
+            None => "Planning: asking the model for a plan...".to_string(),
+        }
+    } else if session.state.steps.is_empty() {
+        "This session has no plan.".to_string()
+    } else {
+        "No agent is running. Select a step to read its output.".to_string()
+    }
+}
+
+/// The panes that fit in `area`, and how many do not.
+fn fitting(panes: Vec<usize>, selected: usize, area: Rect) -> (Vec<usize>, usize) {
+    let fit = (area.height / MIN_PANE_HEIGHT).max(1) as usize;
+    let hidden = panes.len().saturating_sub(fit);
+    if hidden == 0 {
+        return (panes, 0);
+    }
+    // Keep the selected agent on screen; the others that do not fit are named below.
+    let keep_selected = panes.iter().position(|&i| i == selected);
+    let mut shown: Vec<usize> = panes.iter().copied().take(fit).collect();
+    if let Some(at) = keep_selected
+        && at >= fit
+    {
+        shown[fit - 1] = panes[at];
+    }
+    (shown, hidden)
+}
+
+/// One agent's pane; returns the area its text fills (for the mouse wheel).
+fn draw_pane(
+    frame: &mut Frame,
+    session: &mut SessionView,
+    index: usize,
+    rect: Rect,
+    focused: bool,
+) -> Option<Rect> {
+    let total = session.state.steps.len();
+    let step = &session.state.steps[index];
+    let is_selected = index == session.selected_step;
+    let badge = StepBadge::of(&session.state, step);
+    let mut title = vec![
+        Span::raw(format!(
+            " {} · step {}/{} · ",
+            step.spec.agent,
+            index + 1,
+            total
+        )),
+        Span::styled(badge.long(), badge.style().add_modifier(Modifier::BOLD)),
+    ];
+    if badge == StepBadge::Plain(StepStatus::Running)
+        && let Some(rate) = session.rate(&step.spec.id)
+    {
+        title.push(Span::raw(format!(" · {rate:.0} tok/s")));
+    }
+    let empty = step.transcript.is_empty();
+    let waiting = waiting_text(step);
+    let border = if is_selected && focused {
+        theme::border(true)
+    } else if is_selected {
+        Style::default().fg(Color::White)
+    } else {
+        theme::border(false)
+    };
+    let mut block = Block::bordered().border_style(border);
+    if let Some(line) = bottom_line(session, step) {
+        block = block.title_bottom(line);
+    }
+    let inner = block.inner(rect);
+    let (view, text) = session.stream(index)?;
+    if !view.is_following() {
+        title.push(Span::styled(" · scrolled, End follows", theme::dim()));
+    }
+    title.push(Span::raw(" "));
+    let lines: Vec<Line> = if empty {
+        vec![Line::styled(waiting, theme::dim())]
+    } else {
+        view.visible_rows(text, inner.width as usize, inner.height as usize)
+            .into_iter()
+            .map(Line::raw)
+            .collect()
+    };
+    frame.render_widget(
+        Paragraph::new(lines).block(block.title(Line::from(title))),
+        rect,
+    );
+    Some(inner)
+}
+
+/// What an agent with no text yet is doing.
+fn waiting_text(step: &StepState) -> &'static str {
+    match step.status {
+        StepStatus::Running if step.queued_on.is_some() => {
+            "waiting for a free slot on its provider..."
+        }
+        StepStatus::Running => "waiting for the first token...",
+        StepStatus::Paused => "paused before any text",
+        StepStatus::Pending
+        | StepStatus::Completed
+        | StepStatus::Failed
+        | StepStatus::Interrupted => "(no text)",
+    }
+}
+
+/// The pane's bottom border: the error, else what holds the agent, else its latest notice.
+fn bottom_line(session: &SessionView, step: &StepState) -> Option<Line<'static>> {
+    if let Some(error) = &step.error {
+        return Some(Line::styled(
+            format!(" {error} "),
+            Style::default().fg(Color::Red),
+        ));
+    }
+    if let Some(reason) = state_attention(session, step) {
+        return Some(Line::styled(format!(" {reason} "), theme::warning()));
+    }
+    step.notice
+        .as_ref()
+        .filter(|_| step.status.is_live())
+        .map(|notice| Line::styled(format!(" {notice} "), Style::default().fg(Color::Yellow)))
 }
 
 /// Why a paused agent is held by a budget, if it is.
