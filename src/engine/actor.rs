@@ -5,7 +5,6 @@
 //! always in that order and always through `emit`, so the three never disagree.
 
 use std::collections::{BTreeMap, HashMap};
-use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -13,40 +12,29 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::sync::oneshot;
 
-use super::agent::{StepRun, StepTools, run_step};
 use super::clock::Clock;
 use super::handle::EngineHandle;
 use super::request::Request;
 use crate::session::budget::{Budget, Price};
 use crate::session::call::CallMode;
 use crate::session::command::Command;
-use crate::session::event::{ApprovalDecision, EngineEvent, Envelope, Event, InterruptReason};
+use crate::session::event::{EngineEvent, Envelope, Event};
 
 mod budget_watch;
 mod reports;
 mod running;
 mod sessions;
-use super::live_session::{LiveSession, RunningTask, WaitingApproval};
-use super::planner::{PlannerRun, PlannerSettings, run_planner};
+use super::live_session::LiveSession;
+use super::planner::PlannerSettings;
 use super::roles::RoleBook;
-use super::step_prep::{Preparation, PreparedStep, StepSettings, prepare_step};
-use super::task::{
-    Interruptible, PlanOutcome, Report, ReportKind, Reporter, StepOutcome, TaskKey,
-    spawn_supervised,
-};
+use super::task::Report;
 use crate::provider::routes::Routes;
-use crate::provider::{CallControl, PauseSwitch, Provider, ToolSpec};
-use crate::session::health::{HealthSettings, StallAction, is_stalled};
-use crate::session::ids::{SessionId, StepId};
-use crate::session::plan::{Plan, PlanSource};
-use crate::session::plan_edit::{PlanEdit, apply_edit};
-use crate::session::plan_validation::{MAX_GIVEN_STEPS, validate_with_limit};
+use crate::provider::{Provider, ToolSpec};
+use crate::session::health::HealthSettings;
+use crate::session::ids::SessionId;
 use crate::session::redact::Redactor;
-use crate::session::scheduling::{Outcome, ready_steps, settled_outcome};
-use crate::session::session_fold::{SessionState, StepStatus};
-use crate::store::paths::{slug, workspace_path};
 use crate::store::{Store, StoreProblem};
-use crate::tools::{Sandbox, ToolRegistry};
+use crate::tools::ToolRegistry;
 
 /// How often stalls and wall-time budgets are looked at, at most.
 const WATCH_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);

@@ -1,6 +1,13 @@
 //! The actor's handling of what its tasks report, and of the health watch over them.
 
-use super::*;
+use super::Actor;
+use crate::engine::live_session::WaitingApproval;
+use crate::engine::task::{PlanOutcome, Report, ReportKind, StepOutcome, TaskKey};
+use crate::session::event::{ApprovalDecision, Event};
+use crate::session::health::{StallAction, is_stalled};
+use crate::session::ids::{SessionId, StepId};
+use crate::session::session_fold::StepStatus;
+use crate::store::paths::slug;
 
 impl Actor {
     pub(super) fn on_report(&mut self, report: Report) {

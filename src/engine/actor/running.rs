@@ -1,7 +1,19 @@
 //! The actor starting work: ready steps and planners become tasks; a session that can do no
 //! more ends and lets its journal go.
 
-use super::*;
+use std::future::Future;
+
+use super::Actor;
+use crate::engine::agent::{StepRun, StepTools, run_step};
+use crate::engine::live_session::RunningTask;
+use crate::engine::planner::{PlannerRun, run_planner};
+use crate::engine::step_prep::{Preparation, PreparedStep, StepSettings, prepare_step};
+use crate::engine::task::{Interruptible, ReportKind, Reporter, TaskKey, spawn_supervised};
+use crate::provider::{CallControl, PauseSwitch};
+use crate::session::event::{EngineEvent, Event, InterruptReason};
+use crate::session::ids::{SessionId, StepId};
+use crate::session::scheduling::{Outcome, ready_steps, settled_outcome};
+use crate::tools::Sandbox;
 
 impl Actor {
     pub(super) fn advance_touched(&mut self) {

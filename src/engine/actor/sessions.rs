@@ -1,7 +1,20 @@
 //! The actor's handling of what front ends ask: start, resume, pause, interrupt, plan edits,
 //! approvals, and shutting down.
 
-use super::*;
+use tokio::sync::oneshot;
+
+use super::Actor;
+use crate::engine::live_session::LiveSession;
+use crate::engine::task::TaskKey;
+use crate::session::budget::Budget;
+use crate::session::call::CallMode;
+use crate::session::event::{ApprovalDecision, EngineEvent, Event};
+use crate::session::ids::{SessionId, StepId};
+use crate::session::plan::{Plan, PlanSource};
+use crate::session::plan_edit::{PlanEdit, apply_edit};
+use crate::session::plan_validation::{MAX_GIVEN_STEPS, validate_with_limit};
+use crate::session::session_fold::{SessionState, StepStatus};
+use crate::store::paths::workspace_path;
 
 impl Actor {
     /// A new session, with the configured budget unless the command brings its own.
