@@ -239,74 +239,87 @@ fn merge(
         }
         return Ok(entry);
     };
-    if let Some(url) = &file.base_url {
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(bad(format!(
-                "{section}: base_url `{url}` must start with http:// or https://"
-            )));
-        }
-        http.base_url = url.trim_end_matches('/').to_string();
-    }
-    if let Some(model) = &file.model {
-        http.model = model.clone();
-    }
-    if http.model.is_empty() {
-        return Err(bad(format!("{section}: `model` is missing")));
-    }
     if let Some(var) = &file.api_key_env {
         *api_key_env = Some(var.clone()).filter(|v| !v.is_empty());
     }
-    let secs = |field: &str, value: Option<f64>, default: Duration| match value {
-        None => Ok(default),
-        Some(s) if s > 0.0 && s <= 86_400.0 => Ok(Duration::from_secs_f64(s)),
-        Some(s) => Err(bad(format!(
-            "{section}: {field} = {s} is outside 0 to 86400 seconds"
-        ))),
-    };
-    http.connect_timeout = secs(
-        "connect_timeout_secs",
-        file.connect_timeout_secs,
-        http.connect_timeout,
-    )?;
-    http.idle_timeout = secs(
-        "idle_timeout_secs",
-        file.idle_timeout_secs,
-        http.idle_timeout,
-    )?;
-    http.request_timeout = secs(
-        "request_timeout_secs",
-        file.request_timeout_secs,
-        http.request_timeout,
-    )?;
-    if let Some(n) = file.max_retries {
-        if n > 10 {
-            return Err(bad(format!(
-                "{section}: max_retries = {n} is outside 0 to 10"
-            )));
-        }
-        http.retry = RetryPolicy {
-            max_retries: n,
-            ..http.retry
-        };
-    }
-    if let Some(n) = file.max_tokens {
-        if n == 0 {
-            return Err(bad(format!("{section}: max_tokens must be at least 1")));
-        }
-        http.max_tokens = Some(n);
-    }
-    if let Some(b) = file.stream_usage {
-        http.stream_usage = b;
-    }
-    if let Some(n) = file.max_concurrent {
-        if !(1..=1024).contains(&n) {
-            return Err(bad(format!(
-                "{section}: max_concurrent = {n} is outside 1 to 1024"
-            )));
-        }
-        http.max_concurrent = Some(n);
-    }
+    file.apply_http(http, &section, bad)?;
     Ok(entry)
+}
+
+impl ProviderFile {
+    /// The file's HTTP settings over the kind's defaults, each checked.
+    fn apply_http(
+        &self,
+        http: &mut HttpSettings,
+        section: &str,
+        bad: &impl Fn(String) -> ConfigError,
+    ) -> Result<(), ConfigError> {
+        if let Some(url) = &self.base_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(bad(format!(
+                    "{section}: base_url `{url}` must start with http:// or https://"
+                )));
+            }
+            http.base_url = url.trim_end_matches('/').to_string();
+        }
+        if let Some(model) = &self.model {
+            http.model = model.clone();
+        }
+        if http.model.is_empty() {
+            return Err(bad(format!("{section}: `model` is missing")));
+        }
+        let secs = |field: &str, value: Option<f64>, default: Duration| match value {
+            None => Ok(default),
+            Some(s) if s > 0.0 && s <= 86_400.0 => Ok(Duration::from_secs_f64(s)),
+            Some(s) => Err(bad(format!(
+                "{section}: {field} = {s} is outside 0 to 86400 seconds"
+            ))),
+        };
+        http.connect_timeout = secs(
+            "connect_timeout_secs",
+            self.connect_timeout_secs,
+            http.connect_timeout,
+        )?;
+        http.idle_timeout = secs(
+            "idle_timeout_secs",
+            self.idle_timeout_secs,
+            http.idle_timeout,
+        )?;
+        http.request_timeout = secs(
+            "request_timeout_secs",
+            self.request_timeout_secs,
+            http.request_timeout,
+        )?;
+        if let Some(n) = self.max_retries {
+            if n > 10 {
+                return Err(bad(format!(
+                    "{section}: max_retries = {n} is outside 0 to 10"
+                )));
+            }
+            http.retry = RetryPolicy {
+                max_retries: n,
+                ..http.retry
+            };
+        }
+        if let Some(n) = self.max_tokens {
+            if n == 0 {
+                return Err(bad(format!("{section}: max_tokens must be at least 1")));
+            }
+            http.max_tokens = Some(n);
+        }
+        if let Some(b) = self.stream_usage {
+            http.stream_usage = b;
+        }
+        if let Some(n) = self.max_concurrent {
+            if !(1..=1024).contains(&n) {
+                return Err(bad(format!(
+                    "{section}: max_concurrent = {n} is outside 1 to 1024"
+                )));
+            }
+            http.max_concurrent = Some(n);
+        }
+        Ok(())
+    }
 }
 
 /// A provider named in the file only: the kind's usual server and key variable.
