@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::plain::PlainPrinter;
-use crate::engine::EngineHandle;
+use crate::engine::{EngineClosed, EngineHandle};
 use crate::session::budget::Budget;
 use crate::session::event::{ApprovalDecision, EngineEvent, Envelope, Event};
 use crate::session::ids::SessionId;
@@ -124,26 +124,7 @@ pub async fn run_headless(
     approvals: &Approvals,
 ) -> anyhow::Result<RunEnd> {
     let mut interrupts = Interrupts::new()?;
-    let (id, stored) = match start {
-        Start::Goal(goal) => (engine.start_session(&goal)?, None),
-        Start::Plan {
-            goal,
-            plan,
-            budget: None,
-        } => (engine.start_session_with_plan(&goal, plan)?, None),
-        Start::Plan {
-            goal,
-            plan,
-            budget: Some(budget),
-        } => (
-            engine.start_session_with_budget(&goal, Some(plan), budget)?,
-            None,
-        ),
-        Start::Resume(id, stored) => {
-            engine.resume_session(&id)?;
-            (id, stored)
-        }
-    };
+    let (id, stored) = begin(engine, start)?;
     let mut printer = match (output, stored) {
         (Output::Plain, Some(state)) => {
             Printer::Plain(Box::new(PlainPrinter::resuming(io::stdout(), *state)))
@@ -180,14 +161,7 @@ pub async fn run_headless(
                                 RunEnd::Interrupted
                             };
                             if end == RunEnd::Interrupted {
-                                let hint = match &budget_stop {
-                                    Some(reason) => format!(
-                                        "Stopped: {reason}. Raise it with `el-jefe budget {id} <tokens|wall|tools|money> <value>` \
-                                         (--agent ROLE for a role's cap), then: el-jefe resume {id}"
-                                    ),
-                                    None => format!("Resume with: el-jefe resume {id}"),
-                                };
-                                printer.notice("hint", &hint)?;
+                                printer.notice("hint", &resume_hint(&id, budget_stop.as_deref()))?;
                             }
                             return Ok(end);
                         }
@@ -218,6 +192,44 @@ pub async fn run_headless(
                 engine.interrupt_session(&id)?;
             }
         }
+    }
+}
+
+/// Starts the session, or resumes it; a resumed one comes with its stored state.
+fn begin(
+    engine: &EngineHandle,
+    start: Start,
+) -> Result<(SessionId, Option<Box<SessionState>>), EngineClosed> {
+    Ok(match start {
+        Start::Goal(goal) => (engine.start_session(&goal)?, None),
+        Start::Plan {
+            goal,
+            plan,
+            budget: None,
+        } => (engine.start_session_with_plan(&goal, plan)?, None),
+        Start::Plan {
+            goal,
+            plan,
+            budget: Some(budget),
+        } => (
+            engine.start_session_with_budget(&goal, Some(plan), budget)?,
+            None,
+        ),
+        Start::Resume(id, stored) => {
+            engine.resume_session(&id)?;
+            (id, stored)
+        }
+    })
+}
+
+/// How to go on after an interrupted run: raise the cap that stopped it, if one did, then resume.
+fn resume_hint(id: &SessionId, budget_stop: Option<&str>) -> String {
+    match budget_stop {
+        Some(reason) => format!(
+            "Stopped: {reason}. Raise it with `el-jefe budget {id} <tokens|wall|tools|money> <value>` \
+             (--agent ROLE for a role's cap), then: el-jefe resume {id}"
+        ),
+        None => format!("Resume with: el-jefe resume {id}"),
     }
 }
 
