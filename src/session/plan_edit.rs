@@ -164,68 +164,93 @@ pub fn apply_edit(
     edit: &PlanEdit,
     known_roles: &[String],
 ) -> Result<EditOutcome, EditError> {
-    let position: HashMap<&StepId, usize> = plan
-        .steps
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (&s.id, i))
-        .collect();
-    let target = edit.step();
-    let exists = position.contains_key(target);
-    let adds = matches!(edit, PlanEdit::AddStep { .. });
-    match (adds, exists) {
-        (true, true) => return Err(EditError::DuplicateStep(target.clone())),
-        (true, false) => {}
-        (false, false) => return Err(EditError::UnknownStep(target.clone())),
-        (false, true) => {
-            let s = status(target);
-            if s.is_live() {
-                return Err(EditError::Live {
-                    step: target.clone(),
-                    status: s.label(),
-                });
-            }
-        }
-    }
-    let dependents = dependents_of(plan);
-    let removed = match edit {
-        PlanEdit::RemoveStep {
-            step,
-            dependents: choice,
-        } => {
-            let direct = dependents.get(step).cloned().unwrap_or_default();
-            match (choice, direct.is_empty()) {
-                (_, true) | (Some(Dependents::Rewire), false) => vec![step.clone()],
-                (Some(Dependents::Remove), false) => downstream(&dependents, [step.clone()]),
-                (None, false) => {
-                    return Err(EditError::HasDependents {
-                        step: step.clone(),
-                        dependents: direct,
-                    });
-                }
-            }
-        }
-        PlanEdit::AddStep { .. }
-        | PlanEdit::ChangeTask { .. }
-        | PlanEdit::ChangeAgent { .. }
-        | PlanEdit::SetDependencies { .. } => Vec::new(),
-    };
-    for id in &removed {
-        let s = status(id);
-        if s.is_live() {
-            return Err(EditError::LiveDownstream {
-                step: id.clone(),
-                status: s.label(),
-            });
-        }
+    check_target(plan, &status, edit)?;
+    let removed = removed_steps(plan, edit)?;
+    if let Some(live) = first_live(&removed, &status) {
+        return Err(live);
     }
     let new_plan = reshape(plan, edit);
     if new_plan == *plan {
         return Err(EditError::NoChange);
     }
     let new_plan = validate_with_limit(new_plan, known_roles, MAX_GIVEN_STEPS)?;
+    let stale = stale_steps(plan, &new_plan, &status)?;
+    Ok(EditOutcome {
+        plan: new_plan,
+        stale,
+        removed,
+    })
+}
 
-    // Steps whose own inputs changed; everything downstream of them is affected too.
+/// An added step must be new; any other edit names a step that exists and is not running.
+fn check_target(
+    plan: &Plan,
+    status: &impl Fn(&StepId) -> StepStatus,
+    edit: &PlanEdit,
+) -> Result<(), EditError> {
+    let target = edit.step();
+    let exists = plan.steps.iter().any(|s| &s.id == target);
+    let adds = matches!(edit, PlanEdit::AddStep { .. });
+    match (adds, exists) {
+        (true, true) => Err(EditError::DuplicateStep(target.clone())),
+        (true, false) => Ok(()),
+        (false, false) => Err(EditError::UnknownStep(target.clone())),
+        (false, true) => {
+            let s = status(target);
+            if s.is_live() {
+                Err(EditError::Live {
+                    step: target.clone(),
+                    status: s.label(),
+                })
+            } else {
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The steps a removal takes away: the step, and with `Dependents::Remove` everything after it.
+fn removed_steps(plan: &Plan, edit: &PlanEdit) -> Result<Vec<StepId>, EditError> {
+    let PlanEdit::RemoveStep {
+        step,
+        dependents: choice,
+    } = edit
+    else {
+        return Ok(Vec::new());
+    };
+    let dependents = dependents_of(plan);
+    let direct = dependents.get(step).cloned().unwrap_or_default();
+    if direct.is_empty() {
+        return Ok(vec![step.clone()]);
+    }
+    match choice {
+        Some(Dependents::Rewire) => Ok(vec![step.clone()]),
+        Some(Dependents::Remove) => Ok(downstream(&dependents, [step.clone()])),
+        None => Err(EditError::HasDependents {
+            step: step.clone(),
+            dependents: direct,
+        }),
+    }
+}
+
+/// A running step among `steps`, as the error that refuses the edit.
+fn first_live(steps: &[StepId], status: &impl Fn(&StepId) -> StepStatus) -> Option<EditError> {
+    steps.iter().find_map(|id| {
+        let s = status(id);
+        s.is_live().then(|| EditError::LiveDownstream {
+            step: id.clone(),
+            status: s.label(),
+        })
+    })
+}
+
+/// Completed steps whose inputs the edit changed, directly or upstream, in the new plan's
+/// order; a running one among the affected refuses the edit.
+fn stale_steps(
+    plan: &Plan,
+    new_plan: &Plan,
+    status: &impl Fn(&StepId) -> StepStatus,
+) -> Result<Vec<StepId>, EditError> {
     let old: HashMap<&StepId, &StepSpec> = plan.steps.iter().map(|s| (&s.id, s)).collect();
     let changed: Vec<StepId> = new_plan
         .steps
@@ -233,20 +258,14 @@ pub fn apply_edit(
         .filter(|s| old.get(&s.id).is_some_and(|o| inputs_differ(o, s)))
         .map(|s| s.id.clone())
         .collect();
-    let affected = downstream(&dependents_of(&new_plan), changed);
-    let mut stale = Vec::new();
-    for id in &affected {
-        let s = status(id);
-        if s.is_live() {
-            return Err(EditError::LiveDownstream {
-                step: id.clone(),
-                status: s.label(),
-            });
-        }
-        if s == StepStatus::Completed {
-            stale.push(id.clone());
-        }
+    let affected = downstream(&dependents_of(new_plan), changed);
+    if let Some(live) = first_live(&affected, status) {
+        return Err(live);
     }
+    let mut stale: Vec<StepId> = affected
+        .into_iter()
+        .filter(|id| status(id) == StepStatus::Completed)
+        .collect();
     let order: HashMap<&StepId, usize> = new_plan
         .steps
         .iter()
@@ -254,11 +273,7 @@ pub fn apply_edit(
         .map(|(i, s)| (&s.id, i))
         .collect();
     stale.sort_by_key(|id| order.get(id).copied().unwrap_or(usize::MAX));
-    Ok(EditOutcome {
-        plan: new_plan,
-        stale,
-        removed,
-    })
+    Ok(stale)
 }
 
 /// The plan with the edit made, unchecked: `apply_edit` has checked it before it was accepted,
