@@ -17,22 +17,12 @@ use std::time::Duration;
 use el_jefe::provider::{ChatRole, ToolCall};
 use el_jefe::session::budget::{Budget, Caps, Scope};
 use el_jefe::session::event::Event;
-use el_jefe::session::ids::StepId;
-use el_jefe::session::plan::{Plan, StepSpec};
+use el_jefe::session::plan::Plan;
 use el_jefe::session::session_fold::StepStatus;
 use serde_json::json;
 use support::harness::Harness;
+use support::plans::step;
 use support::scripted::{Script, ScriptedProvider};
-
-fn step(id: &str, agent: &str, deps: &[&str]) -> StepSpec {
-    StepSpec {
-        id: id.into(),
-        title: format!("Step {id}"),
-        agent: agent.into(),
-        task: format!("task-{id}"),
-        depends_on: deps.iter().map(|d| StepId::new(*d)).collect(),
-    }
-}
 
 fn tokens(n: u64) -> Caps {
     Caps {

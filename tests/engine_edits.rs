@@ -15,10 +15,11 @@ use std::time::Duration;
 
 use el_jefe::session::event::Event;
 use el_jefe::session::ids::StepId;
-use el_jefe::session::plan::{Plan, StepSpec};
+use el_jefe::session::plan::Plan;
 use el_jefe::session::plan_edit::{Dependents, PlanEdit};
 use el_jefe::session::session_fold::{SessionStatus, StepStatus};
 use support::harness::Harness;
+use support::plans::step;
 use support::scripted::{Script, ScriptedProvider, task_of};
 
 const TICK: Duration = Duration::from_millis(100);
@@ -30,16 +31,6 @@ fn provider() -> Arc<ScriptedProvider> {
         s.chunks.push(format!("<output of {}>", task_of(req)));
         s
     }))
-}
-
-fn step(id: &str, agent: &str, deps: &[&str]) -> StepSpec {
-    StepSpec {
-        id: id.into(),
-        title: format!("Step {id}"),
-        agent: agent.into(),
-        task: format!("task-{id}"),
-        depends_on: deps.iter().map(|d| StepId::new(*d)).collect(),
-    }
 }
 
 fn started_steps(events: &[Arc<el_jefe::session::event::Envelope>]) -> Vec<String> {

@@ -13,6 +13,7 @@ pub mod harness;
 pub mod litellm;
 pub mod model;
 pub mod openai_server;
+pub mod plans;
 pub mod provider_run;
 pub mod replay_server;
 pub mod scripted;
