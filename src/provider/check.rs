@@ -76,24 +76,8 @@ async fn check_http(config: &ProviderConfig, wire: Wire, http: &HttpSettings) ->
         Ok(c) => c,
         Err(e) => return Verdict::Failed(format!("no HTTP client: {e}")),
     };
-    let key = http.api_key.as_ref().map(|k| k.expose().to_string());
     let anthropic = wire == Wire::Anthropic;
-    let request = if anthropic {
-        let mut r = client
-            .get(format!("{}/v1/models/{}", http.base_url, http.model))
-            .header("anthropic-version", API_VERSION);
-        if let Some(key) = &key {
-            r = r.header("x-api-key", key);
-        }
-        r
-    } else {
-        let mut r = client.get(format!("{}/models", http.base_url));
-        if let Some(key) = &key {
-            r = r.bearer_auth(key);
-        }
-        r
-    };
-    let response = match request.send().await {
+    let response = match models_request(&client, wire, http).send().await {
         Ok(r) => r,
         Err(e) => {
             let error = transport_error(&config.name, &e);
@@ -120,7 +104,39 @@ async fn check_http(config: &ProviderConfig, wire: Wire, http: &HttpSettings) ->
             http.model
         ));
     }
-    let ids: Vec<String> = serde_json::from_slice::<Value>(&body)
+    model_listed(&body, &http.model)
+}
+
+/// Anthropic answers for one model; an OpenAI-compatible server lists its models.
+fn models_request(
+    client: &reqwest::Client,
+    wire: Wire,
+    http: &HttpSettings,
+) -> reqwest::RequestBuilder {
+    let key = http.api_key.as_ref().map(|k| k.expose().to_string());
+    match wire {
+        Wire::Anthropic => {
+            let r = client
+                .get(format!("{}/v1/models/{}", http.base_url, http.model))
+                .header("anthropic-version", API_VERSION);
+            match &key {
+                Some(key) => r.header("x-api-key", key),
+                None => r,
+            }
+        }
+        Wire::Openai => {
+            let r = client.get(format!("{}/models", http.base_url));
+            match &key {
+                Some(key) => r.bearer_auth(key),
+                None => r,
+            }
+        }
+    }
+}
+
+/// Whether `model` is in an OpenAI-style model list (`{"data": [{"id": ...}]}`).
+fn model_listed(body: &[u8], model: &str) -> Verdict {
+    let ids: Vec<String> = serde_json::from_slice::<Value>(body)
         .ok()
         .and_then(|json| {
             json["data"].as_array().map(|models| {
@@ -131,22 +147,17 @@ async fn check_http(config: &ProviderConfig, wire: Wire, http: &HttpSettings) ->
             })
         })
         .unwrap_or_default();
-    if ids.iter().any(|id| id == &http.model) {
-        Verdict::Ok(format!(
-            "reachable, authenticated, model `{}` listed",
-            http.model
-        ))
+    if ids.iter().any(|id| id == model) {
+        Verdict::Ok(format!("reachable, authenticated, model `{model}` listed"))
     } else if ids.is_empty() {
         Verdict::Ok(format!(
-            "reachable and authenticated; the server lists no models, so `{}` is unconfirmed",
-            http.model
+            "reachable and authenticated; the server lists no models, so `{model}` is unconfirmed"
         ))
     } else {
         let shown: Vec<&str> = ids.iter().take(8).map(String::as_str).collect();
         let more = if ids.len() > shown.len() { ", ..." } else { "" };
         Verdict::Failed(format!(
-            "reachable and authenticated, but no model `{}`; the server has: {}{more}",
-            http.model,
+            "reachable and authenticated, but no model `{model}`; the server has: {}{more}",
             shown.join(", ")
         ))
     }
