@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use rustc_hash::FxHashMap;
 
+use crate::format::whole_seconds;
+
 use super::budget::{Budget, Scope};
 use super::builtin::call_detail;
 use super::call::CallMode;
@@ -113,12 +115,7 @@ fn settle_dangling_calls(turns: &mut Vec<ChatMessage>) {
 
 /// "no progress for 2m 0s; retrying".
 pub fn stall_notice(idle_ms: u64, action: StallAction) -> String {
-    let secs = idle_ms / 1000;
-    let idle = if secs >= 60 {
-        format!("{}m {}s", secs / 60, secs % 60)
-    } else {
-        format!("{secs}s")
-    };
+    let idle = whole_seconds(idle_ms);
     let what = match action {
         StallAction::Warn => "still waiting",
         StallAction::Retry => "starting it again",
