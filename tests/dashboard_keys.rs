@@ -304,7 +304,7 @@ fn scrolling_keys_and_wheel_stop_and_restart_following() {
     assert!(!following(&mut f));
     f.key(KeyCode::End);
     assert!(following(&mut f));
-    let (_, pane) = f.app.areas.streams[0];
+    let pane = f.app.areas.streams.panes[0].inner;
     f.app.on_mouse(MouseEvent {
         kind: MouseEventKind::ScrollUp,
         column: pane.x + 2,

@@ -57,6 +57,9 @@ pub enum Navigate {
     EditReason(ReasonEdit),
     /// Puts the approval prompt aside; the agent keeps waiting.
     SetApprovalAside,
+    /// Puts the approval prompt aside with the agent that asked selected, for a key meant for it
+    /// (pause, interrupt).
+    AsideToAsker,
     /// Brings back the prompts put aside.
     ShowApprovals,
     /// `e`: the command bar, ready to edit the selected step.

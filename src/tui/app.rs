@@ -4,6 +4,7 @@
 use ratatui::layout::Rect;
 
 use super::command_bar::CommandBar;
+use super::panes::streams::StreamsLayout;
 use super::rates::ProcessStats;
 use super::session_view::SessionView;
 use crate::engine::EngineHandle;
@@ -101,15 +102,15 @@ pub struct Message {
     pub is_error: bool,
 }
 
-/// Where the last frame put things, for the mouse and for page-sized scrolling.
+/// Where the last frame put things: laid out before drawing, read by the drawing, the mouse and
+/// page-sized scrolling.
 #[derive(Debug, Clone, Default)]
 pub struct Areas {
     pub sessions: Rect,
     /// First session index shown in the sessions pane (it scrolls with the selection).
     pub sessions_offset: usize,
     pub steps: Rect,
-    /// Each stream pane's step and its text area (inside the border).
-    pub streams: Vec<(usize, Rect)>,
+    pub streams: StreamsLayout,
 }
 
 pub struct App {

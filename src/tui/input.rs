@@ -1,14 +1,14 @@
-//! Keys and mouse to actions. Which key does what depends on the overlay and the focused pane.
+//! Keys and mouse to actions: an open overlay or the focused command bar takes the key with its
+//! own key map (in its pane's module); otherwise these are the dashboard's keys.
 
 use crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
-use ratatui::layout::{Position, Rect};
+use ratatui::layout::Position;
 
-use super::actions::{Action, ApprovalChoice, Bar, Navigate, ReasonEdit, Scroll, Steer};
+use super::actions::{Action, Bar, Navigate, Scroll, Steer};
 use super::app::{App, Focus, Overlay, View};
-use super::command_bar::BarOutcome;
-use crate::session::plan_edit::Dependents;
+use super::panes;
 
 impl App {
     /// Handles a key press (releases and repeats of other kinds are ignored).
@@ -37,93 +37,23 @@ impl App {
             });
         }
         match &self.overlay {
-            Some(Overlay::Help) => {
-                return matches!(key.code, KeyCode::Esc | KeyCode::Char('?' | 'q'))
-                    .then_some(Action::Navigate(Navigate::CloseOverlay));
-            }
-            Some(Overlay::Confirm { .. }) => {
-                return match key.code {
-                    KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
-                        Some(Action::Steer(Steer::Confirm(true)))
-                    }
-                    KeyCode::Char('n' | 'N') | KeyCode::Esc => {
-                        Some(Action::Steer(Steer::Confirm(false)))
-                    }
-                    _ => None,
-                };
-            }
-            Some(Overlay::Approval(prompt)) if prompt.deny_reason.is_some() => {
-                return match key.code {
-                    KeyCode::Enter => Some(Action::Steer(Steer::Decide(ApprovalChoice::Deny))),
-                    KeyCode::Esc => {
-                        Some(Action::Navigate(Navigate::EditReason(ReasonEdit::Cancel)))
-                    }
-                    KeyCode::Backspace => Some(Action::Navigate(Navigate::EditReason(
-                        ReasonEdit::Backspace,
-                    ))),
-                    KeyCode::Char(c) => {
-                        Some(Action::Navigate(Navigate::EditReason(ReasonEdit::Type(c))))
-                    }
-                    _ => None,
-                };
-            }
+            Some(Overlay::Help) => return panes::overlays::help_key(key),
+            Some(Overlay::Confirm { .. }) => return panes::overlays::confirm_key(key),
             Some(Overlay::Approval(prompt)) => {
-                let prompt = prompt.clone();
-                return match key.code {
-                    KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
-                        Some(Action::Steer(Steer::Decide(ApprovalChoice::AllowOnce)))
-                    }
-                    KeyCode::Char('a' | 'A') => Some(Action::Steer(Steer::Decide(
-                        ApprovalChoice::AllowForSession,
-                    ))),
-                    KeyCode::Char('n' | 'N') => Some(Action::Navigate(Navigate::StartDenial)),
-                    KeyCode::Char('d' | 'D') => {
-                        Some(Action::Steer(Steer::Decide(ApprovalChoice::Deny)))
-                    }
-                    KeyCode::Esc => Some(Action::Navigate(Navigate::SetApprovalAside)),
-                    // Pause and interrupt still reach the agent: the prompt steps aside.
-                    KeyCode::Char('p' | 'P' | 'i' | 'I') => {
-                        self.select_asker(&prompt);
-                        self.perform(Action::Navigate(Navigate::SetApprovalAside));
-                        return self.key_action(key);
-                    }
-                    _ => None,
-                };
+                let action = panes::approval::key(prompt, key);
+                if action == Some(Action::Navigate(Navigate::AsideToAsker)) {
+                    // The prompt stepped aside with its asker selected; the key goes on to it.
+                    self.perform(Action::Navigate(Navigate::AsideToAsker));
+                    return self.key_action(key);
+                }
+                return action;
             }
-            Some(Overlay::EditPreview(_)) => {
-                return match key.code {
-                    KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
-                        Some(Action::Steer(Steer::ConfirmEdit(true)))
-                    }
-                    KeyCode::Char('n' | 'N') | KeyCode::Esc => {
-                        Some(Action::Steer(Steer::ConfirmEdit(false)))
-                    }
-                    _ => None,
-                };
-            }
-            Some(Overlay::RemoveDependents(_)) => {
-                return match key.code {
-                    KeyCode::Char('r' | 'R') => Some(Action::Steer(Steer::AnswerRemoval(Some(
-                        Dependents::Remove,
-                    )))),
-                    KeyCode::Char('k' | 'K') => Some(Action::Steer(Steer::AnswerRemoval(Some(
-                        Dependents::Rewire,
-                    )))),
-                    KeyCode::Esc | KeyCode::Char('n' | 'N') => {
-                        Some(Action::Steer(Steer::AnswerRemoval(None)))
-                    }
-                    _ => None,
-                };
-            }
+            Some(Overlay::EditPreview(_)) => return panes::plan_edit::preview_key(key),
+            Some(Overlay::RemoveDependents(_)) => return panes::plan_edit::removal_key(key),
             None => {}
         }
         if self.focus == Focus::CommandBar {
-            let ids = self.session_ids();
-            return match self.bar.key(key, &ids) {
-                BarOutcome::Submit(line) => Some(Action::Bar(Bar::Run(line))),
-                BarOutcome::Leave => Some(Action::Bar(Bar::Leave)),
-                BarOutcome::Edited => None,
-            };
+            return panes::command_bar::key(self, key);
         }
         let action = match key.code {
             KeyCode::Char('q') => Action::Navigate(Navigate::RequestQuit),
@@ -165,36 +95,11 @@ impl App {
         }
         let at = Position::new(mouse.column, mouse.row);
         let action = match mouse.kind {
-            MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
-                let Some(&(step, _)) = self.areas.streams.iter().find(|(_, r)| r.contains(at))
-                else {
-                    return;
-                };
-                let rows = 3;
-                Some(Action::Navigate(Navigate::ScrollStep(
-                    step,
-                    if mouse.kind == MouseEventKind::ScrollUp {
-                        Scroll::Up(rows)
-                    } else {
-                        Scroll::Down(rows)
-                    },
-                )))
-            }
-            MouseEventKind::Down(MouseButton::Left) => {
-                if let Some(row) = row_in(self.areas.sessions, at) {
-                    Some(Action::Navigate(Navigate::SelectSession(
-                        self.areas.sessions_offset + row,
-                    )))
-                } else if let Some(row) = row_in(self.areas.steps, at) {
-                    Some(Action::Navigate(Navigate::SelectStep(row)))
-                } else {
-                    self.areas
-                        .streams
-                        .iter()
-                        .find(|(_, r)| r.contains(at))
-                        .map(|&(step, _)| Action::Navigate(Navigate::SelectStep(step)))
-                }
-            }
+            MouseEventKind::ScrollUp => panes::streams::wheel(self, at, true),
+            MouseEventKind::ScrollDown => panes::streams::wheel(self, at, false),
+            MouseEventKind::Down(MouseButton::Left) => panes::sessions::click(self, at)
+                .or_else(|| panes::steps::click(self, at))
+                .or_else(|| panes::streams::click(self, at)),
             _ => None,
         };
         if let Some(action) = action {
@@ -202,15 +107,4 @@ impl App {
             self.perform(action);
         }
     }
-}
-
-/// The list row under the pointer, inside a bordered pane.
-fn row_in(area: Rect, at: Position) -> Option<usize> {
-    let inner = Rect {
-        x: area.x + 1,
-        y: area.y + 1,
-        width: area.width.saturating_sub(2),
-        height: area.height.saturating_sub(2),
-    };
-    inner.contains(at).then(|| (at.y - inner.y) as usize)
 }

@@ -6,6 +6,8 @@
 //! just drops the row counts, and text without newlines shows as it arrives (it is the last,
 //! growing line).
 
+use std::ops::Range;
+
 use super::wrap::{row_count, wrap_ranges};
 
 #[derive(Debug, Clone)]
@@ -101,17 +103,31 @@ impl StreamView {
 
     /// The rows to draw in a `width` x `height` area.
     pub fn visible_rows<'t>(&mut self, text: &'t str, width: usize, height: usize) -> Vec<&'t str> {
+        self.visible_ranges(text, width, height)
+            .into_iter()
+            .map(|row| &text[row])
+            .collect()
+    }
+
+    /// The rows to draw in a `width` x `height` area, as byte ranges of `text`: the dashboard
+    /// picks them while laying out and slices the text when it draws.
+    pub fn visible_ranges(&mut self, text: &str, width: usize, height: usize) -> Vec<Range<usize>> {
         let width = width.max(1);
         if height == 0 {
             return Vec::new();
         }
+        let rows_of = |i: usize| {
+            let start = self.line_starts[i];
+            let line = self.line(text, i);
+            wrap_ranges(line, width)
+                .into_iter()
+                .map(move |(a, b)| start + a..start + b)
+        };
         if self.follow {
-            let mut rows: Vec<&str> = Vec::with_capacity(height);
+            let mut rows = Vec::with_capacity(height);
             for i in (0..self.line_count()).rev() {
-                let line = self.line(text, i);
-                let ranges = wrap_ranges(line, width);
-                for (a, b) in ranges.into_iter().rev() {
-                    rows.push(&line[a..b]);
+                for row in rows_of(i).rev() {
+                    rows.push(row);
                     if rows.len() == height {
                         rows.reverse();
                         return rows;
@@ -124,9 +140,8 @@ impl StreamView {
         let mut rows = Vec::with_capacity(height);
         let (mut i, mut skip) = self.top;
         while i < self.line_count() && rows.len() < height {
-            let line = self.line(text, i);
-            for (a, b) in wrap_ranges(line, width).into_iter().skip(skip) {
-                rows.push(&line[a..b]);
+            for row in rows_of(i).skip(skip) {
+                rows.push(row);
                 if rows.len() == height {
                     break;
                 }

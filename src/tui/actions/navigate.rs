@@ -30,6 +30,13 @@ impl App {
             }
             Navigate::EditReason(edit) => self.edit_reason(edit),
             Navigate::SetApprovalAside => self.set_approval_aside(),
+            Navigate::AsideToAsker => {
+                if let Some(Overlay::Approval(prompt)) = &self.overlay {
+                    let prompt = prompt.clone();
+                    self.select_asker(&prompt);
+                }
+                self.set_approval_aside();
+            }
             Navigate::ShowApprovals => {
                 self.approvals_set_aside.clear();
                 self.refresh_approval_prompt();
@@ -173,9 +180,12 @@ impl App {
         let (width, height) = self
             .areas
             .streams
+            .panes
             .iter()
-            .find(|(s, _)| *s == step)
-            .map_or((80, 20), |(_, r)| (r.width as usize, r.height as usize));
+            .find(|pane| pane.step == step)
+            .map_or((80, 20), |pane| {
+                (pane.inner.width as usize, pane.inner.height as usize)
+            });
         let page = height.saturating_sub(1).max(1);
         let Some(session) = self.session_mut() else {
             return;

@@ -1,15 +1,28 @@
-//! The command bar: the text being typed, the mode, and the latest message.
+//! The command bar: the text being typed, the mode, the latest message, and its keys.
 
+use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
-use ratatui::style::{Color, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::Block;
 
+use crate::tui::actions::{Action, Bar};
 use crate::tui::app::{App, Focus};
+use crate::tui::command_bar::BarOutcome;
 use crate::tui::theme;
 
-pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
+/// The cursor shows only while the bar has focus.
+pub fn prepare(app: &mut App) {
+    let focused = app.focus == Focus::CommandBar;
+    app.bar.textarea.set_cursor_style(if focused {
+        Style::default().add_modifier(Modifier::REVERSED)
+    } else {
+        Style::default()
+    });
+}
+
+pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let focused = app.focus == Focus::CommandBar;
     let status = match &app.message {
         Some(m) if m.is_error => {
@@ -25,11 +38,17 @@ pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
         .title(" > ")
         .title_bottom(status.alignment(Alignment::Right))
         .border_style(theme::border(focused));
-    app.bar.textarea.set_block(block);
-    app.bar.textarea.set_cursor_style(if focused {
-        Style::default().add_modifier(ratatui::style::Modifier::REVERSED)
-    } else {
-        Style::default()
-    });
-    frame.render_widget(&app.bar.textarea, area);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    frame.render_widget(&app.bar.textarea, inner);
+}
+
+/// Typing in the bar; enter runs the line, esc leaves.
+pub fn key(app: &mut App, key: KeyEvent) -> Option<Action> {
+    let ids = app.session_ids();
+    match app.bar.key(key, &ids) {
+        BarOutcome::Submit(line) => Some(Action::Bar(Bar::Run(line))),
+        BarOutcome::Leave => Some(Action::Bar(Bar::Leave)),
+        BarOutcome::Edited => None,
+    }
 }

@@ -40,7 +40,7 @@ pub fn keys(app: &App) -> &'static str {
     }
 }
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let waiting = app.pending_approvals().len();
     let line = if waiting > 0 && app.overlay.is_none() {
         Line::from(vec![

@@ -11,7 +11,7 @@ use crate::session::budget::burn_and_projection;
 use crate::tui::app::App;
 use crate::tui::theme;
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let block = Block::bordered()
         .title(" Metrics ")
         .border_style(theme::border(false));

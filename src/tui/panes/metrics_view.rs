@@ -12,7 +12,7 @@ use crate::session::metrics_text::token_totals;
 use crate::tui::app::App;
 use crate::tui::theme;
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let [rates, middle, bottom] = Layout::vertical([
         Constraint::Percentage(40),
         Constraint::Fill(1),

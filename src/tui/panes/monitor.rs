@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 use crate::tui::app::App;
 use crate::tui::theme;
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let block = Block::bordered()
         .title(" Monitor: every active agent (esc back) ")
         .border_style(theme::border(true));

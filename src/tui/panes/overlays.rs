@@ -1,12 +1,14 @@
-//! Things drawn over the dashboard: the help, a yes/no question, the too-small notice.
+//! Things drawn over the dashboard, with the keys they answer to: the help, a yes/no question,
+//! the too-small notice.
 
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use crate::tui::app::ApprovalPrompt;
+use crate::tui::actions::{Action, Navigate, Steer};
 use crate::tui::slash_command::COMMANDS;
 use crate::tui::theme;
 
@@ -111,6 +113,24 @@ pub fn help(frame: &mut Frame, area: Rect) {
     );
 }
 
+/// The help closes with esc, ? or q; other keys do nothing while it is open.
+pub fn help_key(key: KeyEvent) -> Option<Action> {
+    matches!(key.code, KeyCode::Esc | KeyCode::Char('?' | 'q'))
+        .then_some(Action::Navigate(Navigate::CloseOverlay))
+}
+
+#[expect(
+    clippy::wildcard_enum_match_arm,
+    reason = "a key map names the keys it handles; every other key does nothing"
+)]
+pub fn confirm_key(key: KeyEvent) -> Option<Action> {
+    match key.code {
+        KeyCode::Char('y' | 'Y') | KeyCode::Enter => Some(Action::Steer(Steer::Confirm(true))),
+        KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Action::Steer(Steer::Confirm(false))),
+        _ => None,
+    }
+}
+
 pub fn confirm(frame: &mut Frame, area: Rect, question: &str) {
     let rect = centered(area, 64, 6);
     frame.render_widget(Clear, rect);
@@ -123,45 +143,6 @@ pub fn confirm(frame: &mut Frame, area: Rect, question: &str) {
         Paragraph::new(text).wrap(Wrap { trim: true }).block(
             Block::bordered()
                 .title(" Confirm ")
-                .border_style(theme::border(true)),
-        ),
-        rect,
-    );
-}
-
-pub fn approval(frame: &mut Frame, area: Rect, prompt: &ApprovalPrompt) {
-    let bold = Style::default().add_modifier(Modifier::BOLD);
-    let mut text = vec![
-        Line::raw(format!("{} wants to use a tool:", prompt.asker)),
-        Line::raw(""),
-        Line::from(vec![
-            Span::styled(
-                format!("  {}  ", prompt.tool),
-                bold.fg(ratatui::style::Color::Yellow),
-            ),
-            Span::raw(prompt.detail.clone()),
-        ]),
-        Line::raw(""),
-    ];
-    match &prompt.deny_reason {
-        None => text.push(Line::styled(
-            "y/enter allow once   a allow for this session   n deny with a reason   d deny   esc later",
-            theme::dim(),
-        )),
-        Some(reason) => {
-            text.push(Line::from(vec![
-                Span::styled("Reason for the model (optional): ", bold),
-                Span::raw(format!("{reason}█")),
-            ]));
-            text.push(Line::styled("enter deny   esc back", theme::dim()));
-        }
-    }
-    let rect = centered(area, 84, 10);
-    frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(text).wrap(Wrap { trim: false }).block(
-            Block::bordered()
-                .title(" Approval needed ")
                 .border_style(theme::border(true)),
         ),
         rect,

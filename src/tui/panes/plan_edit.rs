@@ -1,6 +1,7 @@
 //! The questions a plan edit asks: its impact preview, and what becomes of a removed step's
-//! dependents.
+//! dependents, with the keys that answer them.
 
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -9,7 +10,8 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::overlays::centered;
 use crate::format::group_thousands;
-use crate::session::plan_edit::join_ids;
+use crate::session::plan_edit::{Dependents, join_ids};
+use crate::tui::actions::{Action, Steer};
 use crate::tui::app::{EditPreview, RemovalQuestion};
 use crate::tui::theme;
 
@@ -103,4 +105,32 @@ pub fn removal(frame: &mut Frame, area: Rect, question: &RemovalQuestion) {
         ),
         rect,
     );
+}
+
+/// Yes or no to the impact preview.
+#[expect(
+    clippy::wildcard_enum_match_arm,
+    reason = "a key map names the keys it handles; every other key does nothing"
+)]
+pub fn preview_key(key: KeyEvent) -> Option<Action> {
+    match key.code {
+        KeyCode::Char('y' | 'Y') | KeyCode::Enter => Some(Action::Steer(Steer::ConfirmEdit(true))),
+        KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Action::Steer(Steer::ConfirmEdit(false))),
+        _ => None,
+    }
+}
+
+/// What becomes of the steps that need the removed one.
+#[expect(
+    clippy::wildcard_enum_match_arm,
+    reason = "a key map names the keys it handles; every other key does nothing"
+)]
+pub fn removal_key(key: KeyEvent) -> Option<Action> {
+    let answer = match key.code {
+        KeyCode::Char('r' | 'R') => Some(Dependents::Remove),
+        KeyCode::Char('k' | 'K') => Some(Dependents::Rewire),
+        KeyCode::Esc | KeyCode::Char('n' | 'N') => None,
+        _ => return None,
+    };
+    Some(Action::Steer(Steer::AnswerRemoval(answer)))
 }

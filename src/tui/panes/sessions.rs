@@ -1,25 +1,31 @@
 //! The session list: status, goal and age; the selected session drives the other panes.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
+use super::row_in;
+use crate::tui::actions::{Action, Navigate};
 use crate::tui::app::{App, Focus};
 use crate::tui::theme;
 
-pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
-    let focused = app.focus == Focus::Sessions;
+/// Records the pane's area and scrolls the list so the selection stays in view.
+pub fn prepare(app: &mut App, area: Rect) {
     let rows = area.height.saturating_sub(2) as usize;
-    // Scroll the list so the selection stays in view.
     let offset = &mut app.areas.sessions_offset;
     if app.selected < *offset {
         *offset = app.selected;
     } else if rows > 0 && app.selected >= *offset + rows {
         *offset = app.selected + 1 - rows;
     }
-    let offset = *offset;
     app.areas.sessions = area;
+}
+
+pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+    let focused = app.focus == Focus::Sessions;
+    let rows = area.height.saturating_sub(2) as usize;
+    let offset = app.areas.sessions_offset;
     let inner_width = area.width.saturating_sub(2) as usize;
     let lines: Vec<Line> = if app.sessions.is_empty() {
         vec![Line::styled("no sessions yet", theme::dim())]
@@ -58,4 +64,10 @@ pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
         .title(title)
         .border_style(theme::border(focused));
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// A click on a row selects that session.
+pub fn click(app: &App, at: Position) -> Option<Action> {
+    row_in(app.areas.sessions, at)
+        .map(|row| Action::Navigate(Navigate::SelectSession(app.areas.sessions_offset + row)))
 }

@@ -1,17 +1,22 @@
 //! The steps of the selected session: agent, status, progress and what each waits on.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
+use super::row_in;
+use crate::tui::actions::{Action, Navigate};
 use crate::tui::app::{App, Focus};
 use crate::tui::step_badge::StepBadge;
 use crate::tui::theme;
 
-pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
-    let focused = app.focus == Focus::Steps;
+pub fn prepare(app: &mut App, area: Rect) {
     app.areas.steps = area;
+}
+
+pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+    let focused = app.focus == Focus::Steps;
     let block = Block::bordered()
         .title(" Steps ")
         .border_style(theme::border(focused));
@@ -63,4 +68,9 @@ pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
             .collect()
     };
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// A click on a row selects that step.
+pub fn click(app: &App, at: Position) -> Option<Action> {
+    row_in(app.areas.steps, at).map(|row| Action::Navigate(Navigate::SelectStep(row)))
 }

@@ -1,14 +1,17 @@
 //! The agents' streams: one pane per running agent of the selected session, or the selected
 //! step at full width. Only the rows on screen are wrapped and drawn.
 
+use std::ops::Range;
+
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Paragraph};
 
 use crate::format::seconds;
 use crate::session::session_fold::{SessionStatus, StepState, StepStatus};
+use crate::tui::actions::{Action, Navigate, Scroll};
 use crate::tui::app::{App, Focus};
 use crate::tui::session_view::SessionView;
 use crate::tui::step_badge::StepBadge;
@@ -17,33 +20,46 @@ use crate::tui::theme;
 /// Below this a pane shows too little to read; more agents than fit are listed instead.
 const MIN_PANE_HEIGHT: u16 = 5;
 
-pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
-    app.areas.streams.clear();
-    let focused = app.focus == Focus::Streams;
+/// Where the last frame put the stream panes and which rows each showed.
+#[derive(Debug, Clone, Default)]
+pub struct StreamsLayout {
+    /// The line above the panes, when the session is not simply running.
+    pub banner: Option<Rect>,
+    pub panes: Vec<StreamPane>,
+    /// Running agents that did not fit, and the line that names them.
+    pub hidden: Option<(usize, Rect)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StreamPane {
+    /// Index of the step in the session.
+    pub step: usize,
+    pub rect: Rect,
+    /// The text area inside the border: the mouse wheel's target and the page size.
+    pub inner: Rect,
+    /// The rows on screen, as byte ranges of the step's text.
+    pub rows: Vec<Range<usize>>,
+    pub following: bool,
+}
+
+/// Lays the panes out and picks the rows each shows: the one step of drawing that changes
+/// anything (stream views index new text and cache wrapped heights).
+pub fn prepare(app: &mut App, area: Rect) {
     let expanded = app.expanded;
-    let App {
-        sessions,
-        selected,
-        areas,
-        now_ms,
-        ..
-    } = app;
-    let Some(session) = sessions.get_mut(*selected) else {
-        placeholder(
-            frame,
-            area,
-            "No sessions yet. Type a goal below and press Enter.",
-        );
+    let now_ms = app.now_ms;
+    let selected = app.selected;
+    let layout = &mut app.areas.streams;
+    *layout = StreamsLayout::default();
+    let Some(session) = app.sessions.get_mut(selected) else {
         return;
     };
-    let area = match banner(session, *now_ms) {
-        Some(line) => {
-            let [top, rest] =
-                Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
-            frame.render_widget(Paragraph::new(line), top);
-            rest
-        }
-        None => area,
+    let area = if banner(session, now_ms).is_some() {
+        let [top, rest] =
+            Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+        layout.banner = Some(top);
+        rest
+    } else {
+        area
     };
     let panes = if expanded {
         vec![session.selected_step]
@@ -53,10 +69,6 @@ pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
     } else {
         session.stream_steps()
     };
-    if panes.is_empty() {
-        placeholder(frame, area, &nothing_to_stream(session));
-        return;
-    }
     let (panes, hidden) = fitting(panes, session.selected_step, area);
     let constraints = vec![Constraint::Fill(1); panes.len()];
     let mut rects = Layout::vertical(constraints).split(area).to_vec();
@@ -64,15 +76,84 @@ pub fn render(app: &mut App, frame: &mut Frame, area: Rect) {
         && let Some(last) = rects.last_mut()
     {
         last.height = last.height.saturating_sub(1);
-        let note = Rect::new(area.x, area.bottom() - 1, area.width, 1);
+        layout.hidden = Some((hidden, Rect::new(area.x, area.bottom() - 1, area.width, 1)));
+    }
+    for (step, rect) in panes.into_iter().zip(rects) {
+        let inner = Block::bordered().inner(rect);
+        let Some((view, text)) = session.stream(step) else {
+            continue;
+        };
+        let rows = view.visible_ranges(text, inner.width as usize, inner.height as usize);
+        let following = view.is_following();
+        layout.panes.push(StreamPane {
+            step,
+            rect,
+            inner,
+            rows,
+            following,
+        });
+    }
+}
+
+pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+    let focused = app.focus == Focus::Streams;
+    let layout = &app.areas.streams;
+    let Some(session) = app.session() else {
+        placeholder(
+            frame,
+            area,
+            "No sessions yet. Type a goal below and press Enter.",
+        );
+        return;
+    };
+    if let (Some(line), Some(top)) = (banner(session, app.now_ms), layout.banner) {
+        frame.render_widget(Paragraph::new(line), top);
+    }
+    if layout.panes.is_empty() {
+        let rest = layout.banner.map_or(area, |top| {
+            Rect::new(
+                area.x,
+                top.bottom(),
+                area.width,
+                area.height.saturating_sub(1),
+            )
+        });
+        placeholder(frame, rest, &nothing_to_stream(session));
+        return;
+    }
+    if let Some((hidden, note)) = layout.hidden {
         let text = format!(" +{hidden} more running: j/k here switches agents, /monitor shows all");
         frame.render_widget(Paragraph::new(text).style(theme::dim()), note);
     }
-    for (&index, rect) in panes.iter().zip(rects) {
-        if let Some(inner) = draw_pane(frame, session, index, rect, focused) {
-            areas.streams.push((index, inner));
-        }
+    for pane in &layout.panes {
+        draw_pane(frame, session, pane, focused);
     }
+}
+
+/// The stream pane under the pointer, by step index.
+pub fn step_at(app: &App, at: Position) -> Option<usize> {
+    app.areas
+        .streams
+        .panes
+        .iter()
+        .find(|pane| pane.inner.contains(at))
+        .map(|pane| pane.step)
+}
+
+/// A click on a stream selects its step.
+pub fn click(app: &App, at: Position) -> Option<Action> {
+    step_at(app, at).map(|step| Action::Navigate(Navigate::SelectStep(step)))
+}
+
+/// The wheel scrolls the stream under the pointer, three rows at a time.
+pub fn wheel(app: &App, at: Position, up: bool) -> Option<Action> {
+    const ROWS: usize = 3;
+    let scroll = if up {
+        Scroll::Up(ROWS)
+    } else {
+        Scroll::Down(ROWS)
+    };
+    step_at(app, at).map(|step| Action::Navigate(Navigate::ScrollStep(step, scroll)))
 }
 
 /// What the pane says when no agent has anything to show.
@@ -107,23 +188,19 @@ fn fitting(panes: Vec<usize>, selected: usize, area: Rect) -> (Vec<usize>, usize
     (shown, hidden)
 }
 
-/// One agent's pane; returns the area its text fills (for the mouse wheel).
-fn draw_pane(
-    frame: &mut Frame,
-    session: &mut SessionView,
-    index: usize,
-    rect: Rect,
-    focused: bool,
-) -> Option<Rect> {
+/// One agent's pane, with the rows `prepare` picked.
+fn draw_pane(frame: &mut Frame, session: &SessionView, pane: &StreamPane, focused: bool) {
+    let Some(step) = session.state.steps.get(pane.step) else {
+        return;
+    };
     let total = session.state.steps.len();
-    let step = &session.state.steps[index];
-    let is_selected = index == session.selected_step;
+    let is_selected = pane.step == session.selected_step;
     let badge = StepBadge::of(&session.state, step);
     let mut title = vec![
         Span::raw(format!(
             " {} · step {}/{} · ",
             step.spec.agent,
-            index + 1,
+            pane.step + 1,
             total
         )),
         Span::styled(badge.long(), badge.style().add_modifier(Modifier::BOLD)),
@@ -133,8 +210,10 @@ fn draw_pane(
     {
         title.push(Span::raw(format!(" · {rate:.0} tok/s")));
     }
-    let empty = step.transcript.is_empty();
-    let waiting = waiting_text(step);
+    if !pane.following {
+        title.push(Span::styled(" · scrolled, End follows", theme::dim()));
+    }
+    title.push(Span::raw(" "));
     let border = if is_selected && focused {
         theme::border(true)
     } else if is_selected {
@@ -146,25 +225,20 @@ fn draw_pane(
     if let Some(line) = bottom_line(session, step) {
         block = block.title_bottom(line);
     }
-    let inner = block.inner(rect);
-    let (view, text) = session.stream(index)?;
-    if !view.is_following() {
-        title.push(Span::styled(" · scrolled, End follows", theme::dim()));
-    }
-    title.push(Span::raw(" "));
-    let lines: Vec<Line> = if empty {
-        vec![Line::styled(waiting, theme::dim())]
+    let text = &step.transcript;
+    let lines: Vec<Line> = if text.is_empty() {
+        vec![Line::styled(waiting_text(step), theme::dim())]
     } else {
-        view.visible_rows(text, inner.width as usize, inner.height as usize)
-            .into_iter()
+        pane.rows
+            .iter()
+            .filter_map(|row| text.get(row.clone()))
             .map(Line::raw)
             .collect()
     };
     frame.render_widget(
         Paragraph::new(lines).block(block.title(Line::from(title))),
-        rect,
+        pane.rect,
     );
-    Some(inner)
 }
 
 /// What an agent with no text yet is doing.
