@@ -102,26 +102,7 @@ impl Config {
         let planner = file.planner.settings(&bad)?;
         let local = file.local.settings(flags, &env, dirs, &bad)?;
         check_budget(&file, &bad)?;
-
-        let mode = layered(
-            flags.mode,
-            env.parsed(ENV_MODE, CallMode::parse, "a mode (streaming or legacy)")?,
-            file.mode,
-            CallMode::default,
-        );
-        let max_parallel = layered(
-            flags.max_parallel,
-            env.number(ENV_MAX_PARALLEL)?.map(|n| n as usize),
-            file.max_parallel,
-            || 3,
-        );
-        check_range(&bad, "max_parallel", max_parallel as u64, 1, 32)?;
-        let workspace_root = layered(
-            flags.workspace_root.clone(),
-            env.path(ENV_WORKSPACE_ROOT),
-            file.workspace_root.clone(),
-            || dirs.default_workspace_root(),
-        );
+        let top = TopLevel::layered(flags, &env, &file, dirs, &bad)?;
         let providers = providers::resolve(
             ProviderInputs {
                 default: file.provider.as_deref(),
@@ -135,9 +116,9 @@ impl Config {
 
         Ok(Config {
             engine: EngineSettings {
-                max_parallel,
-                mode,
-                workspace_root,
+                max_parallel: top.max_parallel,
+                mode: top.mode,
+                workspace_root: top.workspace_root,
                 roles,
                 planner,
                 context_chars_per_dependency: file.context_chars_per_dependency.unwrap_or(3000),
@@ -155,6 +136,48 @@ impl Config {
             agent_dirs,
             local,
             file: source,
+        })
+    }
+}
+
+/// The top-level settings that a flag and an environment variable can also set.
+struct TopLevel {
+    mode: CallMode,
+    max_parallel: usize,
+    workspace_root: PathBuf,
+}
+
+impl TopLevel {
+    fn layered(
+        flags: &Overrides,
+        env: &Env<'_>,
+        file: &ConfigFile,
+        dirs: &AppDirs,
+        bad: Bad<'_>,
+    ) -> Result<Self, ConfigError> {
+        let mode = layered(
+            flags.mode,
+            env.parsed(ENV_MODE, CallMode::parse, "a mode (streaming or legacy)")?,
+            file.mode,
+            CallMode::default,
+        );
+        let max_parallel = layered(
+            flags.max_parallel,
+            env.number(ENV_MAX_PARALLEL)?.map(|n| n as usize),
+            file.max_parallel,
+            || 3,
+        );
+        check_range(bad, "max_parallel", max_parallel as u64, 1, 32)?;
+        let workspace_root = layered(
+            flags.workspace_root.clone(),
+            env.path(ENV_WORKSPACE_ROOT),
+            file.workspace_root.clone(),
+            || dirs.default_workspace_root(),
+        );
+        Ok(TopLevel {
+            mode,
+            max_parallel,
+            workspace_root,
         })
     }
 }

@@ -75,33 +75,63 @@ pub(super) fn resolve(
         .or_else(|| env(ENV_PROVIDER))
         .or(inputs.default.map(String::from))
         .unwrap_or_else(|| LOCAL.to_string());
-    let names = providers.keys().cloned().collect::<Vec<_>>().join(", ");
-    let known = || names.clone();
     if !providers.contains_key(&default) {
         return Err(bad(format!(
             "no provider named `{default}` (known: {})",
-            known()
+            known(&providers)
         )));
     }
-    if let Some(model) = &inputs.flags.model
-        && let Some(p) = providers.get_mut(&default)
-    {
-        match p.http_mut() {
-            Some(http) => http.model = model.clone(),
-            None => {
-                return Err(bad(format!(
-                    "--model names a model of an HTTP provider, and `{default}` is the embedded \
-                     model; use --model-file for another GGUF file"
-                )));
-            }
-        }
+    if let Some(model) = &inputs.flags.model {
+        set_model(&mut providers, &default, model, bad)?;
     }
-    for (role, route) in &inputs.roles {
-        let provider = route.provider.as_deref().unwrap_or(&default);
+    check_role_routes(&providers, &default, &inputs.roles, bad)?;
+    check_fallbacks(&providers, bad)?;
+    Ok(ProviderSetup {
+        default,
+        providers,
+        roles: inputs.roles,
+    })
+}
+
+fn known(providers: &BTreeMap<String, ProviderConfig>) -> String {
+    providers.keys().cloned().collect::<Vec<_>>().join(", ")
+}
+
+/// `--model` for the default provider, which must speak HTTP.
+fn set_model(
+    providers: &mut BTreeMap<String, ProviderConfig>,
+    default: &str,
+    model: &str,
+    bad: &impl Fn(String) -> ConfigError,
+) -> Result<(), ConfigError> {
+    let Some(p) = providers.get_mut(default) else {
+        return Ok(());
+    };
+    match p.http_mut() {
+        Some(http) => {
+            http.model = model.to_string();
+            Ok(())
+        }
+        None => Err(bad(format!(
+            "--model names a model of an HTTP provider, and `{default}` is the embedded \
+             model; use --model-file for another GGUF file"
+        ))),
+    }
+}
+
+/// Every role's route names a known provider, and a model only where there are models.
+fn check_role_routes(
+    providers: &BTreeMap<String, ProviderConfig>,
+    default: &str,
+    roles: &BTreeMap<String, RoleRoute>,
+    bad: &impl Fn(String) -> ConfigError,
+) -> Result<(), ConfigError> {
+    for (role, route) in roles {
+        let provider = route.provider.as_deref().unwrap_or(default);
         let Some(p) = providers.get(provider) else {
             return Err(bad(format!(
                 "[agents.{role}] provider = \"{provider}\": no such provider (known: {})",
-                known()
+                known(providers)
             )));
         };
         if route.model.is_some() && p.kind() == ProviderKind::Local {
@@ -111,6 +141,14 @@ pub(super) fn resolve(
             )));
         }
     }
+    Ok(())
+}
+
+/// A fallback names another provider that exists.
+fn check_fallbacks(
+    providers: &BTreeMap<String, ProviderConfig>,
+    bad: &impl Fn(String) -> ConfigError,
+) -> Result<(), ConfigError> {
     for p in providers.values() {
         for f in &p.fallback {
             if f == &p.name {
@@ -123,16 +161,12 @@ pub(super) fn resolve(
                 return Err(bad(format!(
                     "[providers.{}] fallback `{f}`: no such provider (known: {})",
                     p.name,
-                    known()
+                    known(providers)
                 )));
             }
         }
     }
-    Ok(ProviderSetup {
-        default,
-        providers,
-        roles: inputs.roles,
-    })
+    Ok(())
 }
 
 /// `local` always; `anthropic` and `openai` from their usual environment variables, so a key in

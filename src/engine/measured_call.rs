@@ -7,10 +7,10 @@ use futures::{FutureExt, StreamExt};
 use tokio::time::Instant;
 
 use crate::provider::{
-    CallControl, ChatRequest, FailoverNotice, PauseSignal, Provider, ProviderError, ProviderEvent,
-    RetryNotice, ToolCall,
+    CallControl, ChatRequest, ErrorKind, FailoverNotice, PauseSignal, Provider, ProviderError,
+    ProviderEvent, RetryNotice, ToolCall, Usage,
 };
-use crate::session::call::CallStats;
+use crate::session::call::{CallMode, CallStats, FinishReason};
 
 pub enum CallEnd {
     Finished {
@@ -62,6 +62,97 @@ impl Stopwatch {
     }
 }
 
+/// What the call has produced so far and the figures of the attempt that is answering.
+struct Attempt {
+    /// (provider, model) answering now; a failover changes it.
+    serving: (String, String),
+    watch: Stopwatch,
+    ttft_ms: Option<u64>,
+    text: String,
+    tool_calls: Vec<ToolCall>,
+    /// Tool call ids of the conversation before this call, and those plus this call's.
+    earlier_ids: HashSet<String>,
+    taken_ids: HashSet<String>,
+}
+
+impl Attempt {
+    fn start(serving: (String, String), request: &ChatRequest, pause: &PauseSignal) -> Self {
+        // Tool call ids must be unique in the conversation, or the next request is refused
+        // (Ollama reuses its small random ids; a proxy may repeat one).
+        let earlier_ids: HashSet<String> = request
+            .messages
+            .iter()
+            .flat_map(|m| &m.tool_calls)
+            .map(|c| c.id.clone())
+            .collect();
+        Attempt {
+            serving,
+            watch: Stopwatch::start(pause),
+            ttft_ms: None,
+            text: String::new(),
+            tool_calls: Vec::new(),
+            taken_ids: earlier_ids.clone(),
+            earlier_ids,
+        }
+    }
+
+    fn saw_output(&mut self, pause: &PauseSignal) {
+        if self.ttft_ms.is_none() {
+            self.ttft_ms = Some(self.watch.active_ms(pause));
+        }
+    }
+
+    /// Measuring starts again (a retry, a failover, a slot finally free); `discard` also
+    /// forgets what was streamed, which the provider throws away.
+    fn restart(&mut self, pause: &PauseSignal, discard: bool) {
+        if discard {
+            self.text.clear();
+            self.tool_calls.clear();
+            self.taken_ids.clone_from(&self.earlier_ids);
+        }
+        self.ttft_ms = None;
+        self.watch = Stopwatch::start(pause);
+    }
+
+    fn add_tool_call(&mut self, mut call: ToolCall, pause: &PauseSignal) -> ToolCall {
+        call.id = unique_id(std::mem::take(&mut call.id), &mut self.taken_ids);
+        self.saw_output(pause);
+        self.tool_calls.push(call.clone());
+        call
+    }
+
+    fn finish(
+        self,
+        mode: CallMode,
+        usage: Usage,
+        finish: FinishReason,
+        pause: &PauseSignal,
+    ) -> CallEnd {
+        let stats = CallStats {
+            provider: self.serving.0,
+            model: self.serving.1,
+            mode,
+            input_tokens: usage.input_tokens,
+            output_tokens: usage.output_tokens,
+            cache_read_tokens: usage.cache_read_tokens,
+            cache_creation_tokens: usage.cache_creation_tokens,
+            estimated: usage.estimated,
+            ttft_ms: self.ttft_ms,
+            duration_ms: self.watch.active_ms(pause),
+            finish,
+            // Priced by the engine, which holds the price table.
+            cost_usd: None,
+        };
+        CallEnd::Finished {
+            text: self.text,
+            tool_calls: self.tool_calls,
+            stats,
+        }
+    }
+}
+
+type StreamItem = Option<Result<ProviderEvent, ProviderError>>;
+
 /// Text pieces already waiting in the stream are merged, which costs no latency and saves the
 /// engine and the screen a lot of small events when a provider delivers in bursts. After a
 /// retry or failover that throws streamed text away, measuring starts again: the figures
@@ -73,28 +164,15 @@ pub async fn measured_call(
     mut on_update: impl FnMut(CallUpdate),
 ) -> CallEnd {
     let mode = request.mode;
-    let mut serving = (provider.name().to_string(), provider.model().to_string());
-    if let Some(model) = &request.model {
-        serving.1 = model.clone();
-    }
+    let model = request
+        .model
+        .clone()
+        .unwrap_or_else(|| provider.model().to_string());
     let mut pause = control.pause.clone();
-    let mut watch = Stopwatch::start(&pause);
-
-    // Tool call ids must be unique in the conversation, or the next request is refused (Ollama
-    // reuses its small random ids; a proxy may repeat one).
-    let earlier_ids: HashSet<String> = request
-        .messages
-        .iter()
-        .flat_map(|m| &m.tool_calls)
-        .map(|c| c.id.clone())
-        .collect();
-    let mut taken_ids = earlier_ids.clone();
+    let mut attempt = Attempt::start((provider.name().to_string(), model), &request, &pause);
     let mut stream = provider.stream(request, control.clone());
-    let mut text = String::new();
-    let mut tool_calls = Vec::new();
-    let mut ttft_ms = None;
     // An item read while merging that is not text: handled on the next turn.
-    let mut held: Option<Option<Result<ProviderEvent, ProviderError>>> = None;
+    let mut held: Option<StreamItem> = None;
     loop {
         let item = match held.take() {
             Some(item) => item,
@@ -104,11 +182,20 @@ pub async fn measured_call(
                 item = stream.next() => item,
             },
         };
-        match item {
-            Some(Ok(ProviderEvent::Text(mut piece))) => {
-                if ttft_ms.is_none() {
-                    ttft_ms = Some(watch.active_ms(&pause));
-                }
+        let event = match item {
+            Some(Ok(event)) => event,
+            Some(Err(e)) if e.is_cancelled() => return CallEnd::Cancelled,
+            Some(Err(e)) => return CallEnd::Failed(e),
+            None => {
+                return CallEnd::Failed(ProviderError::new(
+                    ErrorKind::StreamCut,
+                    "the provider's stream ended before the reply was complete",
+                ));
+            }
+        };
+        match event {
+            ProviderEvent::Text(mut piece) => {
+                attempt.saw_output(&pause);
                 if pause.is_paused() {
                     tokio::select! {
                         biased;
@@ -116,92 +203,58 @@ pub async fn measured_call(
                         _ = pause.wait_until_running() => {}
                     }
                 }
-                let mut pieces = 1;
-                while pieces < MAX_MERGED_PIECES && !pause.is_paused() {
-                    match stream.next().now_or_never() {
-                        Some(Some(Ok(ProviderEvent::Text(more)))) => {
-                            piece.push_str(&more);
-                            pieces += 1;
-                        }
-                        Some(other) => {
-                            held = Some(other);
-                            break;
-                        }
-                        None => break,
-                    }
-                }
-                text.push_str(&piece);
+                let (pieces, next) = merge_waiting_text(&mut stream, &mut piece, &pause);
+                held = next;
+                attempt.text.push_str(&piece);
                 on_update(CallUpdate::Text(piece, pieces));
             }
-            Some(Ok(ProviderEvent::ToolCall(mut call))) => {
-                call.id = unique_id(std::mem::take(&mut call.id), &mut taken_ids);
-                if ttft_ms.is_none() {
-                    ttft_ms = Some(watch.active_ms(&pause));
-                }
-                tool_calls.push(call.clone());
-                on_update(CallUpdate::ToolCall(call));
+            ProviderEvent::ToolCall(call) => {
+                on_update(CallUpdate::ToolCall(attempt.add_tool_call(call, &pause)));
             }
-            Some(Ok(ProviderEvent::Retrying(notice))) => {
-                if notice.discarded_text {
-                    text.clear();
-                    tool_calls.clear();
-                    taken_ids.clone_from(&earlier_ids);
-                }
-                ttft_ms = None;
-                watch = Stopwatch::start(&pause);
+            ProviderEvent::Retrying(notice) => {
+                attempt.restart(&pause, notice.discarded_text);
                 on_update(CallUpdate::Retry(notice));
             }
-            Some(Ok(ProviderEvent::FailingOver(notice))) => {
-                text.clear();
-                tool_calls.clear();
-                taken_ids.clone_from(&earlier_ids);
-                ttft_ms = None;
-                watch = Stopwatch::start(&pause);
-                serving = (notice.to.clone(), notice.to_model.clone());
+            ProviderEvent::FailingOver(notice) => {
+                attempt.restart(&pause, true);
+                attempt.serving = (notice.to.clone(), notice.to_model.clone());
                 on_update(CallUpdate::Failover(notice));
             }
-            Some(Ok(ProviderEvent::Warning(message))) => on_update(CallUpdate::Warning(message)),
-            Some(Ok(ProviderEvent::WaitingForSlot { provider, limit })) => {
-                on_update(CallUpdate::Queued { provider, limit })
+            ProviderEvent::Warning(message) => on_update(CallUpdate::Warning(message)),
+            ProviderEvent::WaitingForSlot { provider, limit } => {
+                on_update(CallUpdate::Queued { provider, limit });
             }
-            Some(Ok(ProviderEvent::GotSlot { waited_ms })) => {
+            ProviderEvent::GotSlot { waited_ms } => {
                 // The call is only now sent: its time to first token starts here.
-                ttft_ms = None;
-                watch = Stopwatch::start(&pause);
+                attempt.restart(&pause, false);
                 on_update(CallUpdate::Dequeued { waited_ms });
             }
-            Some(Ok(ProviderEvent::Finished { usage, finish })) => {
-                let stats = CallStats {
-                    provider: serving.0,
-                    model: serving.1,
-                    mode,
-                    input_tokens: usage.input_tokens,
-                    output_tokens: usage.output_tokens,
-                    cache_read_tokens: usage.cache_read_tokens,
-                    cache_creation_tokens: usage.cache_creation_tokens,
-                    estimated: usage.estimated,
-                    ttft_ms,
-                    duration_ms: watch.active_ms(&pause),
-                    finish,
-                    // Priced by the engine, which holds the price table.
-                    cost_usd: None,
-                };
-                return CallEnd::Finished {
-                    text,
-                    tool_calls,
-                    stats,
-                };
-            }
-            Some(Err(e)) if e.is_cancelled() => return CallEnd::Cancelled,
-            Some(Err(e)) => return CallEnd::Failed(e),
-            None => {
-                return CallEnd::Failed(ProviderError::new(
-                    crate::provider::ErrorKind::StreamCut,
-                    "the provider's stream ended before the reply was complete",
-                ));
+            ProviderEvent::Finished { usage, finish } => {
+                return attempt.finish(mode, usage, finish, &pause);
             }
         }
     }
+}
+
+/// Appends the text pieces already waiting in the stream to `piece`, up to a bound and not while
+/// paused; returns how many pieces it now holds and the non-text item read on the way, if any.
+fn merge_waiting_text(
+    stream: &mut (impl futures::Stream<Item = Result<ProviderEvent, ProviderError>> + Unpin),
+    piece: &mut String,
+    pause: &PauseSignal,
+) -> (u32, Option<StreamItem>) {
+    let mut pieces = 1;
+    while pieces < MAX_MERGED_PIECES && !pause.is_paused() {
+        match stream.next().now_or_never() {
+            Some(Some(Ok(ProviderEvent::Text(more)))) => {
+                piece.push_str(&more);
+                pieces += 1;
+            }
+            Some(other) => return (pieces, Some(other)),
+            None => break,
+        }
+    }
+    (pieces, None)
 }
 
 /// `id`, or a variant of it that no earlier call of the conversation has.

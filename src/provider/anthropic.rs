@@ -262,46 +262,8 @@ impl StreamDecoder for EventDecoder {
         let mut out = Vec::new();
         match kind {
             "message_start" => update_usage(&mut self.usage, &json["message"]["usage"]),
-            "content_block_start" => {
-                let block = &json["content_block"];
-                match block["type"].as_str() {
-                    Some("tool_use") => {
-                        let id = block["id"].as_str().unwrap_or_default().to_string();
-                        let continued =
-                            self.finished_tool.take_if(|t| !id.is_empty() && t.id == id);
-                        let tool = continued.unwrap_or_else(|| ToolBlock {
-                            id,
-                            name: block["name"].as_str().unwrap_or_default().to_string(),
-                            json: String::new(),
-                        });
-                        self.flush_tool(&mut out);
-                        self.tools.insert(index, tool);
-                    }
-                    Some("text") => {
-                        self.flush_tool(&mut out);
-                        if let Some(text) = block["text"].as_str().filter(|t| !t.is_empty()) {
-                            out.push(Decoded::Text(text.to_string()));
-                        }
-                    }
-                    _ => self.flush_tool(&mut out),
-                }
-            }
-            "content_block_delta" => {
-                let delta = &json["delta"];
-                match delta["type"].as_str() {
-                    Some("text_delta") => out.push(Decoded::Text(
-                        delta["text"].as_str().unwrap_or_default().to_string(),
-                    )),
-                    Some("input_json_delta") => {
-                        if let Some(tool) = self.tools.get_mut(&index) {
-                            tool.json
-                                .push_str(delta["partial_json"].as_str().unwrap_or_default());
-                        }
-                    }
-                    // thinking, signature and citation deltas are not the answer.
-                    _ => {}
-                }
-            }
+            "content_block_start" => self.on_block_start(&json["content_block"], index, &mut out),
+            "content_block_delta" => self.on_block_delta(&json["delta"], index, &mut out),
             "content_block_stop" => {
                 if let Some(tool) = self.tools.remove(&index) {
                     self.flush_tool(&mut out);
@@ -327,6 +289,49 @@ impl StreamDecoder for EventDecoder {
             _ => {}
         }
         Ok(out)
+    }
+}
+
+impl EventDecoder {
+    /// A text block may carry its first text; a tool block starts gathering its arguments (or
+    /// goes on with the one just stopped, when a server splits a block in two).
+    fn on_block_start(&mut self, block: &Value, index: u64, out: &mut Vec<Decoded>) {
+        match block["type"].as_str() {
+            Some("tool_use") => {
+                let id = block["id"].as_str().unwrap_or_default().to_string();
+                let continued = self.finished_tool.take_if(|t| !id.is_empty() && t.id == id);
+                let tool = continued.unwrap_or_else(|| ToolBlock {
+                    id,
+                    name: block["name"].as_str().unwrap_or_default().to_string(),
+                    json: String::new(),
+                });
+                self.flush_tool(out);
+                self.tools.insert(index, tool);
+            }
+            Some("text") => {
+                self.flush_tool(out);
+                if let Some(text) = block["text"].as_str().filter(|t| !t.is_empty()) {
+                    out.push(Decoded::Text(text.to_string()));
+                }
+            }
+            _ => self.flush_tool(out),
+        }
+    }
+
+    fn on_block_delta(&mut self, delta: &Value, index: u64, out: &mut Vec<Decoded>) {
+        match delta["type"].as_str() {
+            Some("text_delta") => out.push(Decoded::Text(
+                delta["text"].as_str().unwrap_or_default().to_string(),
+            )),
+            Some("input_json_delta") => {
+                if let Some(tool) = self.tools.get_mut(&index) {
+                    tool.json
+                        .push_str(delta["partial_json"].as_str().unwrap_or_default());
+                }
+            }
+            // thinking, signature and citation deltas are not the answer.
+            _ => {}
+        }
     }
 }
 

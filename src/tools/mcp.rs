@@ -13,7 +13,7 @@ use rmcp::service::{Peer, RoleClient, RunningService};
 use rmcp::transport::TokioChildProcess;
 use serde::Deserialize;
 use serde_json::Value;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::entry::{ToolEntry, ToolOrigin};
 use super::{Policy, ToolError, ToolOutput, clip_result};
@@ -313,45 +313,16 @@ async fn start_server(
     let Some(command) = config.command.as_deref().filter(|c| !c.trim().is_empty()) else {
         return failed("no `command` to start".into(), &stderr_tail);
     };
-    let mut cmd = tokio::process::Command::new(expand(command, env));
-    cmd.args(config.args.iter().map(|a| expand(a, env)));
-    for (k, v) in &config.env {
-        cmd.env(k, expand(v, env));
-    }
-    if let Some(dir) = &config.cwd {
-        cmd.current_dir(expand(dir, env));
-    }
     // The server's stderr must never reach the dashboard's terminal.
-    let spawned = TokioChildProcess::builder(cmd)
+    let spawned = TokioChildProcess::builder(server_command(command, &config, env))
         .stderr(Stdio::piped())
         .spawn();
     let (transport, stderr) = match spawned {
         Ok(parts) => parts,
         Err(e) => return failed(format!("could not start `{command}`: {e}"), &stderr_tail),
     };
-    if let Some(mut stderr) = stderr {
-        let tail = stderr_tail.clone();
-        let server = name.clone();
-        tokio::spawn(async move {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stderr.read(&mut buf).await {
-                if n == 0 {
-                    break;
-                }
-                let text = String::from_utf8_lossy(&buf[..n]);
-                tracing::debug!(server = %server, "mcp stderr: {}", text.trim_end());
-                if let Ok(mut t) = tail.lock() {
-                    t.push_str(&text);
-                    if t.len() > STDERR_TAIL {
-                        let mut cut = t.len() - STDERR_TAIL;
-                        while !t.is_char_boundary(cut) {
-                            cut += 1;
-                        }
-                        t.drain(..cut);
-                    }
-                }
-            }
-        });
+    if let Some(stderr) = stderr {
+        tokio::spawn(keep_stderr_tail(stderr, stderr_tail.clone(), name.clone()));
     }
     let started = tokio::time::timeout(STARTUP_TIMEOUT, async {
         let client = ().serve(transport).await.map_err(|e| e.to_string())?;
@@ -380,6 +351,50 @@ async fn start_server(
             format!("did not answer within {} s", STARTUP_TIMEOUT.as_secs()),
             &stderr_tail,
         ),
+    }
+}
+
+/// The server's command line, with `${VAR}` expanded in the command, arguments, env and cwd.
+fn server_command(
+    command: &str,
+    config: &McpServerConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(expand(command, env));
+    cmd.args(config.args.iter().map(|a| expand(a, env)));
+    for (k, v) in &config.env {
+        cmd.env(k, expand(v, env));
+    }
+    if let Some(dir) = &config.cwd {
+        cmd.current_dir(expand(dir, env));
+    }
+    cmd
+}
+
+/// Reads the server's stderr to the log, keeping its last `STDERR_TAIL` bytes to explain a
+/// failure with.
+async fn keep_stderr_tail(
+    mut stderr: impl AsyncRead + Unpin,
+    tail: Arc<Mutex<String>>,
+    server: String,
+) {
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = stderr.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+        let text = String::from_utf8_lossy(&buf[..n]);
+        tracing::debug!(server = %server, "mcp stderr: {}", text.trim_end());
+        if let Ok(mut t) = tail.lock() {
+            t.push_str(&text);
+            if t.len() > STDERR_TAIL {
+                let mut cut = t.len() - STDERR_TAIL;
+                while !t.is_char_boundary(cut) {
+                    cut += 1;
+                }
+                t.drain(..cut);
+            }
+        }
     }
 }
 

@@ -81,24 +81,7 @@ pub async fn run_command(
         Some(s) => Duration::from_secs(s).min(MAX_TIMEOUT),
         None => limits.command_timeout,
     };
-    let mut shell = Command::new("sh");
-    shell
-        .arg("-c")
-        .arg(command)
-        .current_dir(sandbox.root())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true);
-    for (name, _) in std::env::vars_os() {
-        if is_secret_variable(&name.to_string_lossy()) {
-            shell.env_remove(&name);
-        }
-    }
-    let mut child = shell
-        .spawn()
-        .map_err(|e| ToolError::new(format!("could not start a shell: {e}")))?;
+    let mut child = spawn_shell(command, sandbox)?;
     let mut killer = GroupKiller {
         pgid: child.id().map(|id| id as i32),
     };
@@ -120,44 +103,23 @@ pub async fn run_command(
     // Whatever the shell left running in the background goes too: it would hold the pipes open.
     killer.kill();
     let _ = child.wait().await;
-    let (out, out_total) = stdout.await.unwrap_or_default();
-    let (err, err_total) = stderr.await.unwrap_or_default();
+    let out = stdout.await.unwrap_or_default();
+    let err = stderr.await.unwrap_or_default();
     let elapsed = started.elapsed().as_secs_f64();
-
-    let mut content = String::new();
-    for (name, bytes, total) in [("stdout", &out, out_total), ("stderr", &err, err_total)] {
-        if total == 0 {
-            continue;
-        }
-        content.push_str(&format!("{name}:\n{}", String::from_utf8_lossy(bytes)));
-        if total > bytes.len() {
-            content.push_str(&format!(
-                "\n[... {} more bytes not shown]",
-                total - bytes.len()
-            ));
-        }
-        if !content.ends_with('\n') {
-            content.push('\n');
-        }
-    }
-    let output_size = human_size((out_total + err_total) as u64);
+    let content = captured_output(&out, &err);
+    let output_size = human_size((out.1 + err.1) as u64);
     match ending {
         Ending::Exited(status) => {
             let code = status
                 .code()
                 .map_or_else(|| "killed by a signal".to_string(), |c| format!("exit {c}"));
+            let shown = if content.is_empty() {
+                "(no output)\n"
+            } else {
+                &content
+            };
             Ok(ToolOutput {
-                content: clip_result(
-                    &format!(
-                        "{code}\n{}",
-                        if content.is_empty() {
-                            "(no output)\n"
-                        } else {
-                            &content
-                        }
-                    ),
-                    cap,
-                ),
+                content: clip_result(&format!("{code}\n{shown}"), cap),
                 summary: format!("{code}, {output_size} of output, {elapsed:.1} s"),
             })
         }
@@ -170,6 +132,50 @@ pub async fn run_command(
         ))),
         Ending::Interrupted => Err(ToolError::new("interrupted by the user")),
     }
+}
+
+/// `sh -c command` in the sandbox, in a process group of its own, without our secrets.
+fn spawn_shell(command: &str, sandbox: &Sandbox) -> Result<tokio::process::Child, ToolError> {
+    let mut shell = Command::new("sh");
+    shell
+        .arg("-c")
+        .arg(command)
+        .current_dir(sandbox.root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true);
+    for (name, _) in std::env::vars_os() {
+        if is_secret_variable(&name.to_string_lossy()) {
+            shell.env_remove(&name);
+        }
+    }
+    shell
+        .spawn()
+        .map_err(|e| ToolError::new(format!("could not start a shell: {e}")))
+}
+
+/// Standard output and error as the model reads them, each named, with what was cut said so.
+/// Each stream is (the bytes kept, how many there were).
+fn captured_output(out: &(Vec<u8>, usize), err: &(Vec<u8>, usize)) -> String {
+    let mut content = String::new();
+    for (name, (bytes, total)) in [("stdout", out), ("stderr", err)] {
+        if *total == 0 {
+            continue;
+        }
+        content.push_str(&format!("{name}:\n{}", String::from_utf8_lossy(bytes)));
+        if *total > bytes.len() {
+            content.push_str(&format!(
+                "\n[... {} more bytes not shown]",
+                total - bytes.len()
+            ));
+        }
+        if !content.ends_with('\n') {
+            content.push('\n');
+        }
+    }
+    content
 }
 
 #[cfg(test)]
