@@ -4,7 +4,7 @@
 mod actor;
 mod agent;
 pub mod clock;
-pub mod handle;
+pub(crate) mod handle;
 mod live_session;
 mod measured_call;
 pub mod planner;

@@ -1,7 +1,7 @@
 //! Front ends without a screen: a plain-text story or one JSON event per line.
 
 pub mod listing;
-pub mod plain;
+pub(crate) mod plain;
 mod run;
 pub mod step_command;
 pub mod story;

@@ -46,6 +46,7 @@ impl<W: Write> PlainPrinter<W> {
         p
     }
 
+    #[cfg(test)]
     pub fn into_inner(self) -> W {
         self.out
     }

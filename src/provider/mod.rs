@@ -13,7 +13,7 @@ mod pause;
 pub mod registry;
 pub mod routes;
 pub mod setup;
-pub mod stop_matcher;
+pub(crate) mod stop_matcher;
 pub mod tool_actions;
 
 use futures::stream::BoxStream;

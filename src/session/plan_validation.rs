@@ -195,23 +195,8 @@ fn find_cycle(plan: &Plan) -> Option<Vec<StepId>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::plan::StepSpec;
 
-    fn roles() -> Vec<String> {
-        ["researcher", "analyst", "writer"]
-            .map(String::from)
-            .to_vec()
-    }
-
-    fn step(id: &str, agent: &str, deps: &[&str]) -> StepSpec {
-        StepSpec {
-            id: StepId::new(id),
-            title: format!("title {id}"),
-            agent: agent.into(),
-            task: format!("task {id}"),
-            depends_on: deps.iter().map(|d| StepId::new(*d)).collect(),
-        }
-    }
+    use crate::session::fixtures::{roles, step};
 
     #[test]
     fn accepts_a_diamond() {

@@ -4,9 +4,9 @@
 //! exclusive lock on its journal; a journal that says "running" but is not locked belongs to a
 //! process that died, and is recovered as interrupted.
 
-pub mod cleanup;
+pub(crate) mod cleanup;
 mod file_writer;
-pub mod journal;
+pub(crate) mod journal;
 pub mod paths;
 
 use std::collections::HashSet;

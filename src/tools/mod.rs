@@ -2,14 +2,14 @@
 //! from MCP servers, and the policy that says which of them need the user's approval.
 
 pub mod builtin;
-pub mod entry;
-pub mod fetch;
-pub mod files;
+pub(crate) mod entry;
+pub(crate) mod fetch;
+pub(crate) mod files;
 pub mod mcp;
-pub mod policy;
-pub mod registry;
-pub mod sandbox;
-pub mod shell;
+pub(crate) mod policy;
+pub(crate) mod registry;
+pub(crate) mod sandbox;
+pub(crate) mod shell;
 
 use std::time::Duration;
 

@@ -1,20 +1,20 @@
 //! The full-screen dashboard.
 
-pub mod actions;
+pub(crate) mod actions;
 pub mod app;
-pub mod command_bar;
+pub(crate) mod command_bar;
 mod event_loop;
-pub mod input;
-pub mod panes;
+pub(crate) mod input;
+pub(crate) mod panes;
 mod plan_edits;
-pub mod rates;
-pub mod session_view;
-pub mod slash_command;
-pub mod step_badge;
-pub mod stream_view;
+pub(crate) mod rates;
+pub(crate) mod session_view;
+pub(crate) mod slash_command;
+pub(crate) mod step_badge;
+pub(crate) mod stream_view;
 pub mod terminal;
-pub mod theme;
+pub(crate) mod theme;
 pub mod ui;
-pub mod wrap;
+pub(crate) mod wrap;
 
 pub use event_loop::{DashboardSetup, Signals, main_loop, run_dashboard};

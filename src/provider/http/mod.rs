@@ -3,9 +3,9 @@
 //! request and how to read a reply.
 
 mod driver;
-pub mod retry;
-pub mod slots;
-pub mod sse;
+pub(crate) mod retry;
+pub(crate) mod slots;
+pub(crate) mod sse;
 pub mod status;
 
 use std::fmt;

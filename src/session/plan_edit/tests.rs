@@ -1,20 +1,6 @@
 use super::*;
 
-fn roles() -> Vec<String> {
-    ["researcher", "analyst", "writer"]
-        .map(String::from)
-        .to_vec()
-}
-
-fn step(id: &str, agent: &str, deps: &[&str]) -> StepSpec {
-    StepSpec {
-        id: StepId::new(id),
-        title: format!("title {id}"),
-        agent: agent.into(),
-        task: format!("task {id}"),
-        depends_on: deps.iter().map(|d| StepId::new(*d)).collect(),
-    }
-}
+use crate::session::fixtures::{roles, step};
 
 /// 1 -> 2 -> 4, 1 -> 3 -> 4, 5 on its own.
 fn diamond() -> Plan {

@@ -1,6 +1,7 @@
 use super::*;
 use crate::session::call::{CallStats, FinishReason};
 use crate::session::event::InterruptReason;
+use crate::session::fixtures::step;
 use crate::session::plan::Plan;
 
 struct Log {
@@ -72,13 +73,6 @@ fn call(output_tokens: u64) -> CallStats {
 
 /// researcher -> analyst -> writer, one after another.
 fn linear_plan() -> Plan {
-    let step = |id: &str, agent: &str, deps: &[&str]| StepSpec {
-        id: id.into(),
-        title: format!("step {id}"),
-        agent: agent.into(),
-        task: format!("task {id}"),
-        depends_on: deps.iter().map(|d| StepId::new(*d)).collect(),
-    };
     Plan {
         steps: vec![
             step("1", "researcher", &[]),

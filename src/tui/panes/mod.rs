@@ -2,17 +2,17 @@
 //! step that changes anything), how it draws from the app state read-only, and which keys and
 //! clicks it turns into actions.
 
-pub mod approval;
-pub mod command_bar;
-pub mod footer;
-pub mod metrics_bar;
-pub mod metrics_view;
-pub mod monitor;
-pub mod overlays;
-pub mod plan_edit;
-pub mod sessions;
-pub mod steps;
-pub mod streams;
+pub(crate) mod approval;
+pub(crate) mod command_bar;
+pub(crate) mod footer;
+pub(crate) mod metrics_bar;
+pub(crate) mod metrics_view;
+pub(crate) mod monitor;
+pub(crate) mod overlays;
+pub(crate) mod plan_edit;
+pub(crate) mod sessions;
+pub(crate) mod steps;
+pub(crate) mod streams;
 
 use ratatui::layout::{Position, Rect};
 
