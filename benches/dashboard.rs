@@ -129,6 +129,7 @@ impl Sim {
                 seq: self.seq[session],
                 at_ms: 0,
                 session: self.ids[session].clone(),
+                by: None,
                 event,
             })]));
     }
@@ -224,6 +225,7 @@ fn idle_cpu(seconds: u64) -> f64 {
                 seq: 1000,
                 at_ms: 0,
                 session: id,
+                by: None,
                 event: Event::SessionCompleted,
             });
         }

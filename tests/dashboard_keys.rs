@@ -192,9 +192,19 @@ fn slash_commands_send_the_right_engine_commands() {
     run(&mut f, &format!("/resume {other}"));
     assert!(matches!(one(&mut f), Command::ResumeSession { session } if session == other));
     run(&mut f, "/mode");
-    assert!(matches!(one(&mut f), Command::SetMode(CallMode::Legacy)));
+    assert!(matches!(
+        one(&mut f),
+        Command::SetMode {
+            mode: CallMode::Legacy
+        }
+    ));
     run(&mut f, "/mode streaming");
-    assert!(matches!(one(&mut f), Command::SetMode(CallMode::Streaming)));
+    assert!(matches!(
+        one(&mut f),
+        Command::SetMode {
+            mode: CallMode::Streaming
+        }
+    ));
 }
 
 #[test]

@@ -485,3 +485,67 @@ async fn a_given_plan_runs_without_planning_and_an_invalid_one_is_rejected() {
         "{reason}"
     );
 }
+
+/// A command issued by a person is answered on its reply channel (not told to every front end)
+/// and the events it causes name that person, in the journal too.
+#[tokio::test(start_paused = true)]
+async fn a_commands_issuer_is_recorded_and_it_gets_the_answer() {
+    use el_jefe::engine::request::Issued;
+    use el_jefe::session::command::Command;
+
+    let provider = provider_with_plan(plan_json(&[("a", "researcher", &[])]));
+    let mut h = Harness::start(provider, 3);
+    let id = h.handle.start_session("issuer").unwrap();
+    h.until(|e| step_is(&e.event, "delta", "a")).await;
+
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    h.handle
+        .issue(Issued {
+            command: Command::PauseStep {
+                session: id.clone(),
+                step: "a".into(),
+            },
+            by: Some("ana".into()),
+            reply: Some(reply),
+        })
+        .unwrap();
+    let paused = h
+        .until(|e| matches!(&e.event, Event::StepPaused { .. }))
+        .await;
+    assert_eq!(paused.by.as_deref(), Some("ana"));
+    assert_eq!(answer.await.unwrap(), Ok(()));
+
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    h.handle
+        .issue(Issued {
+            command: Command::PauseStep {
+                session: id.clone(),
+                step: "nope".into(),
+            },
+            by: Some("ana".into()),
+            reply: Some(reply),
+        })
+        .unwrap();
+    let refused = answer.await.unwrap().unwrap_err();
+    assert!(refused.contains("nope"), "{refused}");
+    assert!(h.rejections.is_empty(), "told to everyone: {:?}", h.rejections);
+
+    h.handle.resume_step(&id, &"a".into()).unwrap();
+    h.until_ended(&id).await;
+    let path = el_jefe::store::paths::journal_path(h.store.root(), &id);
+    let journal: Vec<el_jefe::session::event::Envelope> = std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let recorded: Vec<_> = journal
+        .iter()
+        .filter(|e| e.by.is_some())
+        .map(|e| (e.by.clone().unwrap(), matches!(e.event, Event::StepPaused { .. })))
+        .collect();
+    assert_eq!(recorded, [("ana".to_string(), true)]);
+    assert!(
+        h.log.iter().any(|e| e.by.is_none() && matches!(e.event, Event::StepResumed { .. })),
+        "a command of this process's user names nobody"
+    );
+}

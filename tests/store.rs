@@ -87,6 +87,7 @@ fn history(session: &SessionId) -> Vec<Envelope> {
             seq: i as u64 + 1,
             at_ms: 1_000 + i as i64,
             session: session.clone(),
+            by: None,
             event,
         })
         .collect()
@@ -147,6 +148,7 @@ fn a_torn_last_line_is_skipped_with_a_warning_and_later_events_start_clean() {
         seq: 4,
         at_ms: 9,
         session: sid,
+        by: None,
         event: Event::SessionPaused,
     });
     journal.write_out().unwrap();
@@ -284,6 +286,7 @@ fn clean_removes_only_idle_finished_sessions_never_running_ones() {
                 seq: i as u64 + 1,
                 at_ms: day * DAY,
                 session: sid.clone(),
+                by: None,
                 event,
             });
         }

@@ -206,6 +206,7 @@ fn a_whole_session_told_event_by_event() {
             seq: seq as u64 + 1,
             at_ms,
             session: id.clone(),
+            by: None,
             event,
         };
         state.apply(&env);

@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 
 use super::clock::Clock;
 use super::handle::EngineHandle;
-use super::request::Request;
+use super::request::{Issued, Request};
 use crate::session::budget::{Budget, Price};
 use crate::session::call::CallMode;
 use crate::session::command::Command;
@@ -99,6 +99,7 @@ pub fn start_engine_routed(
         spent: FxHashSet::default(),
         offered_tools: HashMap::new(),
         turn_ms: clock.now_ms(),
+        issuer: None,
     };
     tokio::spawn(actor.run(cmd_rx, reports_rx, problems));
     (EngineHandle::new(cmd_tx), out_rx)
@@ -124,6 +125,8 @@ struct Actor {
     /// When this turn began (ms since the epoch): every event of a turn carries it, read once
     /// instead of at each of thousands of events.
     turn_ms: i64,
+    /// Who issued the command being carried out: the events it causes record it.
+    issuer: Option<String>,
     /// The tools each role is offered: the registry is fixed for the engine's life, so the
     /// list is built once per role, not once per step.
     offered_tools: HashMap<String, Arc<[ToolSpec]>>,
@@ -159,7 +162,7 @@ impl Actor {
                     }
                     for request in command_buf.drain(..) {
                         match request {
-                            Request::Command(command) => self.on_command(command),
+                            Request::Command(issued) => self.on_command(issued),
                             Request::Shutdown(done) => self.begin_shutdown(Some(done)),
                         }
                     }
@@ -212,6 +215,7 @@ impl Actor {
             seq: live.state.last_seq + 1,
             at_ms: self.turn_ms,
             session: id.clone(),
+            by: self.issuer.clone(),
             event,
         });
         // Text and call reports change nothing the scheduler looks at; skipping them keeps the
@@ -286,10 +290,29 @@ impl Actor {
         });
     }
 
-    /// One call per command; what cannot be done is rejected with the reason.
-    fn on_command(&mut self, command: Command) {
+    /// One call per command; what cannot be done is rejected with the reason. The events the
+    /// command causes record who issued it.
+    fn on_command(&mut self, issued: Issued) {
+        let Issued { command, by, reply } = issued;
         let label = command.label();
-        let done = match command {
+        self.issuer = by;
+        let done = self.carry_out(command);
+        self.issuer = None;
+        match (done, reply) {
+            (Ok(()), Some(reply)) => {
+                let _ = reply.send(Ok(()));
+            }
+            (Ok(()), None) => {}
+            (Err(reason), Some(reply)) => {
+                tracing::warn!(command = %label, %reason, "command rejected");
+                let _ = reply.send(Err(reason));
+            }
+            (Err(reason), None) => self.reject(label, reason),
+        }
+    }
+
+    fn carry_out(&mut self, command: Command) -> Result<(), String> {
+        match command {
             Command::StartSession {
                 id,
                 goal,
@@ -311,13 +334,10 @@ impl Actor {
                 decision,
             } => self.decide_approval(&session, &call_id, decision),
             Command::EditPlan { session, edit } => self.edit_plan(&session, edit),
-            Command::SetMode(mode) => {
+            Command::SetMode { mode } => {
                 self.set_mode(mode);
                 Ok(())
             }
-        };
-        if let Err(reason) = done {
-            self.reject(label, reason);
         }
     }
 }

@@ -3,7 +3,7 @@
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
 
-use super::request::Request;
+use super::request::{Issued, Request};
 use crate::session::budget::Budget;
 use crate::session::call::CallMode;
 use crate::session::command::Command;
@@ -27,8 +27,13 @@ impl EngineHandle {
     }
 
     pub fn send(&self, command: Command) -> Result<(), EngineClosed> {
+        self.issue(Issued::local(command))
+    }
+
+    /// A command with who issued it and, if wanted, where to answer.
+    pub fn issue(&self, issued: Issued) -> Result<(), EngineClosed> {
         self.tx
-            .send(Request::Command(command))
+            .send(Request::Command(issued))
             .map_err(|_| EngineClosed)
     }
 
@@ -147,7 +152,7 @@ impl EngineHandle {
     }
 
     pub fn set_mode(&self, mode: CallMode) -> Result<(), EngineClosed> {
-        self.send(Command::SetMode(mode))
+        self.send(Command::SetMode { mode })
     }
 
     /// Interrupts all running work, waits until it is journaled, and stops the engine.

@@ -94,6 +94,7 @@ fn append(
         seq: state.last_seq + 1,
         at_ms: now_ms,
         session: state.id.clone(),
+        by: None,
         event,
     });
     journal

@@ -195,6 +195,7 @@ mod tests {
                 seq: i as u64 + 1,
                 at_ms: 0,
                 session: id.clone(),
+                by: None,
                 event,
             })
             .unwrap();

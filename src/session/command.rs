@@ -1,6 +1,7 @@
 //! What front ends ask the engine to do.
 
 use chrono::{DateTime, Local};
+use serde::{Deserialize, Serialize};
 
 use super::budget::Budget;
 use super::call::CallMode;
@@ -9,15 +10,20 @@ use super::ids::{SessionId, StepId};
 use super::plan::Plan;
 use super::plan_edit::PlanEdit;
 
-#[derive(Debug)]
+/// On the wire (the service's protocol) a command is an object tagged by `command`, in
+/// snake_case: `{"command": "pause_step", "session": "...", "step": "2"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
 pub enum Command {
     StartSession {
         id: SessionId,
         goal: String,
         created_at: DateTime<Local>,
         /// Run this plan instead of asking the model for one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         plan: Option<Plan>,
         /// Instead of the configured budget (a plan file's).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         budget: Option<Budget>,
     },
     /// Replaces a session's budget (raising a cap lets the agents it held go on).
@@ -63,7 +69,9 @@ pub enum Command {
         session: SessionId,
         edit: PlanEdit,
     },
-    SetMode(CallMode),
+    SetMode {
+        mode: CallMode,
+    },
 }
 
 impl Command {
@@ -89,7 +97,7 @@ impl Command {
             Command::EditPlan { session, edit } => {
                 format!("edit the plan of {session} ({})", edit.describe())
             }
-            Command::SetMode(mode) => format!("mode {}", mode.label()),
+            Command::SetMode { mode } => format!("mode {}", mode.label()),
         }
     }
 }

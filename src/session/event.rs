@@ -329,6 +329,9 @@ pub struct Envelope {
     /// Milliseconds since the Unix epoch.
     pub at_ms: i64,
     pub session: SessionId,
+    /// Who issued the command that caused it, when a person did so on a server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
     pub event: Event,
 }
 

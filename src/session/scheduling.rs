@@ -97,6 +97,7 @@ mod tests {
                 seq: i as u64 + 1,
                 at_ms: i as i64,
                 session: id.clone(),
+                by: None,
                 event,
             })
             .collect();

@@ -158,6 +158,7 @@ impl Journal {
                 seq: p.seq,
                 at_ms: p.at_ms,
                 session: self.session.clone(),
+                by: None,
                 event: Event::TextDelta {
                     step,
                     text: p.text,

@@ -230,6 +230,7 @@ impl Store {
             seq: current.last_seq + 1,
             at_ms: now_ms,
             session: state.id.clone(),
+            by: None,
             event: Event::SessionInterrupted {
                 reason: InterruptReason::Recovered,
             },

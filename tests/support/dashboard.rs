@@ -61,6 +61,7 @@ impl Fixture {
                 seq: *seq,
                 at_ms: T0 + at_secs * 1000,
                 session: session.clone(),
+                by: None,
                 event,
             })]));
         // As the event loop does after each batch of engine events.
@@ -269,7 +270,7 @@ impl Fixture {
         let mut out = Vec::new();
         while let Ok(request) = self.commands.try_recv() {
             match request {
-                Request::Command(c) => out.push(c),
+                Request::Command(issued) => out.push(issued.command),
                 Request::Shutdown(_) => panic!("the dashboard asked the engine to shut down"),
             }
         }

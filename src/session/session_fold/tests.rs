@@ -24,6 +24,7 @@ impl Log {
             seq: self.seq,
             at_ms,
             session: self.id.clone(),
+            by: None,
             event,
         });
         self
