@@ -5,6 +5,7 @@ pub mod engine;
 pub mod format;
 pub mod headless;
 pub mod logging;
+pub mod protocol;
 pub mod provider;
 pub mod session;
 pub mod store;

@@ -14,15 +14,16 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, u32)] = &[
     ("format", 0),
     ("session", 1),
-    ("provider", 2),
-    ("tools", 3),
-    ("store", 4),
-    ("engine", 5),
-    ("config", 6),
-    ("headless", 7),
-    ("tui", 7),
-    ("logging", 8),
-    ("cli", 8),
+    ("protocol", 2),
+    ("provider", 3),
+    ("tools", 4),
+    ("store", 5),
+    ("engine", 6),
+    ("config", 7),
+    ("headless", 8),
+    ("tui", 8),
+    ("logging", 9),
+    ("cli", 9),
 ];
 
 fn rank(folder: &str) -> Option<u32> {

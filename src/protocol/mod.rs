@@ -1,0 +1,13 @@
+//! The service's wire protocol: what front ends and `el-jefe serve` say to each other over one
+//! WebSocket. The messages carry the session layer's own `Envelope`s and `Command`s; this folder
+//! adds only the conversation around them (hello, subscribe, acknowledgements) and who may do
+//! what. docs/PROTOCOL.md is the reference a third party writes a client from.
+
+pub mod messages;
+pub mod roles;
+
+pub use messages::{ClientMessage, Position, ServerMessage, Version};
+pub use roles::Role;
+
+/// The protocol this build speaks. A client of another major version is refused at hello.
+pub const PROTOCOL: Version = Version { major: 1, minor: 0 };
