@@ -153,6 +153,7 @@ impl Sim {
                         step,
                         text,
                         chunks: 1,
+                        parts: Vec::new(),
                     },
                 );
             }
@@ -269,6 +270,7 @@ fn main() {
             step: first,
             text: megabyte,
             chunks: 1,
+            parts: Vec::new(),
         },
     );
     big.app.expanded = true;

@@ -528,7 +528,11 @@ async fn a_commands_issuer_is_recorded_and_it_gets_the_answer() {
         .unwrap();
     let refused = answer.await.unwrap().unwrap_err();
     assert!(refused.contains("nope"), "{refused}");
-    assert!(h.rejections.is_empty(), "told to everyone: {:?}", h.rejections);
+    assert!(
+        h.rejections.is_empty(),
+        "told to everyone: {:?}",
+        h.rejections
+    );
 
     h.handle.resume_step(&id, &"a".into()).unwrap();
     h.until_ended(&id).await;
@@ -541,11 +545,18 @@ async fn a_commands_issuer_is_recorded_and_it_gets_the_answer() {
     let recorded: Vec<_> = journal
         .iter()
         .filter(|e| e.by.is_some())
-        .map(|e| (e.by.clone().unwrap(), matches!(e.event, Event::StepPaused { .. })))
+        .map(|e| {
+            (
+                e.by.clone().unwrap(),
+                matches!(e.event, Event::StepPaused { .. }),
+            )
+        })
         .collect();
     assert_eq!(recorded, [("ana".to_string(), true)]);
     assert!(
-        h.log.iter().any(|e| e.by.is_none() && matches!(e.event, Event::StepResumed { .. })),
+        h.log
+            .iter()
+            .any(|e| e.by.is_none() && matches!(e.event, Event::StepResumed { .. })),
         "a command of this process's user names nobody"
     );
 }

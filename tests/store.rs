@@ -46,6 +46,7 @@ fn history(session: &SessionId) -> Vec<Envelope> {
             step: "1".into(),
             text: "Hello".into(),
             chunks: 1,
+            parts: Vec::new(),
         },
         Event::StepStarted {
             step: "2".into(),
@@ -58,16 +59,19 @@ fn history(session: &SessionId) -> Vec<Envelope> {
             step: "2".into(),
             text: "Other ".into(),
             chunks: 1,
+            parts: Vec::new(),
         },
         Event::TextDelta {
             step: "1".into(),
             text: ", world".into(),
             chunks: 1,
+            parts: Vec::new(),
         },
         Event::TextDelta {
             step: "2".into(),
             text: "text".into(),
             chunks: 1,
+            parts: Vec::new(),
         },
         Event::StepCompleted {
             step: "1".into(),
@@ -78,6 +82,7 @@ fn history(session: &SessionId) -> Vec<Envelope> {
             step: "2".into(),
             text: "!".into(),
             chunks: 1,
+            parts: Vec::new(),
         },
     ];
     events
@@ -115,6 +120,38 @@ fn a_journal_round_trips_to_the_same_state_with_deltas_merged() {
     assert_eq!(replayed.steps[1].output, "Other text!");
     assert_eq!(replayed.steps, live.steps);
     assert_eq!(replayed.status, live.status);
+}
+
+/// A client that saw events up to any number gets exactly the ones after it from the journal,
+/// one by one as the engine made them, though the journal merged each turn's deltas per step.
+#[test]
+fn events_after_a_position_come_back_exactly_as_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let sid = id(7);
+    let mut journal = store.create_session(&sid).unwrap();
+    // Two turns, as the engine writes them: every event of a turn has the turn's time.
+    let mut events = history(&sid);
+    for e in &mut events {
+        e.at_ms = if e.seq <= 3 { 1_000 } else { 2_000 };
+    }
+    for e in &events {
+        journal.append(e);
+        if e.seq == 3 {
+            journal.write_out().unwrap();
+        }
+    }
+    journal.write_out().unwrap();
+    let path = paths::journal_path(dir.path(), &sid);
+    assert!(read_journal(&path).unwrap().events.len() < events.len());
+    for after in 0..=events.len() as u64 {
+        let missing = el_jefe::store::events_after(&path, after).unwrap();
+        let expected: Vec<Envelope> = events.iter().filter(|e| e.seq > after).cloned().collect();
+        assert_eq!(missing, expected, "after {after}");
+    }
+    // The state folded from the journal knows the last number, merged or not.
+    let stored = store.load(&sid).unwrap();
+    assert_eq!(stored.state.last_seq, events.len() as u64);
 }
 
 #[test]

@@ -37,6 +37,7 @@ fn delta(step: &str, text: &str) -> Event {
         step: step.into(),
         text: text.into(),
         chunks: 1,
+        parts: Vec::new(),
     }
 }
 

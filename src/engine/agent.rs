@@ -373,6 +373,7 @@ pub fn update_event(step: Option<&StepId>, update: CallUpdate) -> Option<Event> 
             step: step?,
             text,
             chunks,
+            parts: Vec::new(),
         },
         CallUpdate::ToolCall(call) => Event::ToolCallRequested { step: step?, call },
         CallUpdate::Retry(retry) => Event::CallRetry { step, retry },

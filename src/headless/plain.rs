@@ -208,6 +208,7 @@ mod tests {
             step: step.into(),
             text: text.into(),
             chunks: 1,
+            parts: Vec::new(),
         }
     }
 

@@ -119,6 +119,10 @@ pub enum Event {
         /// is about one token, which is how progress is estimated while a call streams.
         #[serde(default = "one", skip_serializing_if = "is_one")]
         chunks: u32,
+        /// Only in a journal, where the deltas of one step in one engine turn are written as one
+        /// line: the deltas it holds, so a replay can give them back one by one as they were.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        parts: Vec<DeltaPart>,
     },
     /// A provider call finished; `step` is None for the planner's calls.
     CallFinished {
@@ -322,6 +326,28 @@ impl Event {
     }
 }
 
+/// One text delta inside a merged journal line: its number, its length in bytes, its pieces.
+/// Written as `[seq, len, chunks]`: a line may hold hundreds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "(u64, u32, u32)", into = "(u64, u32, u32)")]
+pub struct DeltaPart {
+    pub seq: u64,
+    pub len: u32,
+    pub chunks: u32,
+}
+
+impl From<(u64, u32, u32)> for DeltaPart {
+    fn from((seq, len, chunks): (u64, u32, u32)) -> Self {
+        DeltaPart { seq, len, chunks }
+    }
+}
+
+impl From<DeltaPart> for (u64, u32, u32) {
+    fn from(part: DeltaPart) -> Self {
+        (part.seq, part.len, part.chunks)
+    }
+}
+
 /// An event with its place in the session's history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Envelope {
@@ -333,6 +359,54 @@ pub struct Envelope {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
     pub event: Event,
+}
+
+impl Envelope {
+    /// The highest number this envelope stands for: a merged journal line holds several.
+    pub fn last_seq(&self) -> u64 {
+        if let Event::TextDelta { parts, .. } = &self.event {
+            parts.iter().map(|p| p.seq).fold(self.seq, u64::max)
+        } else {
+            self.seq
+        }
+    }
+
+    /// The events as they were made: a merged journal line gives back each delta it holds, any
+    /// other envelope itself. A line whose parts do not add up to its text is given whole.
+    pub fn unmerged(self) -> Vec<Envelope> {
+        let Event::TextDelta {
+            step, text, parts, ..
+        } = &self.event
+        else {
+            return vec![self];
+        };
+        let total: usize = parts.iter().map(|p| p.len as usize).sum();
+        if parts.is_empty() || total != text.len() {
+            return vec![self];
+        }
+        let mut at = 0;
+        let mut out = Vec::with_capacity(parts.len());
+        for part in parts {
+            let end = at + part.len as usize;
+            let Some(piece) = text.get(at..end) else {
+                return vec![self];
+            };
+            out.push(Envelope {
+                seq: part.seq,
+                at_ms: self.at_ms,
+                session: self.session.clone(),
+                by: None,
+                event: Event::TextDelta {
+                    step: step.clone(),
+                    text: piece.to_string(),
+                    chunks: part.chunks,
+                    parts: Vec::new(),
+                },
+            });
+            at = end;
+        }
+        out
+    }
 }
 
 /// What the engine tells its front ends.

@@ -436,7 +436,7 @@ impl SessionState {
     /// in the files of this folder (lifecycle, steps, calls, tool calls, edits).
     pub fn apply(&mut self, envelope: &Envelope) {
         let at = envelope.at_ms;
-        self.last_seq = envelope.seq;
+        self.last_seq = self.last_seq.max(envelope.last_seq());
         match &envelope.event {
             Event::SessionCreated {
                 goal,
@@ -467,7 +467,9 @@ impl SessionState {
                 continues,
                 ..
             } => self.on_step_started(at, step, *attempt, *max_tokens, *continues),
-            Event::TextDelta { step, text, chunks } => self.on_text_delta(step, text, *chunks),
+            Event::TextDelta {
+                step, text, chunks, ..
+            } => self.on_text_delta(step, text, *chunks),
             Event::CallFinished { step, call } => self.on_call_finished(step.as_ref(), call),
             Event::CallFailed { step, kind, .. } => self.on_call_failed(step.as_ref(), *kind),
             Event::CallQueued {

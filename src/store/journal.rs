@@ -14,7 +14,7 @@ use std::sync::mpsc::Sender;
 use rustc_hash::FxHashMap;
 
 use super::file_writer::FileOp;
-use crate::session::event::{Envelope, Event};
+use crate::session::event::{DeltaPart, Envelope, Event};
 use crate::session::ids::{SessionId, StepId};
 
 #[derive(Debug, Default)]
@@ -57,6 +57,24 @@ pub fn read_journal(path: &Path) -> io::Result<JournalRead> {
     Ok(out)
 }
 
+/// The events of a journal after number `after`, one by one as the engine made them (merged
+/// text lines given back as their deltas) and in order: what a client that has everything up
+/// to `after` is missing. Lines that cannot be read are skipped, as when loading.
+pub fn events_after(path: &Path, after: u64) -> io::Result<Vec<Envelope>> {
+    let read = read_journal(path)?;
+    let mut events: Vec<Envelope> = read
+        .events
+        .into_iter()
+        .filter(|e| e.last_seq() > after)
+        .flat_map(Envelope::unmerged)
+        .filter(|e| e.seq > after)
+        .collect();
+    // A turn's merged lines are written in order of their first delta, so their deltas
+    // interleave: sorting puts them back in the order they happened.
+    events.sort_by_key(|e| e.seq);
+    Ok(events)
+}
+
 /// Opens a journal for appending. If the last write was torn, a newline is added first so the
 /// next event starts on its own line instead of being glued to the broken one.
 pub fn open_for_append(path: &Path) -> io::Result<File> {
@@ -91,6 +109,8 @@ struct PendingText {
     at_ms: i64,
     text: String,
     chunks: u32,
+    /// Every delta merged in, so a replay can give each back.
+    parts: Vec<DeltaPart>,
 }
 
 /// A session's journal, open and locked by this process (the lock goes with the file).
@@ -121,11 +141,20 @@ impl Journal {
     }
 
     pub fn append(&mut self, env: &Envelope) {
-        if let Event::TextDelta { step, text, chunks } = &env.event {
+        if let Event::TextDelta {
+            step, text, chunks, ..
+        } = &env.event
+        {
+            let part = DeltaPart {
+                seq: env.seq,
+                len: text.len() as u32,
+                chunks: *chunks,
+            };
             match self.pending.get_mut(step) {
                 Some(p) => {
                     p.text.push_str(text);
                     p.chunks += chunks;
+                    p.parts.push(part);
                 }
                 None => {
                     self.pending.insert(
@@ -135,6 +164,7 @@ impl Journal {
                             at_ms: env.at_ms,
                             text: text.clone(),
                             chunks: *chunks,
+                            parts: vec![part],
                         },
                     );
                 }
@@ -163,6 +193,12 @@ impl Journal {
                     step,
                     text: p.text,
                     chunks: p.chunks,
+                    // One delta needs no list: the line is the delta.
+                    parts: if p.parts.len() > 1 {
+                        p.parts
+                    } else {
+                        Vec::new()
+                    },
                 },
             };
             encode_line(&env, &mut self.buf);

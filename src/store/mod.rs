@@ -24,7 +24,7 @@ use crate::session::session_fold::{SessionState, StepStatus};
 
 pub use file_writer::StoreProblem;
 use file_writer::{FileOp, write_atomically};
-pub use journal::{Journal, JournalRead, read_journal};
+pub use journal::{Journal, JournalRead, events_after, read_journal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

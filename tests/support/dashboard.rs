@@ -194,6 +194,7 @@ impl Fixture {
                     step: step.into(),
                     text: piece.into(),
                     chunks: 1,
+                    parts: Vec::new(),
                 },
             );
         }

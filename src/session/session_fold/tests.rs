@@ -105,6 +105,7 @@ fn a_full_run_folds_to_completed_with_metrics() {
                 step: "1".into(),
                 text: "hello ".into(),
                 chunks: 1,
+                parts: Vec::new(),
             },
         )
         .push(
@@ -113,6 +114,7 @@ fn a_full_run_folds_to_completed_with_metrics() {
                 step: "1".into(),
                 text: "world".into(),
                 chunks: 1,
+                parts: Vec::new(),
             },
         );
     let mid = log.state();
@@ -233,6 +235,7 @@ fn a_new_attempt_starts_from_empty_text() {
                 step: "1".into(),
                 text: "partial".into(),
                 chunks: 1,
+                parts: Vec::new(),
             },
         )
         .push(
