@@ -7,6 +7,7 @@ pub mod headless;
 pub mod logging;
 pub mod protocol;
 pub mod provider;
+pub mod server;
 pub mod session;
 pub mod store;
 pub mod tools;

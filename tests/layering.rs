@@ -20,6 +20,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("store", 5),
     ("engine", 6),
     ("config", 7),
+    ("server", 8),
     ("headless", 8),
     ("tui", 8),
     ("logging", 9),

@@ -169,6 +169,18 @@ impl Store {
     }
 
     /// Every session on disk, newest first. Unreadable ones are skipped with a warning.
+    /// The ids of the sessions on disk, oldest first, without reading them.
+    pub fn ids(&self) -> Vec<SessionId> {
+        let mut ids: Vec<SessionId> = fs::read_dir(&self.inner.root)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| SessionId::parse(&entry.file_name().to_string_lossy()).ok())
+            .collect();
+        ids.sort();
+        ids
+    }
+
     pub fn list(&self) -> (Vec<StoredSession>, Vec<String>) {
         let mut sessions = Vec::new();
         let mut warnings = Vec::new();

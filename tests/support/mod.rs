@@ -19,3 +19,4 @@ pub mod replay_server;
 pub mod scripted;
 pub mod server_process;
 pub mod tmux;
+pub mod ws;

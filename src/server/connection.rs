@@ -1,0 +1,385 @@
+//! One client's connection: hello, then its subscription and its commands, for as long as it
+//! stays. Events go out in the order of each session's journal, from the client's position on,
+//! with no gap and no duplicate (see docs/PROTOCOL.md).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{Message, WebSocket};
+use futures::stream::{SplitSink, SplitStream};
+use futures::{SinkExt, StreamExt};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use super::Shared;
+use super::cursor::{Admit, Cursor};
+use super::hub::News;
+use super::people::Person;
+use crate::engine::request::Issued;
+use crate::protocol::{ClientMessage, PROTOCOL, Position, ServerMessage};
+use crate::session::event::Envelope;
+use crate::session::ids::SessionId;
+use crate::store::{events_after, paths};
+
+/// Events per message when catching up from a journal.
+const CATCH_UP_BATCH: usize = 2000;
+/// How long a client has to say hello.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// A client that falls this many times behind within `LAG_WINDOW` is let go.
+const MAX_LAGS: usize = 5;
+const LAG_WINDOW: Duration = Duration::from_secs(60);
+
+type Sink = SplitSink<WebSocket, Message>;
+
+/// The socket closed, or could not be written to: the connection is over.
+struct Gone;
+
+pub async fn serve(socket: WebSocket, shared: Arc<Shared>, peer: String) {
+    let (mut sink, mut stream) = socket.split();
+    let person = match hello(&mut stream, &shared, &peer).await {
+        Ok(person) => person,
+        Err(reason) => {
+            let _ = send(&mut sink, &ServerMessage::Bye { reason }).await;
+            let _ = sink.close().await;
+            return;
+        }
+    };
+    tracing::info!(user = %person.name, %peer, "client connected");
+    let welcome = ServerMessage::Welcome {
+        protocol: PROTOCOL,
+        server: format!("el-jefe {}", env!("CARGO_PKG_VERSION")),
+        user: person.name.clone(),
+        role: person.role,
+        capabilities: Vec::new(),
+        mode: shared.hub.mode(),
+    };
+    if send(&mut sink, &welcome).await.is_err() {
+        return;
+    }
+    let mut connection = Connection {
+        shared,
+        person,
+        sink,
+        subscription: None,
+        lags: Vec::new(),
+    };
+    let end = connection.run(&mut stream).await;
+    tracing::info!(user = %connection.person.name, %peer, "client left: {end}");
+}
+
+/// Reads the first message, which must be an acceptable hello.
+async fn hello(
+    stream: &mut SplitStream<WebSocket>,
+    shared: &Shared,
+    peer: &str,
+) -> Result<Person, String> {
+    let first = tokio::time::timeout(HELLO_TIMEOUT, next_text(stream))
+        .await
+        .map_err(|_| "no hello within 10 s".to_string())?
+        .ok_or_else(|| "the connection closed before its hello".to_string())?;
+    let message: ClientMessage = serde_json::from_str(&first)
+        .map_err(|e| format!("the first message must be a hello: {e}"))?;
+    let ClientMessage::Hello {
+        protocol, token, ..
+    } = message
+    else {
+        return Err("the first message must be a hello".into());
+    };
+    if !PROTOCOL.compatible(protocol) {
+        return Err(format!(
+            "protocol {protocol} is not spoken here (this server speaks {PROTOCOL})"
+        ));
+    }
+    shared.door.check(peer).await;
+    let person = token.and_then(|t| shared.people.read().ok()?.who(&t).cloned());
+    match person {
+        Some(person) => {
+            shared.door.passed(peer);
+            Ok(person)
+        }
+        None => {
+            shared.door.failed(peer);
+            tracing::warn!(%peer, "refused a connection: unknown or revoked token");
+            Err("unknown or revoked token".into())
+        }
+    }
+}
+
+struct Subscription {
+    cursor: Cursor,
+    news: broadcast::Receiver<News>,
+}
+
+struct Connection {
+    shared: Arc<Shared>,
+    person: Person,
+    sink: Sink,
+    subscription: Option<Subscription>,
+    /// When the client last fell behind the broadcast.
+    lags: Vec<Instant>,
+}
+
+impl Connection {
+    async fn run(&mut self, stream: &mut SplitStream<WebSocket>) -> String {
+        let (answers_tx, mut answers) = mpsc::unbounded_channel::<ServerMessage>();
+        loop {
+            let step = tokio::select! {
+                text = next_text(stream) => match text {
+                    Some(text) => self.on_message(&text, &answers_tx).await,
+                    None => return "closed by the client".into(),
+                },
+                news = next_news(&mut self.subscription) => self.on_news(news).await,
+                Some(answer) = answers.recv() => self.send(&answer).await.map(|()| None),
+            };
+            match step {
+                Ok(Some(reason)) => {
+                    let _ = self
+                        .send(&ServerMessage::Bye {
+                            reason: reason.clone(),
+                        })
+                        .await;
+                    let _ = self.sink.close().await;
+                    return reason;
+                }
+                Ok(None) => {}
+                Err(Gone) => return "the connection broke".into(),
+            }
+        }
+    }
+
+    /// One message from the client. Ok(Some(reason)) ends the connection.
+    async fn on_message(
+        &mut self,
+        text: &str,
+        answers: &mpsc::UnboundedSender<ServerMessage>,
+    ) -> Result<Option<String>, Gone> {
+        let message = match serde_json::from_str::<ClientMessage>(text) {
+            Ok(message) => message,
+            Err(e) => {
+                self.send(&ServerMessage::Error {
+                    message: format!("not a message of protocol {PROTOCOL}: {e}"),
+                })
+                .await?;
+                return Ok(None);
+            }
+        };
+        match message {
+            ClientMessage::Hello { .. } => {
+                self.send(&ServerMessage::Error {
+                    message: "hello was already said".into(),
+                })
+                .await?;
+            }
+            ClientMessage::Subscribe { sessions, from } => self.subscribe(sessions, &from).await?,
+            ClientMessage::Command { id, command } => {
+                if !self.person.role.may(&command) {
+                    self.send(&ServerMessage::Rejected {
+                        id,
+                        reason: format!(
+                            "{} is a {}: {} needs an operator",
+                            self.person.name,
+                            self.person.role,
+                            command.label()
+                        ),
+                    })
+                    .await?;
+                    return Ok(None);
+                }
+                let (reply, answer) = oneshot::channel();
+                let issued = Issued {
+                    command,
+                    by: Some(self.person.name.clone()),
+                    reply: Some(reply),
+                };
+                if self.shared.engine.issue(issued).is_err() {
+                    return Ok(Some("the engine has stopped".into()));
+                }
+                let answers = answers.clone();
+                tokio::spawn(async move {
+                    let message = match answer.await {
+                        Ok(Ok(())) => ServerMessage::Ack { id },
+                        Ok(Err(reason)) => ServerMessage::Rejected { id, reason },
+                        Err(_) => ServerMessage::Rejected {
+                            id,
+                            reason: "the engine stopped before answering".into(),
+                        },
+                    };
+                    let _ = answers.send(message);
+                });
+            }
+        }
+        Ok(None)
+    }
+
+    /// Everything after the client's positions from the journals, then live.
+    async fn subscribe(
+        &mut self,
+        sessions: Option<Vec<SessionId>>,
+        from: &[Position],
+    ) -> Result<(), Gone> {
+        // Listening starts before reading the journals, so nothing falls between the two; what
+        // comes twice is recognised by its number.
+        let news = self.shared.hub.subscribe();
+        let cursor = Cursor::new(sessions, from);
+        self.subscription = Some(Subscription { cursor, news });
+        self.catch_up_all().await?;
+        let positions = self.cursor().map(Cursor::positions).unwrap_or_default();
+        self.send(&ServerMessage::CaughtUp { positions }).await
+    }
+
+    fn cursor(&self) -> Option<&Cursor> {
+        self.subscription.as_ref().map(|s| &s.cursor)
+    }
+
+    /// Every chosen session, from the journals, after where the client is.
+    async fn catch_up_all(&mut self) -> Result<(), Gone> {
+        let Some(cursor) = self.cursor() else {
+            return Ok(());
+        };
+        let mut sessions: Vec<SessionId> = self
+            .shared
+            .store
+            .ids()
+            .into_iter()
+            .filter(|id| cursor.wants(id))
+            .collect();
+        for known in cursor.positions() {
+            if !sessions.contains(&known.session) {
+                sessions.push(known.session);
+            }
+        }
+        for session in sessions {
+            self.catch_up(&session).await?;
+        }
+        Ok(())
+    }
+
+    /// One session's events after the client's position, read from its journal.
+    async fn catch_up(&mut self, session: &SessionId) -> Result<(), Gone> {
+        let Some(after) = self.cursor().map(|c| c.position(session)) else {
+            return Ok(());
+        };
+        let path = paths::journal_path(self.shared.store.root(), session);
+        let read = tokio::task::spawn_blocking(move || events_after(&path, after)).await;
+        let events = match read {
+            Ok(Ok(events)) => events,
+            // A session with no journal yet has nothing to catch up.
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Ok(Err(e)) => {
+                return self
+                    .send(&ServerMessage::Problem {
+                        message: format!("cannot read the journal of {session}: {e}"),
+                    })
+                    .await;
+            }
+            Err(e) => {
+                tracing::error!("reading the journal of {session}: {e}");
+                return Ok(());
+            }
+        };
+        for batch in events.chunks(CATCH_UP_BATCH) {
+            let batch: Vec<Arc<Envelope>> = batch.iter().cloned().map(Arc::new).collect();
+            self.send_events(batch).await?;
+        }
+        Ok(())
+    }
+
+    async fn on_news(&mut self, news: Result<News, RecvError>) -> Result<Option<String>, Gone> {
+        match news {
+            Ok(News::Events(batch)) => self.on_events(&batch).await.map(|()| None),
+            Ok(News::Mode(mode)) => self
+                .send(&ServerMessage::Mode { mode })
+                .await
+                .map(|()| None),
+            Ok(News::Problem(message)) => self
+                .send(&ServerMessage::Problem { message })
+                .await
+                .map(|()| None),
+            Ok(News::ShutDown) | Err(RecvError::Closed) => {
+                Ok(Some("the server is shutting down".into()))
+            }
+            Err(RecvError::Lagged(missed)) => {
+                let now = Instant::now();
+                self.lags.retain(|at| now.duration_since(*at) < LAG_WINDOW);
+                self.lags.push(now);
+                if self.lags.len() > MAX_LAGS {
+                    return Ok(Some(format!(
+                        "too slow: fell behind {} times in a minute; subscribe again from your \
+                         last position",
+                        self.lags.len()
+                    )));
+                }
+                tracing::debug!(user = %self.person.name, missed, "client behind; catching up");
+                self.catch_up_all().await.map(|()| None)
+            }
+        }
+    }
+
+    /// A turn's events: those the client lacks go out, a gap is filled from the journal first.
+    async fn on_events(&mut self, batch: &[Arc<Envelope>]) -> Result<(), Gone> {
+        let mut out = Vec::with_capacity(batch.len());
+        for envelope in batch {
+            let Some(cursor) = self.cursor() else {
+                return Ok(());
+            };
+            match cursor.admit(envelope) {
+                Admit::Send => {
+                    if let Some(s) = &mut self.subscription {
+                        s.cursor.sent(envelope);
+                    }
+                    out.push(envelope.clone());
+                }
+                Admit::Skip => {}
+                Admit::Gap { .. } => {
+                    self.send_events(std::mem::take(&mut out)).await?;
+                    // The journal has this event too: it is written before it is broadcast.
+                    self.catch_up(&envelope.session).await?;
+                }
+            }
+        }
+        self.send_events(out).await
+    }
+
+    async fn send_events(&mut self, events: Vec<Arc<Envelope>>) -> Result<(), Gone> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        if let Some(s) = &mut self.subscription {
+            for e in &events {
+                s.cursor.sent(e);
+            }
+        }
+        self.send(&ServerMessage::Events { events }).await
+    }
+
+    async fn send(&mut self, message: &ServerMessage) -> Result<(), Gone> {
+        send(&mut self.sink, message).await
+    }
+}
+
+async fn send(sink: &mut Sink, message: &ServerMessage) -> Result<(), Gone> {
+    let text = serde_json::to_string(message).map_err(|_| Gone)?;
+    sink.send(Message::Text(text.into()))
+        .await
+        .map_err(|_| Gone)
+}
+
+/// The next text frame; None when the connection is over. Pings are answered by axum; binary
+/// frames are ignored.
+async fn next_text(stream: &mut SplitStream<WebSocket>) -> Option<String> {
+    loop {
+        match stream.next().await? {
+            Ok(Message::Text(text)) => return Some(text.to_string()),
+            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(Message::Binary(_) | Message::Ping(_) | Message::Pong(_)) => {}
+        }
+    }
+}
+
+/// News for a subscribed connection; never ready for one that has not subscribed.
+async fn next_news(subscription: &mut Option<Subscription>) -> Result<News, RecvError> {
+    match subscription {
+        Some(s) => s.news.recv().await,
+        None => std::future::pending().await,
+    }
+}

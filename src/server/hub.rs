@@ -1,0 +1,79 @@
+//! The engine's news, fanned out to every connection. One task reads the engine's channel and
+//! broadcasts; a connection that falls behind the broadcast's buffer loses its place in it and
+//! catches up from the journals, so the engine never waits for anyone.
+
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::broadcast;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::session::call::CallMode;
+use crate::session::event::{EngineEvent, Envelope};
+
+/// Turns of news kept for connections that are a little behind. Beyond it a connection reads
+/// the journals instead.
+const BUFFERED_TURNS: usize = 1024;
+
+#[derive(Debug, Clone)]
+pub enum News {
+    /// One engine turn's events, already journaled.
+    Events(Arc<[Arc<Envelope>]>),
+    Mode(CallMode),
+    Problem(String),
+    /// The engine stopped.
+    ShutDown,
+}
+
+#[derive(Clone)]
+pub struct Hub {
+    tx: broadcast::Sender<News>,
+    /// The engine's call mode now, for the welcome.
+    mode: Arc<Mutex<CallMode>>,
+}
+
+impl Hub {
+    /// Starts the task that reads the engine's channel; it ends with the engine.
+    pub fn start(mut events: UnboundedReceiver<EngineEvent>, mode: CallMode) -> Hub {
+        let (tx, _) = broadcast::channel(BUFFERED_TURNS);
+        let mode = Arc::new(Mutex::new(mode));
+        let hub = Hub {
+            tx: tx.clone(),
+            mode: mode.clone(),
+        };
+        tokio::spawn(async move {
+            while let Some(event) = events.recv().await {
+                let news = match event {
+                    EngineEvent::Events(batch) => News::Events(batch.into()),
+                    EngineEvent::ModeChanged(now) => {
+                        if let Ok(mut m) = mode.lock() {
+                            *m = now;
+                        }
+                        News::Mode(now)
+                    }
+                    // Commands from connections are answered on their own channel; a rejection
+                    // here came from elsewhere and is news for everyone.
+                    EngineEvent::Rejected { command, reason } => {
+                        News::Problem(format!("{command}: {reason}"))
+                    }
+                    EngineEvent::Problem { message } => News::Problem(message),
+                    EngineEvent::ShutDown => News::ShutDown,
+                };
+                // No receiver is fine: nobody is connected.
+                let _ = tx.send(news);
+            }
+        });
+        hub
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<News> {
+        self.tx.subscribe()
+    }
+
+    pub fn mode(&self) -> CallMode {
+        self.mode.lock().map(|m| *m).unwrap_or_default()
+    }
+
+    pub fn connections(&self) -> usize {
+        self.tx.receiver_count()
+    }
+}
