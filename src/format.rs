@@ -84,6 +84,11 @@ pub fn parse_age(text: &str) -> Result<Duration, String> {
 }
 
 /// "1.2 KB", "830 B": sizes for summaries.
+/// Lowercase hex, two digits a byte (digests, tokens).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 pub fn human_size(bytes: u64) -> String {
     match bytes {
         b if b < 1024 => format!("{b} B"),

@@ -90,11 +90,7 @@ pub fn sha256_of(path: &Path) -> Result<String, ModelFileError> {
         }
         hasher.update(&buf[..n]);
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(crate::format::hex(&hasher.finalize()))
 }
 
 fn open_error(path: &Path, e: std::io::Error) -> ModelFileError {

@@ -278,6 +278,11 @@ impl Connection {
             }
         };
         for batch in events.chunks(CATCH_UP_BATCH) {
+            if let Some(s) = &mut self.subscription {
+                for e in batch {
+                    s.cursor.sent(e);
+                }
+            }
             let batch: Vec<Arc<Envelope>> = batch.iter().cloned().map(Arc::new).collect();
             self.send_events(batch).await?;
         }
@@ -340,14 +345,10 @@ impl Connection {
         self.send_events(out).await
     }
 
+    /// Sends events the cursor has already recorded as sent.
     async fn send_events(&mut self, events: Vec<Arc<Envelope>>) -> Result<(), Gone> {
         if events.is_empty() {
             return Ok(());
-        }
-        if let Some(s) = &mut self.subscription {
-            for e in &events {
-                s.cursor.sent(e);
-            }
         }
         self.send(&ServerMessage::Events { events }).await
     }

@@ -71,8 +71,12 @@ impl Cursor {
 
     /// Records that `envelope` went out.
     pub fn sent(&mut self, envelope: &Envelope) {
-        let at = self.sent.entry(envelope.session.clone()).or_insert(0);
-        *at = (*at).max(envelope.seq);
+        match self.sent.get_mut(&envelope.session) {
+            Some(at) => *at = (*at).max(envelope.seq),
+            None => {
+                self.sent.insert(envelope.session.clone(), envelope.seq);
+            }
+        }
     }
 }
 
