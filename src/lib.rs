@@ -1,5 +1,6 @@
 //! El Jefe: mission control for LLM agent workflows.
 
+pub mod client;
 pub mod config;
 pub mod engine;
 pub mod format;

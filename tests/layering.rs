@@ -21,6 +21,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("engine", 6),
     ("config", 7),
     ("server", 8),
+    ("client", 8),
     ("headless", 8),
     ("tui", 8),
     ("logging", 9),

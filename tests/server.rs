@@ -17,7 +17,7 @@ use std::time::Duration;
 use el_jefe::engine::start_engine;
 use el_jefe::protocol::{PROTOCOL, Position, Role, ServerMessage, Version};
 use el_jefe::server::people::People;
-use el_jefe::server::{ServerSetup, serve};
+use el_jefe::server::{ServerSetup, Transport, serve};
 use el_jefe::session::command::Command;
 use el_jefe::session::event::{Envelope, Event};
 use el_jefe::session::ids::SessionId;
@@ -57,7 +57,7 @@ async fn server(chunks: usize) -> Server {
     let mut people = People::load(&dir.path().join("people.json")).unwrap();
     let operator = people.add("ana", Role::Operator).unwrap();
     let viewer = people.add("vic", Role::Viewer).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let setup = ServerSetup {
         engine,
@@ -66,7 +66,12 @@ async fn server(chunks: usize) -> Server {
         people,
         mode: el_jefe::session::call::CallMode::Streaming,
     };
-    tokio::spawn(serve(listener, setup, std::future::pending()));
+    tokio::spawn(serve(
+        listener,
+        Transport::Plain,
+        setup,
+        std::future::pending(),
+    ));
     Server {
         addr,
         operator,

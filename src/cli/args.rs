@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use el_jefe::headless::Approvals;
+use el_jefe::protocol::Role;
 use el_jefe::session::call::CallMode;
 use el_jefe::session::plan_edit::Dependents;
 
@@ -44,6 +45,19 @@ pub struct GlobalFlags {
     /// The default provider's model (HTTP providers).
     #[arg(long, global = true, value_name = "MODEL")]
     pub model: Option<String>,
+    /// Act on the sessions of this server (`el-jefe serve`), e.g. http://host:7777. Without
+    /// it, a server of this data dir is used when one runs.
+    #[arg(long, global = true, env = "EL_JEFE_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// Your token for that server (not needed for your own server on this machine).
+    #[arg(
+        long,
+        global = true,
+        env = "EL_JEFE_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -116,6 +130,40 @@ pub enum Cmd {
         session_id: String,
         #[arg(long)]
         json: bool,
+    },
+    /// Hold a session's agents (or one step's) where they are; `resume` releases them.
+    Pause {
+        session_id: String,
+        /// Only this step.
+        #[arg(long, value_name = "ID")]
+        step: Option<String>,
+    },
+    /// Stop a session's agents (or one step's); the session stays resumable.
+    Interrupt {
+        session_id: String,
+        /// Only this step.
+        #[arg(long, value_name = "ID")]
+        step: Option<String>,
+    },
+    /// Run the engine as a service: dashboards, the web page and scripts attach to it.
+    Serve {
+        /// The address to listen on. Beyond loopback it needs TLS or --insecure-behind-proxy.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7777")]
+        listen: String,
+        /// The TLS certificate chain (PEM).
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The TLS private key (PEM).
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Listen beyond loopback without TLS, because a TLS proxy stands in front.
+        #[arg(long)]
+        insecure_behind_proxy: bool,
+    },
+    /// The people who may connect to this data dir's server.
+    Users {
+        #[command(subcommand)]
+        action: UsersCmd,
     },
     /// List the configured providers and check each: reachable, authenticated, model there.
     Providers,
@@ -190,6 +238,25 @@ fn dependents_arg(text: &str) -> Result<Dependents, String> {
         "rewire" => Ok(Dependents::Rewire),
         _ => Err(format!("`{text}` is not a choice (remove or rewire)")),
     }
+}
+
+#[derive(Subcommand)]
+pub enum UsersCmd {
+    /// Give someone a token (printed once) and a role.
+    Add {
+        name: String,
+        /// viewer (watches), operator (also starts, steers, approves) or admin (also manages people).
+        #[arg(long, value_parser = role_arg)]
+        role: Role,
+    },
+    /// Everyone with a token, their role, and whether it was revoked.
+    List,
+    /// Refuse someone's token from now on.
+    Revoke { name: String },
+}
+
+fn role_arg(text: &str) -> Result<Role, String> {
+    Role::parse(text).ok_or_else(|| format!("`{text}` is not a role (viewer, operator or admin)"))
 }
 
 #[derive(Subcommand)]

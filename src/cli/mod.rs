@@ -2,18 +2,24 @@
 //! async runtime serves whichever command runs.
 
 mod args;
+mod attached;
 mod run;
 mod saved;
+mod serve;
 mod setup_info;
+mod users;
 
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Parser;
 
-use args::{Cli, Cmd};
+use args::{Cli, Cmd, UsersCmd};
+use attached::Steer;
+use el_jefe::client::Target;
 use el_jefe::config::providers::ProviderFlags;
 use el_jefe::config::{Config, Overrides};
+use el_jefe::session::ids::SessionId;
 use el_jefe::store::paths::AppDirs;
 
 /// What every command may need: where things are, the configuration, the runtime.
@@ -65,26 +71,65 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
         config,
         runtime,
     };
+    let server = ServerChoice {
+        url: cli.global.server,
+        token: cli.global.token,
+    };
     let Some(command) = cli.command else {
-        return run::dashboard(cx);
+        return match server.target(&cx.dirs) {
+            Some(target) => attached::dashboard(cx, target),
+            None => run::dashboard(cx),
+        };
     };
     match command {
         Cmd::Model { action } => setup_info::model(&cx.config, action),
         Cmd::Providers => setup_info::providers(&cx),
         Cmd::Tools => setup_info::tools(cx),
-        Cmd::Sessions { json } => saved::list(&cx, json),
-        Cmd::Show { session_id, json } => saved::show(&cx, &session_id, json),
+        Cmd::Sessions { json } => match server.target(&cx.dirs) {
+            Some(target) => attached::list(&cx, target, json),
+            None => saved::list(&cx, json),
+        },
+        Cmd::Show { session_id, json } => match server.target(&cx.dirs) {
+            Some(target) => attached::show(&cx, target, &session_id, json),
+            None => saved::show(&cx, &session_id, json),
+        },
         Cmd::Run {
             goal,
             plan,
             json,
             approvals,
-        } => run::run(cx, goal, plan, json, approvals.approvals()),
+        } => {
+            let start = run::start_of(goal, plan)?;
+            match server.target(&cx.dirs) {
+                Some(target) => attached::run(cx, target, start, json, approvals.approvals()),
+                None => run::run(cx, start, json, approvals.approvals()),
+            }
+        }
         Cmd::Resume {
             session_id,
             json,
             approvals,
-        } => run::resume(cx, &session_id, json, approvals.approvals()),
+        } => {
+            let id = SessionId::parse(&session_id)?;
+            match server.target(&cx.dirs) {
+                Some(target) => attached::run(
+                    cx,
+                    target,
+                    el_jefe::headless::Start::Resume(id, None),
+                    json,
+                    approvals.approvals(),
+                ),
+                None => run::resume(cx, id, json, approvals.approvals()),
+            }
+        }
+        Cmd::Pause { session_id, step } => {
+            let target = server.required(&cx.dirs, "pause")?;
+            attached::steer(&cx, target, Steer::Pause, &session_id, step)
+        }
+        Cmd::Interrupt { session_id, step } => {
+            let target = server.required(&cx.dirs, "interrupt")?;
+            attached::steer(&cx, target, Steer::Interrupt, &session_id, step)
+        }
         Cmd::Clean {
             older_than,
             dry_run,
@@ -95,8 +140,73 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
             limit,
             value,
             agent,
-        } => saved::budget(&cx, &session_id, agent, &limit, &value),
-        Cmd::Step { action, dry_run } => saved::step(&cx, action, dry_run),
+        } => match server.target(&cx.dirs) {
+            Some(target) => attached::budget(&cx, target, &session_id, agent, &limit, &value),
+            None => saved::budget(&cx, &session_id, agent, &limit, &value),
+        },
+        Cmd::Step { action, dry_run } => match server.target(&cx.dirs) {
+            Some(target) => attached::step(&cx, target, action, dry_run),
+            None => saved::step(&cx, action, dry_run),
+        },
         Cmd::SavePlan { session_id, file } => saved::save_plan(&cx, &session_id, &file),
+        Cmd::Serve {
+            listen,
+            tls_cert,
+            tls_key,
+            insecure_behind_proxy,
+        } => serve::serve_command(
+            cx,
+            serve::ServeOptions {
+                listen,
+                tls: tls_cert.zip(tls_key),
+                insecure_behind_proxy,
+            },
+        ),
+        Cmd::Users { action } => match action {
+            UsersCmd::Add { name, role } => users::add(&cx, &name, role),
+            UsersCmd::List => users::list(&cx),
+            UsersCmd::Revoke { name } => users::revoke(&cx, &name),
+        },
+    }
+}
+
+/// `--server` and `--token`, or this data dir's own server when one runs.
+struct ServerChoice {
+    url: Option<String>,
+    token: Option<String>,
+}
+
+impl ServerChoice {
+    /// The server to act on; None to run the engine in this process.
+    fn target(&self, dirs: &AppDirs) -> Option<Target> {
+        let own = Target::own_server(dirs);
+        match &self.url {
+            Some(url) => {
+                // Your own server's token comes from its file when none is given.
+                let own_token = own
+                    .filter(|o| o.url.trim_end_matches('/') == url.trim_end_matches('/'))
+                    .and_then(|o| o.token);
+                Some(Target {
+                    url: url.clone(),
+                    token: self.token.clone().or(own_token),
+                })
+            }
+            None => own.map(|mut o| {
+                if self.token.is_some() {
+                    o.token = self.token.clone();
+                }
+                o
+            }),
+        }
+    }
+
+    fn required(&self, dirs: &AppDirs, what: &str) -> anyhow::Result<Target> {
+        self.target(dirs).ok_or_else(|| {
+            anyhow::anyhow!(
+                "`{what}` acts on a server's sessions, and no server runs for this data dir: \
+                 start one with `el-jefe serve`, or give --server URL (in the dashboard, use its \
+                 keys)"
+            )
+        })
     }
 }

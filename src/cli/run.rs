@@ -16,14 +16,9 @@ use el_jefe::store::Store;
 use el_jefe::tools::ToolRegistry;
 use el_jefe::tools::mcp::{McpHub, ServerStatus, load_servers};
 
-pub fn run(
-    cx: Context,
-    goal: Option<String>,
-    plan: Option<PathBuf>,
-    json: bool,
-    approvals: Approvals,
-) -> anyhow::Result<i32> {
-    let start = match (plan, goal) {
+/// What `run` starts: a goal for the planner, or a plan file.
+pub fn start_of(goal: Option<String>, plan: Option<PathBuf>) -> anyhow::Result<Start> {
+    Ok(match (plan, goal) {
         (Some(path), goal) => {
             let file = read_plan_file(&path).map_err(anyhow::Error::msg)?;
             let goal = goal.or(file.goal).ok_or_else(|| {
@@ -41,18 +36,15 @@ pub fn run(
         }
         (None, Some(goal)) => Start::Goal(goal),
         (None, None) => anyhow::bail!("give a goal, or a plan file with --plan"),
-    };
+    })
+}
+
+pub fn run(cx: Context, start: Start, json: bool, approvals: Approvals) -> anyhow::Result<i32> {
     let store = Store::open(&cx.dirs.sessions())?;
     run_session(cx, store, start, json, approvals)
 }
 
-pub fn resume(
-    cx: Context,
-    session_id: &str,
-    json: bool,
-    approvals: Approvals,
-) -> anyhow::Result<i32> {
-    let id = SessionId::parse(session_id)?;
+pub fn resume(cx: Context, id: SessionId, json: bool, approvals: Approvals) -> anyhow::Result<i32> {
     let store = Store::open(&cx.dirs.sessions())?;
     // Unreadable or unknown: the engine's refusal says why.
     let stored = store.load(&id).ok().map(|s| Box::new(s.state));
@@ -95,6 +87,7 @@ pub fn dashboard(cx: Context) -> anyhow::Result<i32> {
             mode,
             model_label,
             roles,
+            attached_to: None,
         })
         .await?;
         if let Some(hub) = hub {
@@ -156,7 +149,7 @@ pub async fn start_tools(
 }
 
 /// The providers this run uses, the embedded model loaded only when one of them is it.
-async fn load_routes(config: &Config, announce: bool) -> anyhow::Result<Routes> {
+pub async fn load_routes(config: &Config, announce: bool) -> anyhow::Result<Routes> {
     let local = if registry::needs_local(&config.providers) {
         if announce {
             eprintln!("el-jefe: loading the model...");

@@ -9,10 +9,10 @@ use anyhow::Context as _;
 use super::Context;
 use super::args::StepCmd;
 use el_jefe::engine::clock::Clock;
-use el_jefe::engine::saved_edit::{edit_saved_session, set_saved_budget};
+use el_jefe::engine::saved_edit::{SavedEdit, edit_saved_session, set_saved_budget};
 use el_jefe::headless::listing;
 use el_jefe::headless::step_command::describe_saved_edit;
-use el_jefe::session::budget::apply_cap_words;
+use el_jefe::session::budget::{Budget, apply_cap_words};
 use el_jefe::session::ids::{SessionId, StepId};
 use el_jefe::session::plan_edit::{PlanEdit, change_step, new_step};
 use el_jefe::session::plan_file::render_plan_file;
@@ -81,17 +81,32 @@ pub fn budget(
     let id = SessionId::parse(session_id)?;
     let (store, now) = open_store(&cx.dirs)?;
     let roles = cx.config.engine.roles.names();
-    if let Some(role) = agent.as_deref().filter(|r| !roles.iter().any(|k| k == r)) {
-        anyhow::bail!("unknown agent role `{role}` (known: {})", roles.join(", "));
-    }
-    let mut words: Vec<&str> = agent.iter().map(String::as_str).collect();
-    words.extend([limit, value]);
+    let words = cap_words(&roles, agent.as_deref(), limit, value)?;
     let set = set_saved_budget(
         &store,
         &id,
         |state| apply_cap_words(&state.budget, &words, &roles),
         now,
     );
+    report_budget(&id, set)
+}
+
+/// `[ROLE] LIMIT VALUE`, as `apply_cap_words` reads them, after checking the role exists.
+pub fn cap_words<'a>(
+    roles: &[String],
+    agent: Option<&'a str>,
+    limit: &'a str,
+    value: &'a str,
+) -> anyhow::Result<Vec<&'a str>> {
+    if let Some(role) = agent.filter(|r| !roles.iter().any(|k| k == r)) {
+        anyhow::bail!("unknown agent role `{role}` (known: {})", roles.join(", "));
+    }
+    let mut words: Vec<&str> = agent.into_iter().collect();
+    words.extend([limit, value]);
+    Ok(words)
+}
+
+pub fn report_budget(id: &SessionId, set: Result<Budget, String>) -> anyhow::Result<i32> {
     match set {
         Ok(budget) => {
             println!("Budget of {id}: {}", budget.session.describe());
@@ -136,10 +151,21 @@ fn open_store(dirs: &AppDirs) -> anyhow::Result<(Store, i64)> {
 }
 
 /// Builds an edit from the session as stored (adding a step needs its plan for a fresh id).
-type MakeEdit = Box<dyn FnOnce(&SessionState) -> PlanEdit>;
+pub type MakeEdit = Box<dyn FnOnce(&SessionState) -> PlanEdit>;
 
 pub fn step(cx: &Context, action: StepCmd, dry_run: bool) -> anyhow::Result<i32> {
     let roles = cx.config.engine.roles.names();
+    let (id, make_edit) = step_edit(action, &roles)?;
+    let (store, now) = open_store(&cx.dirs)?;
+    report_edit(
+        &id,
+        edit_saved_session(&store, &id, make_edit, &roles, dry_run, now),
+        dry_run,
+    )
+}
+
+/// The session a `step` command edits, and how to make its edit.
+pub fn step_edit(action: StepCmd, roles: &[String]) -> anyhow::Result<(SessionId, MakeEdit)> {
     let ids = |list: Vec<String>| -> Vec<StepId> {
         list.iter()
             .filter(|s| !s.trim().is_empty() && s.as_str() != "none")
@@ -175,7 +201,7 @@ pub fn step(cx: &Context, action: StepCmd, dry_run: bool) -> anyhow::Result<i32>
             step,
             task_or_agent,
         } => {
-            let edit = change_step(StepId::new(step), &task_or_agent, &roles)
+            let edit = change_step(StepId::new(step), &task_or_agent, roles)
                 .map_err(anyhow::Error::msg)?;
             (session_id, Box::new(move |_| edit))
         }
@@ -194,11 +220,17 @@ pub fn step(cx: &Context, action: StepCmd, dry_run: bool) -> anyhow::Result<i32>
             )
         }
     };
-    let id = SessionId::parse(&session)?;
-    let (store, now) = open_store(&cx.dirs)?;
-    match edit_saved_session(&store, &id, make_edit, &roles, dry_run, now) {
+    Ok((SessionId::parse(&session)?, make_edit))
+}
+
+pub fn report_edit(
+    id: &SessionId,
+    edited: Result<SavedEdit, String>,
+    dry_run: bool,
+) -> anyhow::Result<i32> {
+    match edited {
         Ok(saved) => {
-            print!("{}", describe_saved_edit(&id, &saved, dry_run));
+            print!("{}", describe_saved_edit(id, &saved, dry_run));
             Ok(0)
         }
         Err(reason) => {

@@ -43,7 +43,25 @@ pub fn edit_saved_session(
     now_ms: i64,
 ) -> Result<SavedEdit, String> {
     let (mut journal, stored) = reopen(store, id, "edit it from that dashboard (/edit-step)")?;
-    let state = stored.state;
+    let saved = check_saved_edit(stored.state, make_edit, known_roles)?;
+    if !dry_run {
+        let event = Event::PlanEdited {
+            edit: saved.edit.clone(),
+            stale: saved.outcome.stale.clone(),
+        };
+        append(&mut journal, &saved.before, event, now_ms)?;
+    }
+    Ok(saved)
+}
+
+/// What an edit of an ended session would do, by the rules a live edit follows; nothing is
+/// written. A server's client previews with it, and the server checks again when it applies.
+pub fn check_saved_edit(
+    state: SessionState,
+    make_edit: impl FnOnce(&SessionState) -> PlanEdit,
+    known_roles: &[String],
+) -> Result<SavedEdit, String> {
+    let id = &state.id;
     if !state.has_plan() {
         return Err(format!("{id} has no plan yet (it stopped while planning)"));
     }
@@ -54,13 +72,6 @@ pub fn edit_saved_session(
     let status = |step: &_| state.step(step).map_or(StepStatus::Pending, |s| s.status);
     let outcome =
         apply_edit(&state.plan(), status, &edit, known_roles).map_err(|e| e.to_string())?;
-    if !dry_run {
-        let event = Event::PlanEdited {
-            edit: edit.clone(),
-            stale: outcome.stale.clone(),
-        };
-        append(&mut journal, &state, event, now_ms)?;
-    }
     Ok(SavedEdit {
         edit,
         outcome,

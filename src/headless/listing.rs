@@ -10,9 +10,9 @@ use crate::session::metrics_text::totals_lines;
 
 fn status_label(s: &StoredSession) -> String {
     if s.running_elsewhere {
-        format!("{} (live in another process)", s.state.status.label())
+        format!("{} (live in another process)", s.state.status_words())
     } else {
-        s.state.status.label().to_string()
+        s.state.status_words()
     }
 }
 
@@ -118,7 +118,7 @@ pub fn show_text(s: &StoredSession, now_ms: i64) -> String {
             out,
             "  {}. [{}] {} · {}{after} · attempt {}",
             i + 1,
-            step.status.label(),
+            step.status_words(),
             step.spec.agent,
             step.spec.title,
             step.attempt

@@ -168,6 +168,9 @@ pub async fn run_headless(
                     }
                 }
                 Some(EngineEvent::ModeChanged(_)) => {}
+                Some(EngineEvent::Link { message, .. }) => {
+                    printer.notice("link", &format!("el-jefe: {message}"))?;
+                }
                 Some(EngineEvent::Problem { message }) => {
                     printer.notice("problem", &format!("el-jefe: warning: {message}"))?;
                 }

@@ -3,6 +3,7 @@
 //! with no gap and no duplicate (see docs/PROTOCOL.md).
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message, WebSocket};
@@ -28,6 +29,8 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// A client that falls this many times behind within `LAG_WINDOW` is let go.
 const MAX_LAGS: usize = 5;
 const LAG_WINDOW: Duration = Duration::from_secs(60);
+/// How often an open connection checks that its person's token still stands.
+const REVOCATION_CHECK: Duration = Duration::from_secs(2);
 
 type Sink = SplitSink<WebSocket, Message>;
 
@@ -45,6 +48,7 @@ pub async fn serve(socket: WebSocket, shared: Arc<Shared>, peer: String) {
         }
     };
     tracing::info!(user = %person.name, %peer, "client connected");
+    let _counted = Counted::new(&shared);
     let welcome = ServerMessage::Welcome {
         protocol: PROTOCOL,
         server: format!("el-jefe {}", env!("CARGO_PKG_VERSION")),
@@ -65,6 +69,22 @@ pub async fn serve(socket: WebSocket, shared: Arc<Shared>, peer: String) {
     };
     let end = connection.run(&mut stream).await;
     tracing::info!(user = %connection.person.name, %peer, "client left: {end}");
+}
+
+/// Counts a connection among the clients for as long as it lives.
+struct Counted(Arc<Shared>);
+
+impl Counted {
+    fn new(shared: &Arc<Shared>) -> Counted {
+        shared.clients.fetch_add(1, Ordering::Relaxed);
+        Counted(shared.clone())
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.clients.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Reads the first message, which must be an acceptable hello.
@@ -91,7 +111,11 @@ async fn hello(
         ));
     }
     shared.door.check(peer).await;
-    let person = token.and_then(|t| shared.people.read().ok()?.who(&t).cloned());
+    let person = token.and_then(|t| {
+        let mut people = shared.people.write().ok()?;
+        people.refresh();
+        people.who(&t).cloned()
+    });
     match person {
         Some(person) => {
             shared.door.passed(peer);
@@ -122,8 +146,12 @@ struct Connection {
 impl Connection {
     async fn run(&mut self, stream: &mut SplitStream<WebSocket>) -> String {
         let (answers_tx, mut answers) = mpsc::unbounded_channel::<ServerMessage>();
+        let mut revocation = tokio::time::interval(REVOCATION_CHECK);
+        revocation.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let step = tokio::select! {
+                _ = revocation.tick() => Ok((!self.still_allowed())
+                    .then(|| format!("the token of {} was revoked", self.person.name))),
                 text = next_text(stream) => match text {
                     Some(text) => self.on_message(&text, &answers_tx).await,
                     None => return "closed by the client".into(),
@@ -172,6 +200,12 @@ impl Connection {
             }
             ClientMessage::Subscribe { sessions, from } => self.subscribe(sessions, &from).await?,
             ClientMessage::Command { id, command } => {
+                if !self.still_allowed() {
+                    return Ok(Some(format!(
+                        "the token of {} was revoked",
+                        self.person.name
+                    )));
+                }
                 if !self.person.role.may(&command) {
                     self.send(&ServerMessage::Rejected {
                         id,
@@ -209,6 +243,15 @@ impl Connection {
             }
         }
         Ok(None)
+    }
+
+    /// Whether the person's token still stands (it may have been revoked since the hello).
+    fn still_allowed(&self) -> bool {
+        let Ok(mut people) = self.shared.people.write() else {
+            return false;
+        };
+        people.refresh();
+        people.current(&self.person).is_some()
     }
 
     /// Everything after the client's positions from the journals, then live.

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use super::board::Board;
 use crate::session::call::CallMode;
 use crate::session::event::{EngineEvent, Envelope};
 
@@ -33,7 +34,11 @@ pub struct Hub {
 
 impl Hub {
     /// Starts the task that reads the engine's channel; it ends with the engine.
-    pub fn start(mut events: UnboundedReceiver<EngineEvent>, mode: CallMode) -> Hub {
+    pub fn start(
+        mut events: UnboundedReceiver<EngineEvent>,
+        mode: CallMode,
+        board: Arc<Board>,
+    ) -> Hub {
         let (tx, _) = broadcast::channel(BUFFERED_TURNS);
         let mode = Arc::new(Mutex::new(mode));
         let hub = Hub {
@@ -43,7 +48,10 @@ impl Hub {
         tokio::spawn(async move {
             while let Some(event) = events.recv().await {
                 let news = match event {
-                    EngineEvent::Events(batch) => News::Events(batch.into()),
+                    EngineEvent::Events(batch) => {
+                        board.apply(&batch);
+                        News::Events(batch.into())
+                    }
                     EngineEvent::ModeChanged(now) => {
                         if let Ok(mut m) = mode.lock() {
                             *m = now;
@@ -57,6 +65,8 @@ impl Hub {
                     }
                     EngineEvent::Problem { message } => News::Problem(message),
                     EngineEvent::ShutDown => News::ShutDown,
+                    // Only a client's bridge says this; the engine here never does.
+                    EngineEvent::Link { message, .. } => News::Problem(message),
                 };
                 // No receiver is fine: nobody is connected.
                 let _ = tx.send(news);
@@ -71,9 +81,5 @@ impl Hub {
 
     pub fn mode(&self) -> CallMode {
         self.mode.lock().map(|m| *m).unwrap_or_default()
-    }
-
-    pub fn connections(&self) -> usize {
-        self.tx.receiver_count()
     }
 }

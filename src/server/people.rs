@@ -2,12 +2,14 @@
 //! shown once, and only their SHA-256 is kept.
 
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::format::hex;
 use crate::protocol::Role;
+use crate::store::write_private;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {
@@ -17,6 +19,10 @@ pub struct Person {
     pub token_hash: String,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub revoked: bool,
+    /// The user who runs the server; their token is renewed at every start and kept in the
+    /// server file, for their own clients.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub owner: bool,
 }
 
 /// Everyone known to this server, kept in one JSON file of the data dir.
@@ -24,6 +30,8 @@ pub struct Person {
 pub struct People {
     path: PathBuf,
     people: Vec<Person>,
+    /// When the file was last read or written, to see changes made by `el-jefe users`.
+    modified: Option<SystemTime>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,7 +62,42 @@ impl People {
         Ok(People {
             path: path.to_path_buf(),
             people,
+            modified: modified(path),
         })
+    }
+
+    /// Reads the file again if another process changed it (a person added or revoked while
+    /// the server runs). A file that became unreadable keeps what was known.
+    pub fn refresh(&mut self) {
+        if modified(&self.path) == self.modified {
+            return;
+        }
+        match People::load(&self.path) {
+            Ok(fresh) => *self = fresh,
+            Err(e) => tracing::warn!("keeping the people known before: {e}"),
+        }
+    }
+
+    /// Gives the server's own user a new admin token, replacing the one of the last start.
+    pub fn renew_owner(&mut self, name: &str) -> Result<String, PeopleError> {
+        let token = new_token()?;
+        self.people.retain(|p| !p.owner && p.name != name);
+        self.people.push(Person {
+            name: name.to_string(),
+            role: Role::Admin,
+            token_hash: hash(&token),
+            revoked: false,
+            owner: true,
+        });
+        self.save()?;
+        Ok(token)
+    }
+
+    /// The person as they are now: None once revoked.
+    pub fn current(&self, person: &Person) -> Option<&Person> {
+        self.people
+            .iter()
+            .find(|p| !p.revoked && p.name == person.name && p.token_hash == person.token_hash)
     }
 
     pub fn list(&self) -> &[Person] {
@@ -83,6 +126,7 @@ impl People {
             role,
             token_hash: hash(&token),
             revoked: false,
+            owner: false,
         });
         self.save()?;
         Ok(token)
@@ -110,7 +154,7 @@ impl People {
             .find(|p| !p.revoked && p.token_hash == hashed)
     }
 
-    fn save(&self) -> Result<(), PeopleError> {
+    fn save(&mut self) -> Result<(), PeopleError> {
         let write = |why: String| PeopleError::Write {
             path: self.path.display().to_string(),
             why,
@@ -119,24 +163,14 @@ impl People {
             std::fs::create_dir_all(dir).map_err(|e| write(e.to_string()))?;
         }
         let text = serde_json::to_string_pretty(&self.people).map_err(|e| write(e.to_string()))?;
-        write_private(&self.path, &text).map_err(|e| write(e.to_string()))
+        write_private(&self.path, &text).map_err(|e| write(e.to_string()))?;
+        self.modified = modified(&self.path);
+        Ok(())
     }
 }
 
-/// Writes a file only its owner can read (tokens and their hashes).
-pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let temp = path.with_extension("tmp");
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&temp)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    std::fs::rename(&temp, path)
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
 /// `ej_` and 32 random bytes in hex, from the operating system's secure generator.

@@ -427,4 +427,10 @@ pub enum EngineEvent {
     },
     /// The engine stopped: every session is interrupted or finished and journaled.
     ShutDown,
+    /// Attached to a server: the connection to it was lost (what is shown may be stale until
+    /// it is back) or made again.
+    Link {
+        connected: bool,
+        message: String,
+    },
 }

@@ -22,6 +22,7 @@ use super::plan::{PlanSource, StepSpec};
 mod calls;
 mod edits;
 mod lifecycle;
+mod steered;
 mod steps;
 mod tool_calls;
 
@@ -47,6 +48,9 @@ pub struct StepState {
     pub ended_at_ms: Option<i64>,
     /// Running time of finished attempts.
     busy_ms_done: u64,
+    /// Who paused, resumed or interrupted it last, on a server ("paused by ana"); None when
+    /// nobody did, or the user of the process running the engine.
+    pub steered_by: Option<String>,
     pub metrics: AgentMetrics,
     /// Where the text of the call in progress starts in `output`: a retry or failover that
     /// throws that call's text away cuts back to here.
@@ -178,6 +182,7 @@ impl StepState {
             run_tokens: 0,
             stalled: false,
             cost: 0.0,
+            steered_by: None,
         }
     }
 
@@ -278,6 +283,8 @@ pub struct SessionState {
     pub status: SessionStatus,
     /// Paused as a whole (`P`): no new step starts until unpaused.
     pub paused: bool,
+    /// Who started, paused, unpaused, interrupted or resumed it last, on a server.
+    pub steered_by: Option<String>,
     pub created_at_ms: i64,
     pub ended_at_ms: Option<i64>,
     pub planning_attempt: u32,
@@ -322,6 +329,7 @@ impl SessionState {
             max_parallel: 1,
             status: SessionStatus::Starting,
             paused: false,
+            steered_by: None,
             created_at_ms: 0,
             ended_at_ms: None,
             planning_attempt: 0,
@@ -437,6 +445,7 @@ impl SessionState {
     pub fn apply(&mut self, envelope: &Envelope) {
         let at = envelope.at_ms;
         self.last_seq = self.last_seq.max(envelope.last_seq());
+        self.note_steering(envelope);
         match &envelope.event {
             Event::SessionCreated {
                 goal,

@@ -14,6 +14,17 @@ pub enum SessionStatus {
 }
 
 impl SessionStatus {
+    /// Every status, for reports that list even those no session has.
+    pub const ALL: [SessionStatus; 7] = [
+        SessionStatus::Starting,
+        SessionStatus::Running,
+        SessionStatus::Paused,
+        SessionStatus::Completed,
+        SessionStatus::Failed,
+        SessionStatus::Interrupted,
+        SessionStatus::Edited,
+    ];
+
     pub fn label(self) -> &'static str {
         match self {
             SessionStatus::Starting => "starting",

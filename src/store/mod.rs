@@ -8,6 +8,7 @@ pub(crate) mod cleanup;
 mod file_writer;
 pub(crate) mod journal;
 pub mod paths;
+pub mod server_file;
 
 use std::collections::HashSet;
 use std::fs::{self, File, TryLockError};
@@ -168,7 +169,6 @@ impl Store {
         })
     }
 
-    /// Every session on disk, newest first. Unreadable ones are skipped with a warning.
     /// The ids of the sessions on disk, oldest first, without reading them.
     pub fn ids(&self) -> Vec<SessionId> {
         let mut ids: Vec<SessionId> = fs::read_dir(&self.inner.root)
@@ -181,6 +181,7 @@ impl Store {
         ids
     }
 
+    /// Every session on disk, newest first. Unreadable ones are skipped with a warning.
     pub fn list(&self) -> (Vec<StoredSession>, Vec<String>) {
         let mut sessions = Vec::new();
         let mut warnings = Vec::new();
@@ -288,4 +289,20 @@ fn is_locked_elsewhere(path: &Path) -> bool {
         return false;
     };
     matches!(file.try_lock_shared(), Err(TryLockError::WouldBlock))
+}
+
+/// Writes a file only its owner can read (tokens and their hashes), whole or not at all.
+pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let temp = path.with_extension("tmp");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&temp)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&temp, path)
 }

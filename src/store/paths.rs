@@ -46,6 +46,21 @@ impl AppDirs {
         self.data.join("logs")
     }
 
+    /// The people who may connect to this data dir's server, with their tokens' hashes.
+    pub fn people_file(&self) -> PathBuf {
+        self.data.join("people.json")
+    }
+
+    /// Held by the data dir's server while it runs.
+    pub fn server_lock(&self) -> PathBuf {
+        self.data.join("server.lock")
+    }
+
+    /// Where the data dir's server listens, and its owner's token.
+    pub fn server_file(&self) -> PathBuf {
+        self.data.join("server.json")
+    }
+
     pub fn config_file(&self) -> PathBuf {
         self.config.join("config.toml")
     }

@@ -130,6 +130,8 @@ pub struct App {
     pub mode: CallMode,
     /// The model in use, for the header and /status.
     pub model_label: String,
+    /// The server this dashboard is a client of; None when the engine runs in this process.
+    pub attached_to: Option<String>,
     pub now_ms: i64,
     pub process: ProcessStats,
     pub areas: Areas,
@@ -176,6 +178,7 @@ impl App {
             message: None,
             mode,
             model_label,
+            attached_to: None,
             now_ms,
             process: ProcessStats::default(),
             areas: Areas::default(),
@@ -203,11 +206,14 @@ impl App {
         self.sessions.iter().position(|s| &s.state.id == id)
     }
 
-    /// Any session this process is running (quitting interrupts them).
+    /// Any session this process is running (quitting interrupts them). Attached to a server,
+    /// none: its sessions go on when the dashboard leaves.
     pub fn work_running_here(&self) -> bool {
-        self.sessions
-            .iter()
-            .any(|s| s.state.status.is_active() && !s.running_elsewhere)
+        self.attached_to.is_none()
+            && self
+                .sessions
+                .iter()
+                .any(|s| s.state.status.is_active() && !s.running_elsewhere)
     }
 
     /// Tool calls waiting for approval: the selected session's first, then the others'.
@@ -370,6 +376,13 @@ impl App {
             }
             EngineEvent::Problem { message } => self.complain(message),
             EngineEvent::ShutDown => {}
+            EngineEvent::Link { connected, message } => {
+                if connected {
+                    self.say(message);
+                } else {
+                    self.complain(message);
+                }
+            }
         }
     }
 

@@ -31,6 +31,8 @@ pub struct DashboardSetup {
     pub model_label: String,
     /// Agent roles plan edits may use.
     pub roles: Vec<String>,
+    /// The server the engine runs in, when attached to one: leaving then interrupts nothing.
+    pub attached_to: Option<String>,
 }
 
 pub async fn run_dashboard(setup: DashboardSetup) -> anyhow::Result<()> {
@@ -41,11 +43,13 @@ pub async fn run_dashboard(setup: DashboardSetup) -> anyhow::Result<()> {
         mode,
         model_label,
         roles,
+        attached_to,
     } = setup;
     let (mut tui, _guard) = terminal::setup()?;
     let clock = Clock::new();
     let mut app = App::new(engine.clone(), stored, mode, model_label, clock.now_ms());
     app.roles = roles;
+    app.attached_to = attached_to;
     let signals = Signals::new()?;
     let result = main_loop(
         &mut app,
@@ -62,6 +66,7 @@ pub async fn run_dashboard(setup: DashboardSetup) -> anyhow::Result<()> {
         app.now_ms = clock.now_ms();
         let _ = tui.draw(|f| ui::render(&mut app, f));
     }
+    // In process this stops the engine; attached, it only closes the connection.
     engine.shutdown().await;
     result
 }

@@ -100,7 +100,7 @@ impl Harness {
                 Some(EngineEvent::Rejected { command, reason }) => {
                     self.rejections.push(format!("{command}: {reason}"))
                 }
-                Some(EngineEvent::ModeChanged(_)) => {}
+                Some(EngineEvent::ModeChanged(_) | EngineEvent::Link { .. }) => {}
                 Some(EngineEvent::Problem { message }) => panic!("store problem: {message}"),
                 Some(EngineEvent::ShutDown) | None => {
                     panic!("engine stopped; log: {:#?}", self.events_brief())
@@ -134,7 +134,7 @@ impl Harness {
                 Some(EngineEvent::Rejected { command, reason }) => {
                     self.rejections.push(format!("{command}: {reason}"))
                 }
-                Some(EngineEvent::ModeChanged(_)) => {}
+                Some(EngineEvent::ModeChanged(_) | EngineEvent::Link { .. }) => {}
                 Some(EngineEvent::Problem { message }) => panic!("store problem: {message}"),
                 Some(EngineEvent::ShutDown) | None => panic!("engine stopped"),
             }

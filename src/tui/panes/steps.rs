@@ -47,11 +47,14 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
                     String::new()
                 };
                 let deps: Vec<&str> = step.spec.depends_on.iter().map(|d| d.as_str()).collect();
-                let after = if deps.is_empty() {
+                let mut after = if deps.is_empty() {
                     String::new()
                 } else {
                     format!(" after {}", deps.join(","))
                 };
+                if step.steered_by.is_some() {
+                    after = format!(" {}{after}", step.status_words());
+                }
                 let head = format!("{:>2} {:<10} ", i + 1, theme::clip(&step.spec.agent, 10));
                 let rest_width = inner_width.saturating_sub(head.chars().count() + 5 + 5);
                 let mut line = Line::from(vec![

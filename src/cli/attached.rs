@@ -1,0 +1,231 @@
+//! The commands as clients of a server (`--server`, or this data dir's own server when one
+//! runs): the same output as in process, from the server's sessions.
+
+use super::Context;
+use super::args::StepCmd;
+use super::saved::{cap_words, report_budget, report_edit, step_edit};
+use el_jefe::client::{ClientError, Remote, Target};
+use el_jefe::engine::clock::Clock;
+use el_jefe::engine::saved_edit::check_saved_edit;
+use el_jefe::headless::{Approvals, Output, RunEnd, Start, listing, run_headless};
+use el_jefe::session::budget::apply_cap_words;
+use el_jefe::session::command::Command;
+use el_jefe::session::ids::{SessionId, StepId};
+use el_jefe::session::session_fold::SessionState;
+use el_jefe::store::StoredSession;
+
+/// Connects, with what to do when the server refuses.
+async fn connect(target: Target, client: &str) -> anyhow::Result<Remote> {
+    let no_token = target.token.is_none();
+    match Remote::connect(target, client).await {
+        Ok(remote) => Ok(remote),
+        Err(e @ ClientError::Refused { .. }) if no_token => Err(anyhow::anyhow!(
+            "{e}; give your token with --token or EL_JEFE_TOKEN"
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn stored(states: Vec<SessionState>) -> Vec<StoredSession> {
+    states
+        .into_iter()
+        .map(|state| StoredSession {
+            state,
+            warnings: Vec::new(),
+            running_elsewhere: false,
+        })
+        .collect()
+}
+
+/// One session as the server has it; an unknown id says so.
+async fn session(remote: &mut Remote, id: &SessionId) -> anyhow::Result<SessionState> {
+    let mut states = remote.snapshot(Some(vec![id.clone()])).await?;
+    states
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("the server at {} has no session {id}", remote.url()))
+}
+
+pub fn dashboard(cx: Context, target: Target) -> anyhow::Result<i32> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        anyhow::bail!(
+            "the dashboard needs a terminal; for pipes and scripts use `el-jefe run \"<goal>\"`"
+        );
+    }
+    let roles = cx.config.engine.roles.names();
+    cx.runtime.block_on(async {
+        let mut remote = connect(target, "el-jefe-dashboard").await?;
+        let states = remote.snapshot(None).await?;
+        let welcome = remote.welcome().clone();
+        let url = remote.url().to_string();
+        let (engine, events) = remote.attach();
+        el_jefe::tui::run_dashboard(el_jefe::tui::DashboardSetup {
+            engine,
+            events,
+            stored: stored(states),
+            mode: welcome.mode,
+            model_label: format!("{url} as {} ({})", welcome.user, welcome.role),
+            roles,
+            attached_to: Some(url),
+        })
+        .await?;
+        Ok(0)
+    })
+}
+
+pub fn run(
+    cx: Context,
+    target: Target,
+    start: Start,
+    json: bool,
+    approvals: Approvals,
+) -> anyhow::Result<i32> {
+    cx.runtime.block_on(async {
+        let mut remote = connect(target, "el-jefe-run").await?;
+        let start = match start {
+            Start::Resume(id, _) => {
+                let state = session(&mut remote, &id).await?;
+                Start::Resume(id, Some(Box::new(state)))
+            }
+            fresh @ (Start::Goal(_) | Start::Plan { .. }) => fresh,
+        };
+        eprintln!("el-jefe: running on the server at {}", remote.url());
+        let (engine, mut events) = remote.attach();
+        let output = if json { Output::Json } else { Output::Plain };
+        let end = run_headless(&engine, &mut events, start, output, &approvals).await;
+        engine.shutdown().await;
+        let end = end?;
+        if matches!(end, RunEnd::StoppedAtOnce) {
+            eprintln!("el-jefe: the server is interrupting the session");
+        }
+        Ok(end.exit_code())
+    })
+}
+
+pub fn list(cx: &Context, target: Target, json: bool) -> anyhow::Result<i32> {
+    cx.runtime.block_on(async {
+        let mut remote = connect(target, "el-jefe-sessions").await?;
+        let sessions = stored(remote.snapshot(None).await?);
+        if json {
+            print!("{}", listing::sessions_json(&sessions));
+        } else {
+            print!(
+                "{}",
+                listing::sessions_table(&sessions, Clock::new().now_ms())
+            );
+        }
+        Ok(0)
+    })
+}
+
+pub fn show(cx: &Context, target: Target, session_id: &str, json: bool) -> anyhow::Result<i32> {
+    let id = SessionId::parse(session_id)?;
+    cx.runtime.block_on(async {
+        let mut remote = connect(target, "el-jefe-show").await?;
+        let session = stored(vec![session(&mut remote, &id).await?]);
+        let now = Clock::new().now_ms();
+        if json {
+            print!("{}", listing::show_json(&session[0], now));
+        } else {
+            print!("{}", listing::show_text(&session[0], now));
+        }
+        Ok(0)
+    })
+}
+
+/// `pause` and `interrupt`: what to hold or stop.
+pub enum Steer {
+    Pause,
+    Interrupt,
+}
+
+pub fn steer(
+    cx: &Context,
+    target: Target,
+    steer: Steer,
+    session_id: &str,
+    step: Option<String>,
+) -> anyhow::Result<i32> {
+    let session = SessionId::parse(session_id)?;
+    let step = step.map(StepId::new);
+    let command = match (&steer, step) {
+        (Steer::Pause, None) => Command::PauseSession { session },
+        (Steer::Pause, Some(step)) => Command::PauseStep { session, step },
+        (Steer::Interrupt, None) => Command::InterruptSession { session },
+        (Steer::Interrupt, Some(step)) => Command::InterruptStep { session, step },
+    };
+    let label = command.label();
+    cx.runtime.block_on(async {
+        let mut remote = connect(target, "el-jefe-steer").await?;
+        match remote.command(command).await {
+            Ok(()) => {
+                println!("done: {label}");
+                Ok(0)
+            }
+            Err(ClientError::Rejected(reason)) => {
+                eprintln!("el-jefe: cannot {label}: {reason}");
+                Ok(1)
+            }
+            Err(e) => Err(e.into()),
+        }
+    })
+}
+
+pub fn budget(
+    cx: &Context,
+    target: Target,
+    session_id: &str,
+    agent: Option<String>,
+    limit: &str,
+    value: &str,
+) -> anyhow::Result<i32> {
+    let id = SessionId::parse(session_id)?;
+    let roles = cx.config.engine.roles.names();
+    let words = cap_words(&roles, agent.as_deref(), limit, value)?;
+    cx.runtime.block_on(async {
+        let mut remote = connect(target, "el-jefe-budget").await?;
+        let state = session(&mut remote, &id).await?;
+        let set = match apply_cap_words(&state.budget, &words, &roles) {
+            Ok(budget) => {
+                let command = Command::SetBudget {
+                    session: id.clone(),
+                    budget: budget.clone(),
+                };
+                answered(remote.command(command).await).map(|()| budget)
+            }
+            Err(reason) => Err(reason),
+        };
+        report_budget(&id, set)
+    })
+}
+
+pub fn step(cx: &Context, target: Target, action: StepCmd, dry_run: bool) -> anyhow::Result<i32> {
+    let roles = cx.config.engine.roles.names();
+    let (id, make_edit) = step_edit(action, &roles)?;
+    cx.runtime.block_on(async {
+        let mut remote = connect(target, "el-jefe-step").await?;
+        let state = session(&mut remote, &id).await?;
+        // Previewed here by the same rules; the server checks again as it applies the edit.
+        let edited = match check_saved_edit(state, make_edit, &roles) {
+            Ok(saved) if !dry_run => {
+                let command = Command::EditPlan {
+                    session: id.clone(),
+                    edit: saved.edit.clone(),
+                };
+                answered(remote.command(command).await).map(|()| saved)
+            }
+            other => other,
+        };
+        report_edit(&id, edited, dry_run)
+    })
+}
+
+/// A command's answer as the reports want it: the reason of a refusal, or of a broken link.
+fn answered(result: Result<(), ClientError>) -> Result<(), String> {
+    result.map_err(|e| match e {
+        ClientError::Rejected(reason) => reason,
+        other @ (ClientError::Unreachable { .. }
+        | ClientError::Refused { .. }
+        | ClientError::Broken(_)) => other.to_string(),
+    })
+}

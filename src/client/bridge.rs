@@ -1,0 +1,293 @@
+//! An attached front end's engine: the task between its `EngineHandle` and the server. Commands
+//! go out with an id and their answers come back to whoever waits; events come in past the
+//! tracker; a lost connection is made again with backoff and the subscription resumes from the
+//! positions reached, so the front end sees no gap and no duplicate.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::oneshot;
+
+use super::link::Link;
+use super::tracker::Tracker;
+use super::{ClientError, Target};
+use crate::engine::request::{Issued, Request};
+use crate::protocol::{ClientMessage, ServerMessage};
+use crate::session::command::Command;
+use crate::session::event::EngineEvent;
+
+const FIRST_RETRY: Duration = Duration::from_millis(200);
+const LONGEST_RETRY: Duration = Duration::from_secs(5);
+/// A server gone this long is given up on; the front end is told the engine stopped.
+const GIVE_UP_AFTER: Duration = Duration::from_secs(300);
+
+pub struct Bridge {
+    pub target: Target,
+    pub client: String,
+    pub tracker: Tracker,
+    pub events: UnboundedSender<EngineEvent>,
+    pub pending: HashMap<u64, Pending>,
+    pub next_id: u64,
+}
+
+/// A command sent and not yet answered.
+pub struct Pending {
+    label: String,
+    reply: Option<oneshot::Sender<Result<(), String>>>,
+}
+
+/// What the front end asked of the bridge.
+enum Asked {
+    Detach,
+    Going,
+}
+
+impl Bridge {
+    pub async fn run(mut self, link: Link, mut requests: UnboundedReceiver<Request>) {
+        let mut link = Some(link);
+        if let Some(current) = link.as_mut()
+            && self.tracker.follows_any()
+            && !self.tracker.subscribed
+            && self.subscribe(current).await.is_err()
+        {
+            link = None;
+        }
+        loop {
+            let Some(current) = link.as_mut() else {
+                self.lost("the connection broke");
+                match self.reconnect(&mut requests).await {
+                    Some(again) => link = Some(again),
+                    None => return,
+                }
+                continue;
+            };
+            let went = tokio::select! {
+                request = requests.recv() => match self.on_request(current, request).await {
+                    Ok(Asked::Going) => false,
+                    Ok(Asked::Detach) => {
+                        if let Some(l) = link.take() {
+                            l.close().await;
+                        }
+                        return;
+                    }
+                    Err(_) => true,
+                },
+                message = current.next() => match message {
+                    Some(ServerMessage::Bye { reason }) => {
+                        tracing::info!("the server said goodbye: {reason}");
+                        true
+                    }
+                    Some(message) => {
+                        self.on_message(message);
+                        false
+                    }
+                    None => true,
+                },
+            };
+            if went {
+                link = None;
+            }
+        }
+    }
+
+    async fn on_request(
+        &mut self,
+        link: &mut Link,
+        request: Option<Request>,
+    ) -> Result<Asked, ClientError> {
+        match request {
+            // Every handle is gone: nobody is left to show anything to.
+            None => Ok(Asked::Detach),
+            Some(Request::Shutdown(done)) => {
+                let _ = done.send(());
+                Ok(Asked::Detach)
+            }
+            Some(Request::Command(issued)) => {
+                self.send_command(link, issued).await?;
+                Ok(Asked::Going)
+            }
+        }
+    }
+
+    async fn send_command(&mut self, link: &mut Link, issued: Issued) -> Result<(), ClientError> {
+        // A session this front end starts or resumes is one it wants to watch.
+        let watch = match &issued.command {
+            Command::StartSession { id, .. } => Some(id.clone()),
+            Command::ResumeSession { session } => Some(session.clone()),
+            Command::SetBudget { .. }
+            | Command::PauseStep { .. }
+            | Command::ResumeStep { .. }
+            | Command::PauseSession { .. }
+            | Command::UnpauseSession { .. }
+            | Command::InterruptStep { .. }
+            | Command::InterruptSession { .. }
+            | Command::DecideApproval { .. }
+            | Command::EditPlan { .. }
+            | Command::SetMode { .. } => None,
+        };
+        if let Some(session) = watch
+            && self.tracker.add(&session)
+        {
+            self.subscribe(link).await?;
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        self.pending.insert(
+            id,
+            Pending {
+                label: issued.command.label(),
+                reply: issued.reply,
+            },
+        );
+        link.send(&ClientMessage::Command {
+            id,
+            command: issued.command,
+        })
+        .await
+    }
+
+    async fn subscribe(&mut self, link: &mut Link) -> Result<(), ClientError> {
+        link.send(&self.tracker.subscribe()).await?;
+        self.tracker.subscribed = true;
+        Ok(())
+    }
+
+    fn on_message(&mut self, message: ServerMessage) {
+        let event = match message {
+            ServerMessage::Events { events } => {
+                let fresh = self.tracker.fresh(events);
+                if fresh.is_empty() {
+                    return;
+                }
+                EngineEvent::Events(fresh)
+            }
+            ServerMessage::Ack { id } => {
+                if let Some(Pending {
+                    reply: Some(reply), ..
+                }) = self.pending.remove(&id)
+                {
+                    let _ = reply.send(Ok(()));
+                }
+                return;
+            }
+            ServerMessage::Rejected { id, reason } => match self.pending.remove(&id) {
+                Some(Pending {
+                    reply: Some(reply), ..
+                }) => {
+                    let _ = reply.send(Err(reason));
+                    return;
+                }
+                Some(Pending { label, reply: None }) => EngineEvent::Rejected {
+                    command: label,
+                    reason,
+                },
+                None => return,
+            },
+            ServerMessage::Mode { mode } => EngineEvent::ModeChanged(mode),
+            ServerMessage::Problem { message } => EngineEvent::Problem { message },
+            ServerMessage::Error { message } => EngineEvent::Problem {
+                message: format!("the server could not use a message: {message}"),
+            },
+            ServerMessage::Welcome { .. }
+            | ServerMessage::CaughtUp { .. }
+            | ServerMessage::Bye { .. } => return,
+        };
+        let _ = self.events.send(event);
+    }
+
+    /// Commands in flight will not be answered: whoever sent them is told so.
+    fn lost(&mut self, why: &str) {
+        for (_, pending) in self.pending.drain() {
+            let reason = format!(
+                "the connection to the server broke before it answered ({why}); check before \
+                 trying again"
+            );
+            match pending.reply {
+                Some(reply) => {
+                    let _ = reply.send(Err(reason));
+                }
+                None => {
+                    let _ = self.events.send(EngineEvent::Rejected {
+                        command: pending.label,
+                        reason,
+                    });
+                }
+            }
+        }
+        self.tracker.subscribed = false;
+        let _ = self.events.send(EngineEvent::Link {
+            connected: false,
+            message: format!("lost the server at {}; reconnecting...", self.target.url),
+        });
+    }
+
+    /// Connects again, waiting longer after each failure; None when the front end left or the
+    /// server is given up on (the front end is told why).
+    async fn reconnect(&mut self, requests: &mut UnboundedReceiver<Request>) -> Option<Link> {
+        let started = Instant::now();
+        let mut wait = FIRST_RETRY;
+        loop {
+            let slept = tokio::time::sleep(wait);
+            tokio::pin!(slept);
+            loop {
+                tokio::select! {
+                    () = &mut slept => break,
+                    request = requests.recv() => match request {
+                        None => return None,
+                        Some(Request::Shutdown(done)) => {
+                            let _ = done.send(());
+                            return None;
+                        }
+                        Some(Request::Command(issued)) => self.refuse_offline(issued),
+                    },
+                }
+            }
+            match Link::open(&self.target, &self.client).await {
+                Ok((mut link, welcome)) => {
+                    if self.tracker.follows_any() && self.subscribe(&mut link).await.is_err() {
+                        continue;
+                    }
+                    let _ = self.events.send(EngineEvent::ModeChanged(welcome.mode));
+                    let _ = self.events.send(EngineEvent::Link {
+                        connected: true,
+                        message: format!("reconnected to {}", self.target.url),
+                    });
+                    return Some(link);
+                }
+                Err(refused @ ClientError::Refused { .. }) => {
+                    return self.give_up(refused.to_string());
+                }
+                Err(e) if started.elapsed() > GIVE_UP_AFTER => {
+                    return self.give_up(format!("gave up reconnecting after 5 minutes: {e}"));
+                }
+                Err(e) => tracing::debug!("reconnecting: {e}"),
+            }
+            wait = (wait * 2).min(LONGEST_RETRY);
+        }
+    }
+
+    fn refuse_offline(&mut self, issued: Issued) {
+        let reason = format!(
+            "not connected to the server at {} (reconnecting)",
+            self.target.url
+        );
+        match issued.reply {
+            Some(reply) => {
+                let _ = reply.send(Err(reason));
+            }
+            None => {
+                let _ = self.events.send(EngineEvent::Rejected {
+                    command: issued.command.label(),
+                    reason,
+                });
+            }
+        }
+    }
+
+    fn give_up(&mut self, why: String) -> Option<Link> {
+        let _ = self.events.send(EngineEvent::Problem { message: why });
+        let _ = self.events.send(EngineEvent::ShutDown);
+        None
+    }
+}

@@ -1,0 +1,148 @@
+//! A connection to a server, for commands that ask once (`sessions`, `show`, `pause`) and for
+//! front ends that stay (`attach`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use tokio::sync::mpsc::{self, UnboundedReceiver};
+
+use super::bridge::Bridge;
+use super::link::{Link, Welcome};
+use super::tracker::Tracker;
+use super::{ClientError, Target};
+use crate::engine::EngineHandle;
+use crate::protocol::{ClientMessage, ServerMessage};
+use crate::session::command::Command;
+use crate::session::event::{EngineEvent, Envelope};
+use crate::session::ids::SessionId;
+use crate::session::session_fold::SessionState;
+
+pub struct Remote {
+    link: Link,
+    welcome: Welcome,
+    target: Target,
+    client: String,
+    tracker: Tracker,
+    /// Events that arrived while a command waited for its answer, for `attach`.
+    backlog: Vec<Arc<Envelope>>,
+    next_id: u64,
+}
+
+impl Remote {
+    /// Connects and says hello; `client` names this program to the server's log.
+    pub async fn connect(target: Target, client: &str) -> Result<Remote, ClientError> {
+        let (link, welcome) = Link::open(&target, client).await?;
+        Ok(Remote {
+            link,
+            welcome,
+            target,
+            client: client.to_string(),
+            tracker: Tracker::none(),
+            backlog: Vec::new(),
+            next_id: 1,
+        })
+    }
+
+    pub fn welcome(&self) -> &Welcome {
+        &self.welcome
+    }
+
+    pub fn url(&self) -> &str {
+        &self.target.url
+    }
+
+    /// Follows these sessions (None: all of them) and folds everything they hold up to now.
+    /// Newest first, as `el-jefe sessions` lists them.
+    pub async fn snapshot(
+        &mut self,
+        sessions: Option<Vec<SessionId>>,
+    ) -> Result<Vec<SessionState>, ClientError> {
+        self.tracker.follow(sessions);
+        self.link.send(&self.tracker.subscribe()).await?;
+        self.tracker.subscribed = true;
+        let mut states: BTreeMap<SessionId, SessionState> = BTreeMap::new();
+        loop {
+            match self.next().await? {
+                ServerMessage::Events { events } => {
+                    for envelope in self.tracker.fresh(events) {
+                        states
+                            .entry(envelope.session.clone())
+                            .or_insert_with(|| SessionState::new(envelope.session.clone()))
+                            .apply(&envelope);
+                    }
+                }
+                ServerMessage::CaughtUp { .. } => break,
+                ServerMessage::Error { message } => return Err(ClientError::Rejected(message)),
+                ServerMessage::Welcome { .. }
+                | ServerMessage::Ack { .. }
+                | ServerMessage::Rejected { .. }
+                | ServerMessage::Mode { .. }
+                | ServerMessage::Problem { .. }
+                | ServerMessage::Bye { .. } => {}
+            }
+        }
+        Ok(states.into_values().rev().collect())
+    }
+
+    /// Issues one command and waits for its answer.
+    pub async fn command(&mut self, command: Command) -> Result<(), ClientError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.link
+            .send(&ClientMessage::Command { id, command })
+            .await?;
+        loop {
+            match self.next().await? {
+                ServerMessage::Ack { id: answered } if answered == id => return Ok(()),
+                ServerMessage::Rejected {
+                    id: answered,
+                    reason,
+                } if answered == id => return Err(ClientError::Rejected(reason)),
+                ServerMessage::Events { events } => {
+                    let fresh = self.tracker.fresh(events);
+                    self.backlog.extend(fresh);
+                }
+                ServerMessage::Error { message } => return Err(ClientError::Rejected(message)),
+                ServerMessage::Welcome { .. }
+                | ServerMessage::CaughtUp { .. }
+                | ServerMessage::Ack { .. }
+                | ServerMessage::Rejected { .. }
+                | ServerMessage::Mode { .. }
+                | ServerMessage::Problem { .. }
+                | ServerMessage::Bye { .. } => {}
+            }
+        }
+    }
+
+    /// The next message; a closed connection or a goodbye is an error.
+    async fn next(&mut self) -> Result<ServerMessage, ClientError> {
+        match self.link.next().await {
+            Some(ServerMessage::Bye { reason }) => Err(ClientError::Broken(reason)),
+            Some(message) => Ok(message),
+            None => Err(ClientError::Broken(
+                "the server closed the connection".into(),
+            )),
+        }
+    }
+
+    /// Becomes a front end's engine: commands go to the server, its events come back, and a
+    /// lost connection is made again by itself, resuming from where it was. Dropping the
+    /// handle or asking it to shut down only detaches: the server's sessions go on.
+    pub fn attach(self) -> (EngineHandle, UnboundedReceiver<EngineEvent>) {
+        let (requests_tx, requests) = mpsc::unbounded_channel();
+        let (events_tx, events) = mpsc::unbounded_channel();
+        if !self.backlog.is_empty() {
+            let _ = events_tx.send(EngineEvent::Events(self.backlog));
+        }
+        let bridge = Bridge {
+            target: self.target,
+            client: self.client,
+            tracker: self.tracker,
+            events: events_tx,
+            pending: Default::default(),
+            next_id: self.next_id,
+        };
+        tokio::spawn(bridge.run(self.link, requests));
+        (EngineHandle::new(requests_tx), events)
+    }
+}
