@@ -38,7 +38,11 @@ pub fn serve_command(cx: Context, options: ServeOptions) -> anyhow::Result<i32> 
         let store = Store::open(&dirs.sessions())?;
         let mut people = People::load(&dirs.people_file())?;
         let owner = owner_name();
-        let token = people.renew_owner(&owner)?;
+        // The owner's token outlives restarts, so attached clients reconnect by themselves.
+        let token = match server_file::last(&dirs) {
+            Some(last) if people.who(&last.token).is_some_and(|p| p.owner) => last.token,
+            _ => people.renew_owner(&owner)?,
+        };
 
         let tools = start_tools(&mut config, true).await?;
         let routes = load_routes(&config, true).await?;
@@ -80,7 +84,6 @@ pub fn serve_command(cx: Context, options: ServeOptions) -> anyhow::Result<i32> 
             stopper.shutdown().await;
         })
         .await;
-        server_file::remove(&dirs);
         if let Some(tools) = tools {
             tools.shutdown().await;
         }

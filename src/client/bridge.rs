@@ -256,10 +256,13 @@ impl Bridge {
                     return Some(link);
                 }
                 Err(refused @ ClientError::Refused { .. }) => {
-                    return self.give_up(refused.to_string());
+                    self.give_up(refused.to_string(), requests).await;
+                    return None;
                 }
                 Err(e) if started.elapsed() > GIVE_UP_AFTER => {
-                    return self.give_up(format!("gave up reconnecting after 5 minutes: {e}"));
+                    let why = format!("gave up reconnecting after 5 minutes: {e}");
+                    self.give_up(why, requests).await;
+                    return None;
                 }
                 Err(e) => tracing::debug!("reconnecting: {e}"),
             }
@@ -268,10 +271,11 @@ impl Bridge {
     }
 
     fn refuse_offline(&mut self, issued: Issued) {
-        let reason = format!(
-            "not connected to the server at {} (reconnecting)",
-            self.target.url
-        );
+        let reason = format!("not connected to the server at {} (reconnecting)", self.target.url);
+        self.refuse(issued, reason);
+    }
+
+    fn refuse(&mut self, issued: Issued, reason: String) {
         match issued.reply {
             Some(reply) => {
                 let _ = reply.send(Err(reason));
@@ -285,9 +289,21 @@ impl Bridge {
         }
     }
 
-    fn give_up(&mut self, why: String) -> Option<Link> {
-        let _ = self.events.send(EngineEvent::Problem { message: why });
+    /// Tells the front end the engine is out of reach for good, then stays until it leaves, so
+    /// a dashboard keeps showing why rather than vanishing.
+    async fn give_up(&mut self, why: String, requests: &mut UnboundedReceiver<Request>) {
+        let _ = self.events.send(EngineEvent::Problem {
+            message: why.clone(),
+        });
         let _ = self.events.send(EngineEvent::ShutDown);
-        None
+        while let Some(request) = requests.recv().await {
+            match request {
+                Request::Shutdown(done) => {
+                    let _ = done.send(());
+                    return;
+                }
+                Request::Command(issued) => self.refuse(issued, why.clone()),
+            }
+        }
     }
 }

@@ -10,6 +10,15 @@ use crate::session::metrics_text::totals_lines;
 
 fn status_label(s: &StoredSession) -> String {
     if s.running_elsewhere {
+        format!("{} (live in another process)", s.state.status.label())
+    } else {
+        s.state.status.label().to_string()
+    }
+}
+
+/// With who steered it last, for `show`: "paused by ana".
+fn status_words(s: &StoredSession) -> String {
+    if s.running_elsewhere {
         format!("{} (live in another process)", s.state.status_words())
     } else {
         s.state.status_words()
@@ -74,7 +83,7 @@ pub fn show_text(s: &StoredSession, now_ms: i64) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Session   {}", st.id);
     let _ = writeln!(out, "Goal      {}", st.goal);
-    let _ = writeln!(out, "Status    {}", status_label(s));
+    let _ = writeln!(out, "Status    {}", status_words(s));
     let _ = writeln!(out, "Created   {}", age(now_ms, st));
     let _ = writeln!(out, "Workspace {}", st.workspace.display());
     let _ = writeln!(

@@ -23,6 +23,7 @@ mod calls;
 mod edits;
 mod lifecycle;
 mod steered;
+pub use steered::Steered;
 mod steps;
 mod tool_calls;
 
@@ -50,7 +51,7 @@ pub struct StepState {
     busy_ms_done: u64,
     /// Who paused, resumed or interrupted it last, on a server ("paused by ana"); None when
     /// nobody did, or the user of the process running the engine.
-    pub steered_by: Option<String>,
+    pub steered: Option<Steered>,
     pub metrics: AgentMetrics,
     /// Where the text of the call in progress starts in `output`: a retry or failover that
     /// throws that call's text away cuts back to here.
@@ -182,7 +183,7 @@ impl StepState {
             run_tokens: 0,
             stalled: false,
             cost: 0.0,
-            steered_by: None,
+            steered: None,
         }
     }
 
@@ -283,8 +284,8 @@ pub struct SessionState {
     pub status: SessionStatus,
     /// Paused as a whole (`P`): no new step starts until unpaused.
     pub paused: bool,
-    /// Who started, paused, unpaused, interrupted or resumed it last, on a server.
-    pub steered_by: Option<String>,
+    /// Who started, paused, unpaused, interrupted, resumed or edited it last, on a server.
+    pub steered: Option<Steered>,
     pub created_at_ms: i64,
     pub ended_at_ms: Option<i64>,
     pub planning_attempt: u32,
@@ -329,7 +330,7 @@ impl SessionState {
             max_parallel: 1,
             status: SessionStatus::Starting,
             paused: false,
-            steered_by: None,
+            steered: None,
             created_at_ms: 0,
             ended_at_ms: None,
             planning_attempt: 0,

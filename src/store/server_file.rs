@@ -1,7 +1,7 @@
 //! Where this data dir's server listens, for clients of the same user on this machine: the
 //! server holds a lock while it runs and keeps its address and its owner's token in a file only
-//! that user can read. A file left by a server that died (kill -9) is recognised by the lock
-//! being free.
+//! that user can read. The file stays when the server stops; whether one runs is told by the
+//! lock being held.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::Path;
@@ -88,8 +88,9 @@ pub fn write(dirs: &AppDirs, server: &ServerFile) -> std::io::Result<()> {
     super::write_private(&dirs.server_file(), &text)
 }
 
-pub fn remove(dirs: &AppDirs) {
-    let _ = std::fs::remove_file(dirs.server_file());
+/// What the last server of this data dir wrote, running or not.
+pub fn last(dirs: &AppDirs) -> Option<ServerFile> {
+    read(&dirs.server_file())
 }
 
 /// The server running for this data dir now, if any.

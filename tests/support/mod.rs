@@ -18,5 +18,6 @@ pub mod provider_run;
 pub mod replay_server;
 pub mod scripted;
 pub mod server_process;
+pub mod serving;
 pub mod tmux;
 pub mod ws;

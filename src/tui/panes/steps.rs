@@ -52,7 +52,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
                 } else {
                     format!(" after {}", deps.join(","))
                 };
-                if step.steered_by.is_some() {
+                if step.steered.is_some() {
                     after = format!(" {}{after}", step.status_words());
                 }
                 let head = format!("{:>2} {:<10} ", i + 1, theme::clip(&step.spec.agent, 10));

@@ -1,0 +1,104 @@
+//! `el-jefe serve` as a real process in a test home, and watchers attached to it through the
+//! library's own client.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use el_jefe::client::{Remote, Target};
+use el_jefe::engine::EngineHandle;
+use el_jefe::session::event::{EngineEvent, Envelope, Event};
+use el_jefe::session::ids::SessionId;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use super::cli::Home;
+use super::server_process::ServerProcess;
+
+/// Starts `el-jefe serve` on `port` and waits until it answers `/healthz`.
+pub fn serve(home: &Home, port: u16) -> ServerProcess {
+    let listen = format!("127.0.0.1:{port}");
+    let command = home.command(&["serve", "--listen", &listen]);
+    let mut server = ServerProcess::spawn("el-jefe serve", command, tempfile::tempdir().unwrap());
+    server.wait_for_ok(port, "/healthz", Duration::from_secs(120));
+    server
+}
+
+/// The server's owner, as written in the home's server file.
+pub fn owner(home: &Home) -> Target {
+    let text = std::fs::read_to_string(home.data().join("server.json")).unwrap();
+    let file: serde_json::Value = serde_json::from_str(&text).unwrap();
+    Target {
+        url: file["url"].as_str().unwrap().to_string(),
+        token: Some(file["token"].as_str().unwrap().to_string()),
+    }
+}
+
+/// A front end attached to the server, following every session.
+pub struct Watcher {
+    pub engine: EngineHandle,
+    events: UnboundedReceiver<EngineEvent>,
+    /// Every event received, in order.
+    pub log: Vec<Arc<Envelope>>,
+    /// Connection changes seen: false when lost, true when back.
+    pub links: Vec<bool>,
+}
+
+impl Watcher {
+    pub async fn attach(target: Target) -> Watcher {
+        let mut remote = Remote::connect(target, "el-jefe-tests").await.unwrap();
+        let states = remote.snapshot(None).await.unwrap();
+        assert!(states.is_empty(), "a fresh server has no sessions");
+        let (engine, events) = remote.attach();
+        Watcher {
+            engine,
+            events,
+            log: Vec::new(),
+            links: Vec::new(),
+        }
+    }
+
+    /// Reads until an event of `session` matches; fails after ten minutes of nothing.
+    pub async fn until(
+        &mut self,
+        session: &SessionId,
+        wanted: impl Fn(&Event) -> bool,
+    ) -> Arc<Envelope> {
+        loop {
+            let next = tokio::time::timeout(Duration::from_secs(600), self.events.recv())
+                .await
+                .unwrap_or_else(|_| panic!("nothing for 10 minutes; log: {:?}", self.types()));
+            match next {
+                Some(EngineEvent::Events(batch)) => {
+                    for envelope in batch {
+                        self.log.push(envelope.clone());
+                        if &envelope.session == session && wanted(&envelope.event) {
+                            return envelope;
+                        }
+                    }
+                }
+                Some(EngineEvent::Link { connected, .. }) => self.links.push(connected),
+                Some(EngineEvent::Rejected { command, reason }) => {
+                    panic!("{command} rejected: {reason}")
+                }
+                Some(EngineEvent::ModeChanged(_) | EngineEvent::Problem { .. }) => {}
+                Some(EngineEvent::ShutDown) | None => panic!("the link ended: {:?}", self.types()),
+            }
+        }
+    }
+
+    fn types(&self) -> Vec<String> {
+        self.log
+            .iter()
+            .map(|e| format!("{}:{}", e.seq, serde_json::to_value(&e.event).unwrap()["type"]))
+            .collect()
+    }
+
+    /// The sequence numbers received for `session`, each delta of a merged line on its own.
+    pub fn seqs(&self, session: &SessionId) -> Vec<u64> {
+        self.log
+            .iter()
+            .filter(|e| &e.session == session)
+            .flat_map(|e| (**e).clone().unmerged())
+            .map(|e| e.seq)
+            .collect()
+    }
+}
