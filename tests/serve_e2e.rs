@@ -62,7 +62,9 @@ async fn a_run_on_the_server_outlives_its_killed_client_and_two_watchers_see_the
     .unwrap();
     let session = SessionId::parse(started.unwrap()["session"].as_str().unwrap()).unwrap();
     run.child.kill().unwrap(); // SIGKILL: the client has no chance to say anything.
-    let (status, _, _) = tokio::task::spawn_blocking(move || run.finish()).await.unwrap();
+    let (status, _, _) = tokio::task::spawn_blocking(move || run.finish())
+        .await
+        .unwrap();
     assert!(!status.success());
 
     let done = |e: &Event| e.ends_session();
@@ -77,7 +79,11 @@ async fn a_run_on_the_server_outlives_its_killed_client_and_two_watchers_see_the
             .map(|e| serde_json::to_string(&**e).unwrap())
             .collect()
     };
-    assert_eq!(story(&first), story(&second), "the watchers saw different stories");
+    assert_eq!(
+        story(&first),
+        story(&second),
+        "the watchers saw different stories"
+    );
 
     let shown = stdout(&home.run(&["show", session.as_str()]));
     assert!(shown.contains("Status    completed"), "{shown}");
@@ -90,11 +96,17 @@ async fn a_killed_server_recovers_on_restart_and_attached_clients_resync_by_them
     let port = free_port();
     let server = serve(&home, port);
     let mut watcher = Watcher::attach(owner(&home)).await;
-    let session = watcher.engine.start_session("Describe the water cycle").unwrap();
+    let session = watcher
+        .engine
+        .start_session("Describe the water cycle")
+        .unwrap();
     let first_done = watcher
         .until(&session, |e| matches!(e, Event::StepCompleted { .. }))
         .await;
-    let Event::StepCompleted { step: done_step, .. } = &first_done.event else {
+    let Event::StepCompleted {
+        step: done_step, ..
+    } = &first_done.event
+    else {
         unreachable!()
     };
     let done_step = done_step.clone();
@@ -151,7 +163,11 @@ fn the_server_refuses_what_is_unsafe_and_keeps_tokens_to_itself() {
     assert_eq!(listed.status.code(), Some(0), "{}", stderr(&listed));
     let steer = as_vic(&["pause", "session_20261130_120000_0a1b2c3d"]);
     assert_eq!(steer.status.code(), Some(1));
-    assert!(stderr(&steer).contains("needs an operator"), "{}", stderr(&steer));
+    assert!(
+        stderr(&steer).contains("needs an operator"),
+        "{}",
+        stderr(&steer)
+    );
 
     let ran = home.run(&["run", "--json", "Name three rivers"]);
     assert_eq!(ran.status.code(), Some(0), "{}", stderr(&ran));
@@ -177,7 +193,10 @@ fn the_server_refuses_what_is_unsafe_and_keeps_tokens_to_itself() {
         written.push_str(&String::from_utf8_lossy(&std::fs::read(&entry).unwrap()));
     }
     for token in [&owner_token, &vic] {
-        assert!(!written.contains(token.as_str()), "a token was written down");
+        assert!(
+            !written.contains(token.as_str()),
+            "a token was written down"
+        );
     }
     server.wait_for_ok(port, "/healthz", std::time::Duration::from_secs(5));
 }
@@ -207,4 +226,69 @@ fn get(port: u16, path: &str) -> String {
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
     answer
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_certificate_it_listens_beyond_loopback_over_tls() {
+    let _turn = model::exclusive().await;
+    let home = Home::new(FIXED_PLAN);
+    let made =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .unwrap();
+    let cert = home.dir.path().join("cert.pem");
+    let key = home.dir.path().join("key.pem");
+    std::fs::write(&cert, made.cert.pem()).unwrap();
+    std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+
+    let missing = home.run(&[
+        "serve",
+        "--listen",
+        "0.0.0.0:0",
+        "--tls-cert",
+        "nowhere.pem",
+        "--tls-key",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("nowhere.pem"),
+        "{}",
+        stderr(&missing)
+    );
+
+    let port = free_port();
+    let listen = format!("0.0.0.0:{port}");
+    let command = home.command(&[
+        "serve",
+        "--listen",
+        &listen,
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ]);
+    let server = support::server_process::ServerProcess::spawn(
+        "el-jefe serve (TLS)",
+        command,
+        tempfile::tempdir().unwrap(),
+    );
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(made.cert.pem().as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let url = format!("https://localhost:{port}/healthz");
+    let mut answer = None;
+    for _ in 0..240 {
+        if let Ok(response) = client.get(&url).send().await {
+            answer = Some(response.text().await.unwrap());
+            break;
+        }
+        // Polling the port while the model loads; no event says it is up.
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let answer = answer.unwrap_or_else(|| panic!("no TLS answer:\n{}", server.log_tail()));
+    assert!(answer.starts_with("ok"), "{answer}");
+    // Plain HTTP on the TLS port gets nothing useful.
+    let plain = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await;
+    assert!(plain.is_err() || !plain.unwrap().status().is_success());
 }

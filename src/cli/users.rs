@@ -7,7 +7,11 @@ use el_jefe::server::people::People;
 pub fn add(cx: &Context, name: &str, role: Role) -> anyhow::Result<i32> {
     let mut people = People::load(&cx.dirs.people_file())?;
     let token = people.add(name, role)?;
-    let article = if role == Role::Operator || role == Role::Admin { "an" } else { "a" };
+    let article = if role == Role::Operator || role == Role::Admin {
+        "an"
+    } else {
+        "a"
+    };
     println!("{name} is {article} {role}. Their token, shown this once:");
     println!();
     println!("  {token}");

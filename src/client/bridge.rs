@@ -271,7 +271,10 @@ impl Bridge {
     }
 
     fn refuse_offline(&mut self, issued: Issued) {
-        let reason = format!("not connected to the server at {} (reconnecting)", self.target.url);
+        let reason = format!(
+            "not connected to the server at {} (reconnecting)",
+            self.target.url
+        );
         self.refuse(issued, reason);
     }
 

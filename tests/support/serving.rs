@@ -88,7 +88,13 @@ impl Watcher {
     fn types(&self) -> Vec<String> {
         self.log
             .iter()
-            .map(|e| format!("{}:{}", e.seq, serde_json::to_value(&e.event).unwrap()["type"]))
+            .map(|e| {
+                format!(
+                    "{}:{}",
+                    e.seq,
+                    serde_json::to_value(&e.event).unwrap()["type"]
+                )
+            })
             .collect()
     }
 
