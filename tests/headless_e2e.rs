@@ -10,30 +10,8 @@
 
 mod support;
 
-use support::cli::{Home, event_type, read_json_lines, stderr, stdout};
+use support::cli::{FIXED_THREE_STEPS, Home, event_type, read_json_lines, stderr, stdout};
 use support::model;
-
-/// Short answers keep the runs quick. A tiny planner budget makes the model's plan unfinishable,
-/// so the session falls back to the fixed research -> analyze -> write plan: three steps in a
-/// row, which is what the kill test needs. Each answer is exactly 48 tokens, so a run always
-/// lasts long enough to be killed or interrupted before it ends (without tools: the action
-/// format's grammar decides where a reply ends, and the minimum does not apply to it).
-const FAST_DEFAULT_PLAN: &str = r#"
-[planner]
-max_tokens = 16
-[agents.researcher]
-max_tokens = 48
-min_tokens = 48
-tools = []
-[agents.analyst]
-max_tokens = 48
-min_tokens = 48
-tools = []
-[agents.writer]
-max_tokens = 48
-min_tokens = 48
-tools = []
-"#;
 
 #[test]
 fn a_run_prints_the_whole_story_and_exits_0() {
@@ -62,7 +40,7 @@ fn a_run_prints_the_whole_story_and_exits_0() {
 #[test]
 fn kill_9_mid_run_keeps_completed_steps_and_resume_finishes_without_redoing_them() {
     let _turn = model::exclusive_blocking();
-    let home = Home::new(FAST_DEFAULT_PLAN);
+    let home = Home::new(FIXED_THREE_STEPS);
     let mut run = home.spawn_json(&["run", "--json", "Explain how tides work"]);
     let first_done = run
         .until(|v| event_type(v) == "step_completed")
@@ -130,7 +108,7 @@ fn kill_9_mid_run_keeps_completed_steps_and_resume_finishes_without_redoing_them
 #[test]
 fn ctrl_c_interrupts_gracefully_says_how_to_resume_and_exits_130() {
     let _turn = model::exclusive_blocking();
-    let home = Home::new(FAST_DEFAULT_PLAN);
+    let home = Home::new(FIXED_THREE_STEPS);
     let mut run = home.spawn_json(&["run", "--json", "Describe the water cycle"]);
     run.until(|v| event_type(v) == "text_delta")
         .expect("text streams");

@@ -13,29 +13,10 @@ mod support;
 
 use el_jefe::session::event::Event;
 use el_jefe::session::ids::SessionId;
-use support::cli::{Home, event_type, stderr, stdout};
+use support::cli::{FIXED_THREE_STEPS, Home, event_type, stderr, stdout};
 use support::model;
 use support::server_process::free_port;
 use support::serving::{Watcher, owner, serve};
-
-/// Three steps in a row (the planner's budget is too small for a plan of its own), each a
-/// fixed 48 tokens: long enough to kill something mid-run.
-const FIXED_PLAN: &str = r#"
-[planner]
-max_tokens = 16
-[agents.researcher]
-max_tokens = 48
-min_tokens = 48
-tools = []
-[agents.analyst]
-max_tokens = 48
-min_tokens = 48
-tools = []
-[agents.writer]
-max_tokens = 48
-min_tokens = 48
-tools = []
-"#;
 
 /// 1..=n, the journal's numbering with no gap and no duplicate.
 fn assert_complete(seqs: &[u64]) {
@@ -46,7 +27,7 @@ fn assert_complete(seqs: &[u64]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_on_the_server_outlives_its_killed_client_and_two_watchers_see_the_same_story() {
     let _turn = model::exclusive().await;
-    let home = Home::new(FIXED_PLAN);
+    let home = Home::new(FIXED_THREE_STEPS);
     let port = free_port();
     let _server = serve(&home, port);
     let mut first = Watcher::attach(owner(&home)).await;
@@ -94,7 +75,7 @@ async fn a_run_on_the_server_outlives_its_killed_client_and_two_watchers_see_the
             under investigation in issue 12 (run with --ignored)"]
 async fn a_killed_server_recovers_on_restart_and_attached_clients_resync_by_themselves() {
     let _turn = model::exclusive().await;
-    let home = Home::new(FIXED_PLAN);
+    let home = Home::new(FIXED_THREE_STEPS);
     let port = free_port();
     let server = serve(&home, port);
     let mut watcher = Watcher::attach(owner(&home)).await;
@@ -135,7 +116,7 @@ async fn a_killed_server_recovers_on_restart_and_attached_clients_resync_by_them
 #[test]
 fn the_server_refuses_what_is_unsafe_and_keeps_tokens_to_itself() {
     let _turn = model::exclusive_blocking();
-    let home = Home::new(FIXED_PLAN);
+    let home = Home::new(FIXED_THREE_STEPS);
 
     let out = home.run(&["serve", "--listen", "0.0.0.0:0"]);
     assert_eq!(out.status.code(), Some(2));
@@ -233,7 +214,7 @@ fn get(port: u16, path: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_a_certificate_it_listens_beyond_loopback_over_tls() {
     let _turn = model::exclusive().await;
-    let home = Home::new(FIXED_PLAN);
+    let home = Home::new(FIXED_THREE_STEPS);
     let made =
         rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
             .unwrap();

@@ -3,11 +3,11 @@
 
 use super::Context;
 use super::args::StepCmd;
-use super::saved::{cap_words, report_budget, report_edit, step_edit};
+use super::saved::{cap_words, print_sessions, print_show, report_budget, report_edit, step_edit};
 use el_jefe::client::{ClientError, Remote, Target};
 use el_jefe::engine::clock::Clock;
 use el_jefe::engine::saved_edit::check_saved_edit;
-use el_jefe::headless::{Approvals, Output, RunEnd, Start, listing, run_headless};
+use el_jefe::headless::{Approvals, Output, RunEnd, Start, run_headless};
 use el_jefe::session::budget::apply_cap_words;
 use el_jefe::session::command::Command;
 use el_jefe::session::ids::{SessionId, StepId};
@@ -106,14 +106,7 @@ pub fn list(cx: &Context, target: Target, json: bool) -> anyhow::Result<i32> {
     cx.runtime.block_on(async {
         let mut remote = connect(target, "el-jefe-sessions").await?;
         let sessions = stored(remote.snapshot(None).await?);
-        if json {
-            print!("{}", listing::sessions_json(&sessions));
-        } else {
-            print!(
-                "{}",
-                listing::sessions_table(&sessions, Clock::new().now_ms())
-            );
-        }
+        print_sessions(&sessions, Clock::new().now_ms(), json);
         Ok(0)
     })
 }
@@ -123,12 +116,7 @@ pub fn show(cx: &Context, target: Target, session_id: &str, json: bool) -> anyho
     cx.runtime.block_on(async {
         let mut remote = connect(target, "el-jefe-show").await?;
         let session = stored(vec![session(&mut remote, &id).await?]);
-        let now = Clock::new().now_ms();
-        if json {
-            print!("{}", listing::show_json(&session[0], now));
-        } else {
-            print!("{}", listing::show_text(&session[0], now));
-        }
+        print_show(&session[0], Clock::new().now_ms(), json);
         Ok(0)
     })
 }

@@ -17,8 +17,8 @@ use el_jefe::session::ids::{SessionId, StepId};
 use el_jefe::session::plan_edit::{PlanEdit, change_step, new_step};
 use el_jefe::session::plan_file::render_plan_file;
 use el_jefe::session::session_fold::SessionState;
-use el_jefe::store::Store;
 use el_jefe::store::paths::AppDirs;
+use el_jefe::store::{Store, StoredSession};
 
 pub fn list(cx: &Context, json: bool) -> anyhow::Result<i32> {
     let (store, now) = open_store(&cx.dirs)?;
@@ -26,24 +26,33 @@ pub fn list(cx: &Context, json: bool) -> anyhow::Result<i32> {
     for w in warnings {
         eprintln!("warning: {w}");
     }
-    if json {
-        print!("{}", listing::sessions_json(&sessions));
-    } else {
-        print!("{}", listing::sessions_table(&sessions, now));
-    }
+    print_sessions(&sessions, now, json);
     Ok(0)
+}
+
+/// `el-jefe sessions`'s output, wherever the sessions came from.
+pub fn print_sessions(sessions: &[StoredSession], now: i64, json: bool) {
+    if json {
+        print!("{}", listing::sessions_json(sessions));
+    } else {
+        print!("{}", listing::sessions_table(sessions, now));
+    }
 }
 
 pub fn show(cx: &Context, session_id: &str, json: bool) -> anyhow::Result<i32> {
     let id = SessionId::parse(session_id)?;
     let (store, now) = open_store(&cx.dirs)?;
-    let session = store.load(&id)?;
-    if json {
-        print!("{}", listing::show_json(&session, now));
-    } else {
-        print!("{}", listing::show_text(&session, now));
-    }
+    print_show(&store.load(&id)?, now, json);
     Ok(0)
+}
+
+/// `el-jefe show`'s output, wherever the session came from.
+pub fn print_show(session: &StoredSession, now: i64, json: bool) {
+    if json {
+        print!("{}", listing::show_json(session, now));
+    } else {
+        print!("{}", listing::show_text(session, now));
+    }
 }
 
 pub fn clean(

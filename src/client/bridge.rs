@@ -198,22 +198,13 @@ impl Bridge {
 
     /// Commands in flight will not be answered: whoever sent them is told so.
     fn lost(&mut self, why: &str) {
-        for (_, pending) in self.pending.drain() {
+        let pending: Vec<Pending> = self.pending.drain().map(|(_, p)| p).collect();
+        for p in pending {
             let reason = format!(
                 "the connection to the server broke before it answered ({why}); check before \
                  trying again"
             );
-            match pending.reply {
-                Some(reply) => {
-                    let _ = reply.send(Err(reason));
-                }
-                None => {
-                    let _ = self.events.send(EngineEvent::Rejected {
-                        command: pending.label,
-                        reason,
-                    });
-                }
-            }
+            self.refuse(p.label, p.reply, reason);
         }
         self.tracker.subscribed = false;
         let _ = self.events.send(EngineEvent::Link {
@@ -275,17 +266,24 @@ impl Bridge {
             "not connected to the server at {} (reconnecting)",
             self.target.url
         );
-        self.refuse(issued, reason);
+        self.refuse(issued.command.label(), issued.reply, reason);
     }
 
-    fn refuse(&mut self, issued: Issued, reason: String) {
-        match issued.reply {
+    /// Tells whoever sent a command that it was not carried out: its waiting sender, or the
+    /// front end when nobody waits.
+    fn refuse(
+        &mut self,
+        label: String,
+        reply: Option<oneshot::Sender<Result<(), String>>>,
+        reason: String,
+    ) {
+        match reply {
             Some(reply) => {
                 let _ = reply.send(Err(reason));
             }
             None => {
                 let _ = self.events.send(EngineEvent::Rejected {
-                    command: issued.command.label(),
+                    command: label,
                     reason,
                 });
             }
@@ -305,7 +303,9 @@ impl Bridge {
                     let _ = done.send(());
                     return;
                 }
-                Request::Command(issued) => self.refuse(issued, why.clone()),
+                Request::Command(issued) => {
+                    self.refuse(issued.command.label(), issued.reply, why.clone());
+                }
             }
         }
     }

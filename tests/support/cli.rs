@@ -8,6 +8,28 @@ use tempfile::TempDir;
 
 use super::model;
 
+/// Short answers keep the runs quick. A tiny planner budget makes the model's plan unfinishable,
+/// so the session falls back to the fixed research -> analyze -> write plan: three steps in a
+/// row, which is what the kill test needs. Each answer is exactly 48 tokens, so a run always
+/// lasts long enough to be killed or interrupted before it ends (without tools: the action
+/// format's grammar decides where a reply ends, and the minimum does not apply to it).
+pub const FIXED_THREE_STEPS: &str = r#"
+[planner]
+max_tokens = 16
+[agents.researcher]
+max_tokens = 48
+min_tokens = 48
+tools = []
+[agents.analyst]
+max_tokens = 48
+min_tokens = 48
+tools = []
+[agents.writer]
+max_tokens = 48
+min_tokens = 48
+tools = []
+"#;
+
 pub struct Home {
     pub dir: TempDir,
 }
