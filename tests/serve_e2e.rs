@@ -71,8 +71,6 @@ async fn a_run_on_the_server_outlives_its_killed_client_and_two_watchers_see_the
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "fails about half the time: one seq goes missing across a kill -9 of the server; \
-            under investigation in issue 12 (run with --ignored)"]
 async fn a_killed_server_recovers_on_restart_and_attached_clients_resync_by_themselves() {
     let _turn = model::exclusive().await;
     let home = Home::new(FIXED_THREE_STEPS);

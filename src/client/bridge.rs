@@ -80,7 +80,8 @@ impl Bridge {
                     }
                     Some(message) => {
                         self.on_message(message);
-                        false
+                        // A hole in the events is filled by subscribing again from before it.
+                        self.tracker.must_fill() && self.subscribe(current).await.is_err()
                     }
                     None => true,
                 },
@@ -189,9 +190,11 @@ impl Bridge {
             ServerMessage::Error { message } => EngineEvent::Problem {
                 message: format!("the server could not use a message: {message}"),
             },
-            ServerMessage::Welcome { .. }
-            | ServerMessage::CaughtUp { .. }
-            | ServerMessage::Bye { .. } => return,
+            ServerMessage::CaughtUp { .. } => {
+                self.tracker.caught_up();
+                return;
+            }
+            ServerMessage::Welcome { .. } | ServerMessage::Bye { .. } => return,
         };
         let _ = self.events.send(event);
     }
@@ -207,6 +210,8 @@ impl Bridge {
             self.refuse(p.label, p.reply, reason);
         }
         self.tracker.subscribed = false;
+        // The subscription made on reconnecting starts from the positions, hole or not.
+        self.tracker.caught_up();
         let _ = self.events.send(EngineEvent::Link {
             connected: false,
             message: format!("lost the server at {}; reconnecting...", self.target.url),

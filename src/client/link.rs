@@ -96,7 +96,9 @@ impl Link {
             match self.socket.next().await? {
                 Ok(Message::Text(text)) => match serde_json::from_str(&text) {
                     Ok(message) => return Some(message),
-                    Err(e) => tracing::debug!("skipped a server message: {e}"),
+                    Err(e) => {
+                        tracing::warn!("skipped a server message this build cannot read: {e}")
+                    }
                 },
                 Ok(Message::Close(_)) | Err(_) => return None,
                 Ok(
