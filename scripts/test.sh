@@ -14,6 +14,9 @@ export EL_JEFE_TEST_LITELLM_PYTHON
 # The MCP tests start a real MCP server from PyPI.
 EL_JEFE_TEST_MCP_PYTHON="$(scripts/test-mcp-server.sh)"
 export EL_JEFE_TEST_MCP_PYTHON
+# The web dashboard's tests drive a real Chromium through chromedriver.
+EL_JEFE_TEST_CHROMEDRIVER="$(scripts/test-browser.sh)"
+export EL_JEFE_TEST_CHROMEDRIVER
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
   say "Adding rustfmt and clippy to the Rust toolchain"

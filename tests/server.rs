@@ -65,6 +65,8 @@ async fn server(chunks: usize) -> Server {
         store,
         people,
         mode: el_jefe::session::call::CallMode::Streaming,
+        web_logins: el_jefe::server::web_logins::WebLogins::load(&dir.path().join("web.json")),
+        roles: vec!["researcher".into(), "writer".into()],
     };
     tokio::spawn(serve(
         listener,

@@ -9,6 +9,7 @@ use super::Context;
 use super::run::{load_routes, start_tools};
 use el_jefe::engine::start_engine_routed;
 use el_jefe::server::people::People;
+use el_jefe::server::web_logins::WebLogins;
 use el_jefe::server::{ServerSetup, Transport, serve, tls};
 use el_jefe::store::Store;
 use el_jefe::store::server_file::{self, ServerFile, ServerLock};
@@ -44,9 +45,17 @@ pub fn serve_command(cx: Context, options: ServeOptions) -> anyhow::Result<i32> 
             _ => people.renew_owner(&owner)?,
         };
 
+        let mut web_logins = WebLogins::load(&dirs.web_logins_file());
+        let owner_person = people
+            .who(&token)
+            .cloned()
+            .context("the owner's token was not kept")?;
+        let login_code = web_logins.new_link(&owner_person)?;
+
         let tools = start_tools(&mut config, true).await?;
         let routes = load_routes(&config, true).await?;
         let mode = config.engine.mode;
+        let roles = config.engine.roles.names();
         let (engine, events) = start_engine_routed(config.engine, routes, store.clone());
 
         let url = format!("{}://{}", transport.scheme(), addr);
@@ -60,6 +69,11 @@ pub fn serve_command(cx: Context, options: ServeOptions) -> anyhow::Result<i32> 
             .with_context(|| format!("cannot write {}", dirs.server_file().display()))?;
         tracing::info!(%url, "serving");
         println!("el-jefe serve: listening on {url} (pid {})", file.pid);
+        println!("  web dashboard: {url}/?login={login_code}");
+        println!(
+            "    (a one-time link: it signs one browser in as {}; others sign in with a token)",
+            file.user
+        );
         println!(
             "  your clients on this machine attach by themselves (address and token in {})",
             dirs.server_file().display()
@@ -76,6 +90,8 @@ pub fn serve_command(cx: Context, options: ServeOptions) -> anyhow::Result<i32> 
             store,
             people,
             mode,
+            web_logins,
+            roles,
         };
         let served = serve(listener, transport, setup, async move {
             let signal = stop_signal().await;

@@ -37,9 +37,11 @@ type Sink = SplitSink<WebSocket, Message>;
 /// The socket closed, or could not be written to: the connection is over.
 struct Gone;
 
-pub async fn serve(socket: WebSocket, shared: Arc<Shared>, peer: String) {
+/// `browser`: the person a signed-in browser's cookie stands for, who may say hello with no
+/// token.
+pub async fn serve(socket: WebSocket, shared: Arc<Shared>, peer: String, browser: Option<Person>) {
     let (mut sink, mut stream) = socket.split();
-    let person = match hello(&mut stream, &shared, &peer).await {
+    let person = match hello(&mut stream, &shared, &peer, browser).await {
         Ok(person) => person,
         Err(reason) => {
             let _ = send(&mut sink, &ServerMessage::Bye { reason }).await;
@@ -92,6 +94,7 @@ async fn hello(
     stream: &mut SplitStream<WebSocket>,
     shared: &Shared,
     peer: &str,
+    browser: Option<Person>,
 ) -> Result<Person, String> {
     let first = tokio::time::timeout(HELLO_TIMEOUT, next_text(stream))
         .await
@@ -111,11 +114,13 @@ async fn hello(
         ));
     }
     shared.door.check(peer).await;
-    let person = token.and_then(|t| {
-        let mut people = shared.people.write().ok()?;
-        people.refresh();
-        people.who(&t).cloned()
-    });
+    let person = match token {
+        Some(t) => shared.people.write().ok().and_then(|mut people| {
+            people.refresh();
+            people.who(&t).cloned()
+        }),
+        None => browser,
+    };
     match person {
         Some(person) => {
             shared.door.passed(peer);

@@ -2,6 +2,7 @@
 //! the protocol of `crate::protocol` (docs/PROTOCOL.md); `/healthz` says it is up and
 //! `/metrics` gives its numbers to Prometheus.
 
+mod api;
 mod board;
 mod connection;
 mod cursor;
@@ -10,18 +11,21 @@ mod hub;
 mod metrics;
 pub mod people;
 pub mod tls;
+mod web;
+pub mod web_logins;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
-use axum::http::header;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+use axum_extra::extract::cookie::CookieJar;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::engine::EngineHandle;
@@ -33,6 +37,7 @@ use door::Door;
 use hub::Hub;
 use people::People;
 pub use tls::Transport;
+use web_logins::WebLogins;
 
 /// How long connections get to finish once the server is told to stop.
 const GRACE: Duration = Duration::from_secs(5);
@@ -47,6 +52,11 @@ pub struct Shared {
     board: Arc<Board>,
     /// Connections past their hello.
     clients: AtomicUsize,
+    web_logins: Mutex<WebLogins>,
+    /// The agent roles configured, for checking plan edits.
+    roles: Vec<String>,
+    /// Cookies only over TLS (a browser would not send them back over plain HTTP).
+    secure_cookies: bool,
 }
 
 pub struct ServerSetup {
@@ -55,6 +65,9 @@ pub struct ServerSetup {
     pub store: Store,
     pub people: People,
     pub mode: CallMode,
+    /// Browsers signed in to the web dashboard (with the one-time link, if one was made).
+    pub web_logins: WebLogins,
+    pub roles: Vec<String>,
 }
 
 /// Serves until `shutdown` completes; connections still open then get a few seconds. Must run
@@ -74,9 +87,19 @@ pub async fn serve(
         door: Door::default(),
         board,
         clients: AtomicUsize::new(0),
+        web_logins: Mutex::new(setup.web_logins),
+        roles: setup.roles,
+        secure_cookies: matches!(transport, Transport::Tls(_)),
     });
     let app = Router::new()
+        .route("/", get(web::index))
+        .route("/login", post(web::login))
+        .route("/logout", post(web::logout))
+        .route("/app.js", get(web::script))
+        .route("/app.css", get(web::style))
         .route("/api/v1/ws", get(websocket))
+        .route("/api/v1/plan-file", post(api::plan_file))
+        .route("/api/v1/preview-edit", post(api::preview_edit))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .with_state(shared)
@@ -113,10 +136,18 @@ async fn websocket(
     upgrade: WebSocketUpgrade,
     State(shared): State<Arc<Shared>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    jar: CookieJar,
 ) -> Response {
+    if !web::same_origin(&headers) {
+        tracing::warn!(%peer, "refused a WebSocket opened by a page of another site");
+        return (StatusCode::FORBIDDEN, "not from a page of this server\n").into_response();
+    }
+    // A signed-in browser's hello needs no token: its cookie says who it is.
+    let browser = web::signed_in(&shared, &jar);
     // Failed logins are counted per address, not per connection.
     let peer = peer.ip().to_string();
-    upgrade.on_upgrade(move |socket| connection::serve(socket, shared, peer))
+    upgrade.on_upgrade(move |socket| connection::serve(socket, shared, peer, browser))
 }
 
 async fn healthz(State(shared): State<Arc<Shared>>) -> String {

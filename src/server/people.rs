@@ -175,13 +175,19 @@ fn modified(path: &Path) -> Option<SystemTime> {
 
 /// `ej_` and 32 random bytes in hex, from the operating system's secure generator.
 fn new_token() -> Result<String, PeopleError> {
+    new_secret("ej_")
+}
+
+/// `prefix` and 32 random bytes in hex, from the operating system's secure generator.
+pub(super) fn new_secret(prefix: &str) -> Result<String, PeopleError> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)
         .map_err(|e| PeopleError::Bad(format!("no secure random numbers: {e}")))?;
-    Ok(format!("ej_{}", hex(&bytes)))
+    Ok(format!("{prefix}{}", hex(&bytes)))
 }
 
-fn hash(token: &str) -> String {
+/// What is kept of a secret: its SHA-256, so a copy of the file lets nobody in.
+pub(super) fn hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 

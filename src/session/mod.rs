@@ -7,6 +7,7 @@ pub mod builtin;
 pub mod call;
 pub mod command;
 pub(crate) mod dag_index;
+pub mod edit_impact;
 pub mod event;
 #[cfg(test)]
 mod fixtures;

@@ -51,6 +51,11 @@ impl AppDirs {
         self.data.join("people.json")
     }
 
+    /// Browsers signed in to the server's web dashboard (hashes only).
+    pub fn web_logins_file(&self) -> PathBuf {
+        self.data.join("web-logins.json")
+    }
+
     /// Held by the data dir's server while it runs.
     pub fn server_lock(&self) -> PathBuf {
         self.data.join("server.lock")

@@ -7,6 +7,7 @@
     clippy::wildcard_enum_match_arm
 )]
 
+pub mod browser;
 pub mod cli;
 pub mod dashboard;
 pub mod harness;

@@ -1,0 +1,747 @@
+// El Jefe's web dashboard: a client of the protocol in docs/PROTOCOL.md, like the terminal
+// dashboard. It folds each session's events into its state and draws only what changed, at
+// most FPS times a second, so fifty agents streaming at once stay smooth.
+'use strict';
+
+const PROTOCOL = { major: 1, minor: 0 };
+const FRAME_MS = 1000 / 30;
+const STREAM_CHARS = 40000; // kept in an agent's pane; older text scrolls away
+const RATE_POINTS = 60; // one a second
+const COLORS = ['#4fa3ff', '#3fb950', '#d29922', '#f85149', '#a371f7', '#39c5cf', '#ff7b72',
+  '#e3b341', '#56d364', '#79c0ff', '#d2a8ff', '#ffa657'];
+const STATUS_COLORS = { pending: '#56606b', running: '#4fa3ff', paused: '#a371f7',
+  completed: '#3fb950', failed: '#f85149', interrupted: '#d29922' };
+
+const $ = (id) => document.getElementById(id);
+const el = (tag, cls, text) => {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+};
+
+// ---- State: sessions folded from their events -------------------------------------------
+
+const app = {
+  sessions: new Map(),
+  selected: null,
+  me: null,
+  role: null,
+  socket: null,
+  nextId: 1,
+  pending: new Map(), // command id -> label
+  dirtyList: new Set(),
+  dirtySession: true,
+  frameQueued: false,
+  lastFrame: 0,
+  retryMs: 500,
+  holeFilling: false,
+  // Render times, for the browser benchmark (docs/PERFORMANCE.md).
+  frameTimes: [],
+};
+window.elJefe = app;
+
+function newSession(id) {
+  return { id, goal: '', status: 'starting', steps: new Map(), order: [], createdMs: 0,
+    runStartMs: null, endedMs: null, lastSeq: 0, approvals: new Map(), tokensIn: 0,
+    tokensOut: 0, calls: 0, errors: 0, paused: false, steered: null, note: '', model: '',
+    maxParallel: 1, hasPlan: false, rates: new Map() };
+}
+
+function newStep(spec) {
+  return { id: spec.id, title: spec.title, agent: spec.agent, task: spec.task,
+    deps: spec.depends_on || [], status: 'pending', text: '', appended: '', reset: true,
+    tools: [], callTokens: 0, liveTokens: 0, produced: 0, startedMs: null, endedMs: null,
+    queuedOn: null, waiting: null, steered: null, note: '', error: null };
+}
+
+function steeredBy(action, by) { return by ? { action, by } : null; }
+
+function words(status, steered) {
+  if (!steered) return status;
+  return steered.action === status ? `${status} by ${steered.by}` : `${status} (${steered.action} by ${steered.by})`;
+}
+
+function titleFromTask(task) {
+  const w = task.split(/\s+/).filter(Boolean);
+  return w.slice(0, 6).join(' ') + (w.length > 6 ? '…' : '');
+}
+
+function setPlan(s, steps) {
+  const old = s.steps;
+  s.steps = new Map();
+  s.order = [];
+  for (const spec of steps) {
+    const kept = old.get(spec.id);
+    const step = kept || newStep(spec);
+    Object.assign(step, { title: spec.title, agent: spec.agent, task: spec.task, deps: spec.depends_on || [] });
+    s.steps.set(spec.id, step);
+    s.order.push(spec.id);
+  }
+  s.hasPlan = true;
+}
+
+function planOf(s) {
+  return s.order.map((id) => { const st = s.steps.get(id); return { id, title: st.title, agent: st.agent, task: st.task, depends_on: st.deps }; });
+}
+
+// The same reshaping as the engine's (src/session/plan_edit.rs), for edits others make.
+function reshape(plan, edit) {
+  let steps = plan.map((s) => ({ ...s, depends_on: [...s.depends_on] }));
+  const find = (id) => steps.find((s) => s.id === id);
+  switch (edit.edit) {
+    case 'add_step': steps.push(edit.step); break;
+    case 'remove_step': {
+      const gone = new Set([edit.step]);
+      if (edit.dependents === 'remove') {
+        let grew = true;
+        while (grew) {
+          grew = false;
+          for (const s of steps) if (!gone.has(s.id) && s.depends_on.some((d) => gone.has(d))) { gone.add(s.id); grew = true; }
+        }
+      }
+      const inherited = (plan.find((s) => s.id === edit.step) || { depends_on: [] }).depends_on;
+      steps = steps.filter((s) => !gone.has(s.id));
+      for (const s of steps) {
+        const at = s.depends_on.indexOf(edit.step);
+        if (at >= 0) {
+          s.depends_on.splice(at, 1);
+          for (const d of inherited) if (!s.depends_on.includes(d)) s.depends_on.push(d);
+        }
+      }
+      break;
+    }
+    case 'change_task': { const s = find(edit.step); if (s) { s.task = edit.task; s.title = titleFromTask(edit.task); } break; }
+    case 'change_agent': { const s = find(edit.step); if (s) s.agent = edit.agent; break; }
+    case 'set_dependencies': { const s = find(edit.step); if (s) s.depends_on = [...edit.depends_on]; break; }
+    default: break;
+  }
+  return steps;
+}
+
+function endStep(step, status, at) {
+  step.status = status;
+  step.endedMs = at;
+  step.waiting = null;
+  step.queuedOn = null;
+  step.callTokens += step.liveTokens;
+  step.liveTokens = 0;
+}
+
+function fold(env) {
+  let s = app.sessions.get(env.session);
+  if (!s) { s = newSession(env.session); app.sessions.set(env.session, s); }
+  s.lastSeq = Math.max(s.lastSeq, env.seq);
+  const e = env.event;
+  const at = env.at_ms;
+  const step = e.step !== undefined && e.step !== null ? s.steps.get(e.step) : null;
+  switch (e.type) {
+    case 'session_created':
+      Object.assign(s, { goal: e.goal, status: 'starting', createdMs: at, model: `${e.provider} ${e.model}`,
+        maxParallel: e.max_parallel, steered: steeredBy('started', env.by) });
+      break;
+    case 'planning_started': s.note = e.attempt > 1 ? `planning again (attempt ${e.attempt})` : 'planning'; break;
+    case 'plan_rejected': s.note = `plan rejected: ${e.error}`; break;
+    case 'plan_ready':
+      setPlan(s, e.plan.steps);
+      s.note = e.source === 'default' ? 'the planner failed; running the default plan' : '';
+      s.status = s.paused ? 'paused' : 'running';
+      s.runStartMs = s.runStartMs || at;
+      break;
+    case 'warning': if (step) step.note = e.message; else s.note = e.message; break;
+    case 'step_started':
+      if (!step) break;
+      Object.assign(step, { status: 'running', startedMs: at, endedMs: null, waiting: null, queuedOn: null,
+        error: null, note: '', liveTokens: 0, callTokens: 0, steered: null });
+      step.text = ''; step.appended = ''; step.reset = true;
+      if (!e.continues) step.tools = [];
+      break;
+    case 'text_delta':
+      if (!step) break;
+      step.text += e.text;
+      step.appended += e.text;
+      step.liveTokens += e.chunks || 1;
+      step.produced += e.chunks || 1;
+      if (step.text.length > 2 * STREAM_CHARS) { step.text = step.text.slice(-STREAM_CHARS); step.reset = true; step.appended = ''; }
+      break;
+    case 'call_finished':
+      s.tokensIn += e.call.input_tokens; s.tokensOut += e.call.output_tokens; s.calls += 1;
+      if (step) { step.callTokens += e.call.input_tokens + e.call.output_tokens; step.liveTokens = 0; }
+      break;
+    case 'call_failed': s.errors += 1; if (step) step.note = `call failed: ${e.error}`; break;
+    case 'call_queued': if (step) step.queuedOn = `${e.provider} (at most ${e.limit} at once)`; break;
+    case 'call_dequeued': if (step) step.queuedOn = null; break;
+    case 'call_retry': if (step) step.note = `retrying: ${e.retry.error}`; break;
+    case 'call_failover': if (step) step.note = `failing over: ${e.failover.error}`; break;
+    case 'tool_call_requested':
+      if (step) step.tools.push({ id: e.call.id, name: e.call.name, args: JSON.stringify(e.call.arguments), status: 'running', summary: '' });
+      break;
+    case 'approval_requested':
+      s.approvals.set(e.call_id, { step: e.step, tool: e.tool, detail: e.detail });
+      if (step) { step.waiting = `your approval of ${e.tool}`; markTool(step, e.call_id, 'waiting', 'waits for approval'); }
+      break;
+    case 'approval_decided':
+      s.approvals.delete(e.call_id);
+      if (step) {
+        step.waiting = null;
+        const t = step.tools.find((x) => x.id === e.call_id);
+        const decided = `${e.decision.decision.replace(/_/g, ' ')}${env.by ? ` by ${env.by}` : ''}`;
+        if (t) { t.decision = decided; t.status = e.decision.decision === 'deny' ? 'denied' : 'running'; t.summary = ''; }
+      }
+      break;
+    case 'tool_call_finished':
+      if (step) markTool(step, e.call_id, e.status, `${e.summary} (${e.duration_ms} ms)`);
+      break;
+    case 'step_paused':
+      if (step && step.status === 'running') step.status = 'paused';
+      if (step) step.steered = steeredBy('paused', env.by);
+      break;
+    case 'step_resumed':
+      if (step && step.status === 'paused') step.status = 'running';
+      if (step) step.steered = steeredBy('resumed', env.by);
+      break;
+    case 'step_completed':
+      if (!step) break;
+      endStep(step, 'completed', at);
+      if (!step.text && e.output) { step.text = e.output; step.reset = true; }
+      step.steered = null;
+      break;
+    case 'step_failed': if (step) { endStep(step, 'failed', at); step.error = e.error; step.steered = null; } break;
+    case 'step_interrupted': if (step) { endStep(step, 'interrupted', at); step.steered = steeredBy('interrupted', env.by); } break;
+    case 'step_stalled': if (step) step.note = `no output for ${Math.round(e.idle_ms / 1000)} s`; break;
+    case 'step_requeued': if (step) { step.status = 'pending'; step.note = e.reason; } break;
+    case 'budget_set': s.note = ''; break;
+    case 'budget_reached': s.note = `budget reached: ${e.reason}`; break;
+    case 'plan_edited': {
+      setPlan(s, reshape(planOf(s), e.edit));
+      for (const id of e.stale || []) {
+        const st = s.steps.get(id);
+        if (st) { Object.assign(st, { status: 'pending', note: 'plan edited: runs again', error: null }); st.text = ''; st.reset = true; st.tools = []; }
+      }
+      const unfinished = [...s.steps.values()].some((st) => st.status !== 'completed');
+      if (s.status === 'completed' && unfinished) s.status = 'edited';
+      s.steered = steeredBy('edited', env.by);
+      break;
+    }
+    case 'session_paused': s.paused = true; if (s.status === 'running') s.status = 'paused'; s.steered = steeredBy('paused', env.by); break;
+    case 'session_unpaused': s.paused = false; if (s.status === 'paused') s.status = 'running'; s.steered = steeredBy('unpaused', env.by); break;
+    case 'session_interrupted':
+      for (const st of s.steps.values()) if (st.status === 'running' || st.status === 'paused') endStep(st, 'interrupted', at);
+      s.paused = false; s.status = 'interrupted'; s.endedMs = at; s.approvals.clear();
+      s.steered = steeredBy('interrupted', env.by);
+      if (e.reason === 'recovered') s.note = 'the server stopped while it ran; resume it to go on';
+      break;
+    case 'session_resumed':
+      for (const st of s.steps.values()) if (st.status === 'interrupted' || st.status === 'failed') { st.status = 'pending'; st.error = null; }
+      s.paused = false; s.endedMs = null; s.note = ''; s.status = s.hasPlan ? 'running' : 'starting';
+      s.runStartMs = s.runStartMs || at;
+      s.steered = steeredBy('resumed', env.by);
+      break;
+    case 'session_completed': s.status = 'completed'; s.endedMs = at; s.steered = null; s.note = ''; break;
+    case 'session_failed': s.status = 'failed'; s.endedMs = at; s.note = e.error; s.steered = null; break;
+    default: break; // a newer server's event: ignored, as the protocol asks
+  }
+  // Text goes straight to its pane; the tables and counts it changes are redrawn once a second.
+  if (e.type !== 'text_delta') {
+    app.dirtyList.add(s.id);
+    if (s.id === app.selected) app.dirtySession = true;
+  }
+}
+
+function markTool(step, callId, status, summary) {
+  const t = step.tools.find((x) => x.id === callId);
+  if (t) { t.status = status; t.summary = summary; }
+}
+
+// ---- The connection ----------------------------------------------------------------------
+
+function connect() {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const socket = new WebSocket(`${scheme}//${location.host}/api/v1/ws`);
+  app.socket = socket;
+  socket.onopen = () => socket.send(JSON.stringify({ type: 'hello', protocol: PROTOCOL, client: 'el-jefe-web' }));
+  socket.onmessage = (m) => onMessage(JSON.parse(m.data));
+  socket.onclose = () => {
+    app.socket = null;
+    for (const [, label] of app.pending) notice(`${label}: the connection broke before the server answered; check before trying again`, true);
+    app.pending.clear();
+    setLink(`lost the server; reconnecting in ${(app.retryMs / 1000).toFixed(1)} s…`, true);
+    setTimeout(connect, app.retryMs);
+    app.retryMs = Math.min(app.retryMs * 2, 5000);
+  };
+}
+
+function subscribe() {
+  const from = [...app.sessions.values()].filter((s) => s.lastSeq > 0).map((s) => ({ session: s.id, seq: s.lastSeq }));
+  send({ type: 'subscribe', from });
+}
+
+function onMessage(m) {
+  switch (m.type) {
+    case 'welcome':
+      app.me = m.user; app.role = m.role; app.retryMs = 500;
+      document.body.classList.toggle('viewer', m.role === 'viewer');
+      setLink(`${m.user} (${m.role}) · ${m.server}`);
+      subscribe();
+      break;
+    case 'events': {
+      let hole = false;
+      for (const env of m.events) {
+        const s = app.sessions.get(env.session);
+        const at = s ? s.lastSeq : 0;
+        if (env.seq <= at) continue; // seen already
+        if (env.seq > at + 1) { hole = true; continue; } // a hole: subscribe again below
+        fold(env);
+      }
+      if (hole && !app.holeFilling) { app.holeFilling = true; subscribe(); }
+      schedule();
+      break;
+    }
+    case 'caught_up':
+      app.holeFilling = false;
+      if (!app.selected) { const newest = sortedSessions()[0]; if (newest) select(newest.id); }
+      schedule();
+      break;
+    case 'ack': { const label = app.pending.get(m.id); app.pending.delete(m.id); if (label) notice(`done: ${label}`); break; }
+    case 'rejected': { const label = app.pending.get(m.id) || 'command'; app.pending.delete(m.id); notice(`${label}: ${m.reason}`, true); break; }
+    case 'problem': notice(m.message, true); break;
+    case 'error': notice(`the server could not use a message: ${m.message}`, true); break;
+    case 'bye':
+      notice(`the server closed the connection: ${m.reason}`, true);
+      // Signed out (a revoked token): the sign-in page says so.
+      if (/token|sign/.test(m.reason)) setTimeout(() => location.reload(), 1500);
+      break;
+    default: break;
+  }
+}
+
+function send(message) {
+  if (!app.socket || app.socket.readyState !== WebSocket.OPEN) return false;
+  app.socket.send(JSON.stringify(message));
+  return true;
+}
+
+function command(label, body) {
+  const id = app.nextId++;
+  if (!send({ type: 'command', id, command: body })) { notice(`${label}: not connected to the server`, true); return; }
+  app.pending.set(id, label);
+  notice(`${label}…`);
+}
+
+function setLink(text, bad) { const l = $('link'); l.textContent = text; l.classList.toggle('problem', !!bad); }
+
+let noticeTimer = null;
+function notice(text, bad) {
+  const n = $('notice');
+  n.textContent = text;
+  n.classList.toggle('bad', !!bad);
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => { n.textContent = ''; }, bad ? 12000 : 4000);
+}
+
+// ---- Drawing: only what changed, at most FPS times a second --------------------------------
+
+function schedule() {
+  if (app.frameQueued) return;
+  app.frameQueued = true;
+  const wait = Math.max(0, app.lastFrame + FRAME_MS - performance.now());
+  setTimeout(() => requestAnimationFrame(render), wait);
+}
+
+function render() {
+  const t0 = performance.now();
+  app.frameQueued = false;
+  app.lastFrame = t0;
+  renderList();
+  const s = app.sessions.get(app.selected);
+  $('empty').hidden = !!s;
+  $('session').hidden = !s;
+  if (s && app.dirtySession) { renderSession(s); app.dirtySession = false; }
+  if (s) renderStreams(s);
+  app.frameTimes.push(performance.now() - t0);
+  if (app.frameTimes.length > 2000) app.frameTimes.splice(0, 1000);
+}
+
+function sortedSessions() { return [...app.sessions.values()].sort((a, b) => (a.id < b.id ? 1 : -1)); }
+
+const listRows = new Map();
+function renderList() {
+  if (app.dirtyList.size === 0) return;
+  const ul = $('sessions');
+  let added = false;
+  for (const id of app.dirtyList) {
+    const s = app.sessions.get(id);
+    let li = listRows.get(id);
+    if (!li) {
+      li = el('li'); li.dataset.id = id;
+      li.append(el('span', 'goal'), el('span', 'facts'));
+      li.onclick = () => select(id);
+      listRows.set(id, li); added = true;
+    }
+    li.firstChild.textContent = s.goal || id;
+    li.lastChild.textContent = '';
+    li.lastChild.append(statusSpan(s.status, words(s.status, s.steered)), ` · ${s.steps.size} steps · ${fmt(s.tokensIn + s.tokensOut)} tokens`);
+    li.classList.toggle('selected', id === app.selected);
+  }
+  if (added) for (const s of sortedSessions()) ul.append(listRows.get(s.id));
+  app.dirtyList.clear();
+  $('session-count').textContent = `(${app.sessions.size})`;
+}
+
+function select(id) {
+  const before = app.selected;
+  app.selected = id;
+  for (const [rid, li] of listRows) li.classList.toggle('selected', rid === id);
+  if (before !== id) { $('streams').textContent = ''; streamPanes.clear(); stepRows.clear(); $('steps').tBodies[0].textContent = ''; }
+  app.dirtySession = true;
+  schedule();
+}
+
+function statusSpan(status, text) { return el('span', `status s-${status}`, text); }
+
+function renderSession(s) {
+  $('session-goal').textContent = s.goal;
+  const facts = $('session-facts');
+  facts.textContent = '';
+  facts.append(statusSpan(s.status, words(s.status, s.steered)), ` · ${s.id} · ${s.model} · ${fmt(s.tokensIn)} in / ${fmt(s.tokensOut)} out · ${s.calls} calls${s.errors ? ` · ${s.errors} errors` : ''}${s.note ? ` · ${s.note}` : ''}`);
+  const live = s.status === 'running' || s.status === 'paused' || s.status === 'starting';
+  const can = { pause_session: s.status === 'running', unpause_session: s.status === 'paused', interrupt_session: live,
+    resume_session: ['interrupted', 'failed', 'edited'].includes(s.status), add_step: s.hasPlan };
+  for (const b of $('session-controls').querySelectorAll('button')) b.disabled = !can[b.dataset.act];
+  renderApprovals(s);
+  renderSteps(s);
+  renderMetrics(s);
+}
+
+function renderApprovals(s) {
+  const box = $('approvals');
+  box.textContent = '';
+  for (const [callId, a] of s.approvals) {
+    const div = el('div', 'approval');
+    div.append(el('strong', null, `Step ${a.step} asks to run ${a.tool}`));
+    const decide = (label, decision) => {
+      const b = el('button', 'operator-only', label);
+      b.onclick = () => command(`${label.toLowerCase()} ${a.tool} (step ${a.step})`, { command: 'decide_approval', session: s.id, call_id: callId, decision });
+      return b;
+    };
+    div.append(decide('Allow once', { decision: 'allow_once' }), decide('Allow for session', { decision: 'allow_for_session' }), decide('Deny', { decision: 'deny' }));
+    div.append(el('div', 'detail', a.detail));
+    box.append(div);
+  }
+}
+
+function waitsOn(s, st) {
+  if (st.waiting) return st.waiting;
+  if (st.queuedOn) return `provider ${st.queuedOn}`;
+  if (st.status === 'paused') return 'resume';
+  if (st.status !== 'pending') return '';
+  const open = st.deps.filter((d) => (s.steps.get(d) || {}).status !== 'completed');
+  if (open.length) return `step${open.length > 1 ? 's' : ''} ${open.join(', ')}`;
+  if (s.status === 'running') return `a free agent (at most ${s.maxParallel} at once)`;
+  return s.status === 'paused' ? 'the session to be unpaused' : 'resume';
+}
+
+const stepRows = new Map();
+function renderSteps(s) {
+  const tbody = $('steps').tBodies[0];
+  const seen = new Set();
+  for (const id of s.order) {
+    const st = s.steps.get(id);
+    seen.add(id);
+    let row = stepRows.get(id);
+    if (!row) {
+      row = { tr: el('tr'), cells: [] };
+      for (let i = 0; i < 6; i++) row.cells.push(row.tr.appendChild(el('td')));
+      row.cells[4].className = 'num';
+      row.cells[5].className = 'acts operator-only';
+      row.acts = makeStepButtons(s, id);
+      row.cells[5].append(...Object.values(row.acts));
+      stepRows.set(id, row);
+    }
+    tbody.append(row.tr); // keeps plan order
+    const c = row.cells;
+    c[0].textContent = id; c[0].append(el('span', 'title', st.title));
+    c[1].textContent = st.agent;
+    c[2].textContent = ''; c[2].append(statusSpan(st.status, words(st.status, st.steered)));
+    if (st.error || st.note) c[2].append(el('span', 'title', st.error || st.note));
+    c[3].textContent = waitsOn(s, st);
+    c[4].textContent = fmt(st.callTokens + st.liveTokens);
+    row.acts.pause.disabled = st.status !== 'running';
+    row.acts.resume.disabled = st.status !== 'paused';
+    row.acts.interrupt.disabled = st.status !== 'running' && st.status !== 'paused';
+    row.acts.edit.disabled = st.status === 'running' || st.status === 'paused';
+  }
+  for (const [id, row] of stepRows) if (!seen.has(id)) { row.tr.remove(); stepRows.delete(id); }
+}
+
+function makeStepButtons(s, id) {
+  const b = (text, title, onclick) => { const x = el('button', null, text); x.title = title; x.onclick = onclick; return x; };
+  return {
+    pause: b('Pause', 'Hold this agent', () => command(`pause step ${id}`, { command: 'pause_step', session: s.id, step: id })),
+    resume: b('Resume', 'Let this agent go on', () => command(`resume step ${id}`, { command: 'resume_step', session: s.id, step: id })),
+    interrupt: b('Stop', 'Interrupt this agent', () => command(`interrupt step ${id}`, { command: 'interrupt_step', session: s.id, step: id })),
+    edit: b('Edit…', 'Change this step, with a preview of what runs again', () => openEdit(s, id)),
+  };
+}
+
+const streamPanes = new Map();
+function renderStreams(s) {
+  const box = $('streams');
+  for (const id of s.order) {
+    const st = s.steps.get(id);
+    if (st.status === 'pending' && !st.text) continue;
+    let pane = streamPanes.get(id);
+    if (!pane) {
+      const root = el('article', 'stream');
+      const head = el('header');
+      const who = el('span', 'who'); const state = el('span'); const rate = el('span', 'muted');
+      head.append(who, state, rate);
+      const pre = el('pre'); const text = document.createTextNode('');
+      pre.append(text);
+      const tools = el('div', 'tools');
+      root.append(head, pre, tools);
+      pane = { root, who, state, rate, pre, text, tools, toolsDrawn: -1, status: null, steered: null };
+      streamPanes.set(id, pane);
+      box.append(root);
+    }
+    if (pane.status !== st.status || pane.steered !== st.steered) {
+      pane.who.textContent = `${id} · ${st.agent}`;
+      pane.state.replaceChildren(statusSpan(st.status, words(st.status, st.steered)));
+      pane.status = st.status; pane.steered = st.steered;
+    }
+    if (st.reset || st.appended) {
+      const stick = pane.pre.scrollTop + pane.pre.clientHeight >= pane.pre.scrollHeight - 24;
+      if (st.reset) { pane.text.data = st.text.slice(-STREAM_CHARS); st.reset = false; } else pane.text.appendData(st.appended);
+      st.appended = '';
+      if (pane.text.length > 2 * STREAM_CHARS) pane.text.deleteData(0, pane.text.length - STREAM_CHARS);
+      if (stick) pane.pre.scrollTop = pane.pre.scrollHeight;
+    }
+    const toolsKey = st.tools.map((t) => `${t.status}${t.decision || ''}${t.summary}`).join();
+    if (pane.toolsDrawn !== toolsKey) {
+      pane.tools.replaceChildren(...st.tools.map((t) => {
+        const d = el('div', `tool-${t.status}`, `⚙ ${t.name} ${t.args}${t.decision ? ` [${t.decision}]` : ''}${t.summary ? ` → ${t.summary}` : ''}`);
+        d.title = d.textContent;
+        return d;
+      }));
+      pane.toolsDrawn = toolsKey;
+    }
+  }
+}
+
+// ---- Metrics ---------------------------------------------------------------------------------
+
+function sampleRates() {
+  const now = Date.now();
+  for (const s of app.sessions.values()) {
+    if (s.status !== 'running' && s.status !== 'paused' && s.rates.size === 0) continue;
+    for (const st of s.steps.values()) {
+      let r = s.rates.get(st.id);
+      if (!r) { if (st.status !== 'running') continue; r = { last: st.produced, at: now, points: [] }; s.rates.set(st.id, r); }
+      const dt = (now - r.at) / 1000;
+      r.points.push(dt > 0 ? (st.produced - r.last) / dt : 0);
+      if (r.points.length > RATE_POINTS) r.points.shift();
+      r.last = st.produced; r.at = now;
+    }
+  }
+  const s = app.sessions.get(app.selected);
+  if (s) { renderRates(s); app.dirtySession = true; app.dirtyList.add(s.id); schedule(); }
+}
+
+function colorOf(s, id) { return COLORS[s.order.indexOf(id) % COLORS.length]; }
+
+function renderRates(s) {
+  const canvas = $('rate-chart');
+  const w = canvas.clientWidth || 560; const h = 140;
+  if (canvas.width !== w) canvas.width = w;
+  const g = canvas.getContext('2d');
+  g.clearRect(0, 0, w, h);
+  let max = 1;
+  for (const r of s.rates.values()) for (const p of r.points) max = Math.max(max, p);
+  g.strokeStyle = '#2a323c'; g.beginPath(); g.moveTo(0, h - 0.5); g.lineTo(w, h - 0.5); g.stroke();
+  g.fillStyle = '#8794a3'; g.font = '11px system-ui'; g.fillText(`${Math.round(max)} tok/s`, 4, 12);
+  const legend = [];
+  for (const [id, r] of s.rates) {
+    if (!r.points.some((p) => p > 0)) continue;
+    g.strokeStyle = colorOf(s, id); g.lineWidth = 1.5; g.beginPath();
+    r.points.forEach((p, i) => {
+      const x = w - (r.points.length - 1 - i) * (w / (RATE_POINTS - 1));
+      const y = h - 2 - (p / max) * (h - 18);
+      if (i === 0) g.moveTo(x, y); else g.lineTo(x, y);
+    });
+    g.stroke();
+    legend.push([id, r.points[r.points.length - 1]]);
+  }
+  $('rate-legend').replaceChildren(...legend.map(([id, p]) => {
+    const span = el('span'); const i = el('i'); i.style.background = colorOf(s, id);
+    span.append(i, `${id} ${(s.steps.get(id) || {}).agent || ''} ${p.toFixed(1)}/s`); return span;
+  }));
+}
+
+function renderSpeedup(s) {
+  if (!s.runStartMs) { $('speedup').textContent = '–'; $('speedup-note').textContent = 'not started'; return; }
+  const end = s.endedMs || Date.now();
+  let busy = 0;
+  for (const st of s.steps.values()) if (st.startedMs) busy += (st.endedMs || (st.status === 'running' || st.status === 'paused' ? end : st.startedMs)) - st.startedMs;
+  const wall = Math.max(1, end - s.runStartMs);
+  $('speedup').textContent = `×${(busy / wall).toFixed(2)}`;
+  $('speedup-note').textContent = `${(busy / 1000).toFixed(1)} s of agent work in ${(wall / 1000).toFixed(1)} s`;
+}
+
+function renderMetrics(s) {
+  const perAgent = new Map();
+  const statuses = new Map();
+  for (const st of s.steps.values()) {
+    perAgent.set(st.agent, (perAgent.get(st.agent) || 0) + st.callTokens + st.liveTokens);
+    statuses.set(st.status, (statuses.get(st.status) || 0) + 1);
+  }
+  const top = Math.max(1, ...perAgent.values());
+  $('agent-bars').replaceChildren(...[...perAgent].map(([agent, n]) => {
+    const row = el('div', 'bar-row'); const bar = el('div', 'bar'); bar.style.width = `${(100 * n) / top}%`;
+    const track = el('div'); track.append(bar);
+    row.append(el('span', null, agent), track, el('span', 'num', fmt(n))); return row;
+  }));
+  const total = Math.max(1, s.steps.size);
+  $('status-bar').replaceChildren(...[...statuses].map(([status, n]) => {
+    const span = el('span'); span.style.width = `${(100 * n) / total}%`; span.style.background = STATUS_COLORS[status] || '#888'; span.title = `${status}: ${n}`; return span;
+  }));
+  $('status-legend').replaceChildren(...[...statuses].map(([status, n]) => {
+    const span = el('span'); const i = el('i'); i.style.background = STATUS_COLORS[status] || '#888'; span.append(i, `${status} ${n}`); return span;
+  }));
+  renderSpeedup(s);
+}
+
+function fmt(n) { return n.toLocaleString('en-US'); }
+
+// ---- Controls ----------------------------------------------------------------------------------
+
+function newSessionId() {
+  const d = new Date();
+  const p = (n, w = 2) => String(n).padStart(w, '0');
+  const hex = [...crypto.getRandomValues(new Uint8Array(4))].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return `session_${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}_${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}_${hex}`;
+}
+
+function startSession(goal, plan, budget) {
+  const id = newSessionId();
+  const body = { command: 'start_session', id, goal, created_at: new Date().toISOString() };
+  if (plan) body.plan = plan;
+  if (budget) body.budget = budget;
+  command(`start "${goal.length > 40 ? `${goal.slice(0, 40)}…` : goal}"`, body);
+  app.selected = null;
+  select(id);
+}
+
+$('start').onsubmit = (ev) => {
+  ev.preventDefault();
+  const goal = $('goal').value.trim();
+  if (!goal) { notice('Type a goal first.', true); return; }
+  startSession(goal);
+  $('goal').value = '';
+};
+
+$('plan-file').onchange = async () => {
+  const file = $('plan-file').files[0];
+  $('plan-file').value = '';
+  if (!file) return;
+  const answer = await postJson('/api/v1/plan-file', await file.text(), 'text/plain');
+  if (answer.error) { notice(`${file.name}: ${answer.error}`, true); return; }
+  const goal = $('goal').value.trim() || answer.goal;
+  if (!goal) { notice(`${file.name} names no goal: type one, then pick the file again.`, true); return; }
+  startSession(goal, answer.plan, answer.budget);
+  $('goal').value = '';
+};
+
+$('session-controls').onclick = (ev) => {
+  const act = ev.target.dataset && ev.target.dataset.act;
+  const s = app.sessions.get(app.selected);
+  if (!act || !s) return;
+  if (act === 'add_step') { openEdit(s, null); return; }
+  const label = { pause_session: 'pause', unpause_session: 'unpause', interrupt_session: 'interrupt', resume_session: 'resume' }[act];
+  command(`${label} the session`, { command: act, session: s.id });
+};
+
+async function postJson(url, body, type) {
+  try {
+    const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': type }, body, credentials: 'same-origin' });
+    const json = await r.json().catch(() => ({ error: `the server answered ${r.status}` }));
+    return r.ok ? json : { error: json.error || `the server answered ${r.status}` };
+  } catch (e) {
+    return { error: `the server could not be reached: ${e.message}` };
+  }
+}
+
+// The plan editor: an edit is previewed by the server (the engine's own rules), then sent.
+let editing = null;
+function openEdit(s, stepId) {
+  const st = stepId ? s.steps.get(stepId) : null;
+  editing = { session: s.id, step: stepId, edit: null };
+  $('edit-title').textContent = st ? `Edit step ${stepId} (${st.agent})` : 'Add a step';
+  const kind = $('edit-kind');
+  for (const o of kind.options) o.disabled = st ? o.value === 'add_step' : o.value !== 'add_step';
+  kind.value = st ? 'change_task' : 'add_step';
+  $('edit-text').value = st ? st.task : '';
+  $('edit-agent').value = st ? st.agent : 'researcher';
+  $('edit-deps').value = st ? st.deps.join(', ') : s.order.slice(-1).join(', ');
+  showEditFields();
+  $('edit-dialog').showModal();
+}
+
+function showEditFields() {
+  const k = $('edit-kind').value;
+  $('edit-text-label').hidden = !(k === 'change_task' || k === 'add_step');
+  $('edit-agent-label').hidden = !(k === 'change_agent' || k === 'add_step');
+  $('edit-deps-label').hidden = !(k === 'set_dependencies' || k === 'add_step');
+  $('edit-dependents-label').hidden = k !== 'remove_step';
+  $('edit-impact').textContent = '';
+  $('edit-apply').disabled = true;
+}
+$('edit-kind').onchange = showEditFields;
+for (const id of ['edit-text', 'edit-agent', 'edit-deps', 'edit-dependents']) $(id).oninput = () => { $('edit-apply').disabled = true; };
+
+function editFromForm() {
+  const s = app.sessions.get(editing.session);
+  const k = $('edit-kind').value;
+  const deps = $('edit-deps').value.split(/[\s,]+/).filter(Boolean);
+  const task = $('edit-text').value.trim();
+  const agent = $('edit-agent').value.trim();
+  switch (k) {
+    case 'change_task': return { edit: k, step: editing.step, task };
+    case 'change_agent': return { edit: k, step: editing.step, agent };
+    case 'set_dependencies': return { edit: k, step: editing.step, depends_on: deps };
+    case 'remove_step': return { edit: k, step: editing.step, dependents: $('edit-dependents').value };
+    default: {
+      const numbers = s.order.map(Number).filter((n) => Number.isInteger(n));
+      let n = (numbers.length ? Math.max(...numbers) : 0) + 1;
+      while (s.steps.has(String(n))) n += 1;
+      return { edit: 'add_step', step: { id: String(n), title: titleFromTask(task), agent, task, depends_on: deps } };
+    }
+  }
+}
+
+$('edit-preview').onclick = async () => {
+  const edit = editFromForm();
+  const answer = await postJson('/api/v1/preview-edit', JSON.stringify({ session: editing.session, edit }), 'application/json');
+  const out = $('edit-impact');
+  out.classList.toggle('bad', !!answer.error);
+  out.textContent = answer.error || answer.impact;
+  editing.edit = answer.error ? null : edit;
+  $('edit-apply').disabled = !!answer.error;
+};
+$('edit-apply').onclick = () => {
+  if (!editing || !editing.edit) return;
+  command(`edit the plan (step ${editing.edit.step.id || editing.edit.step})`, { command: 'edit_plan', session: editing.session, edit: editing.edit });
+  $('edit-dialog').close();
+};
+$('edit-cancel').onclick = () => $('edit-dialog').close();
+
+// Keyboard, as in the terminal dashboard: j/k move between sessions.
+document.addEventListener('keydown', (ev) => {
+  if (ev.target.closest('input, textarea, select, dialog')) return;
+  const list = sortedSessions();
+  const at = list.findIndex((s) => s.id === app.selected);
+  if (ev.key === 'j' && at < list.length - 1) select(list[at + 1].id);
+  if (ev.key === 'k' && at > 0) select(list[at - 1].id);
+});
+
+setInterval(sampleRates, 1000);
+connect();
