@@ -14,7 +14,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::Shared;
 use super::cursor::{Admit, Cursor};
-use super::hub::News;
+use super::hub::{News, Turn};
 use super::people::Person;
 use crate::engine::request::Issued;
 use crate::protocol::{ClientMessage, PROTOCOL, Position, ServerMessage};
@@ -339,7 +339,7 @@ impl Connection {
 
     async fn on_news(&mut self, news: Result<News, RecvError>) -> Result<Option<String>, Gone> {
         match news {
-            Ok(News::Events(batch)) => self.on_events(&batch).await.map(|()| None),
+            Ok(News::Events(turn)) => self.on_turn(&turn).await.map(|()| None),
             Ok(News::Mode(mode)) => self
                 .send(&ServerMessage::Mode { mode })
                 .await
@@ -366,6 +366,44 @@ impl Connection {
                 self.catch_up_all().await.map(|()| None)
             }
         }
+    }
+
+    /// A turn the client takes whole (the usual case) goes out as the message every such
+    /// client shares, made once; otherwise event by event.
+    async fn on_turn(&mut self, turn: &Turn) -> Result<(), Gone> {
+        let Some(s) = &mut self.subscription else {
+            return Ok(());
+        };
+        // Each event must be the next of its session; a turn touches few sessions.
+        let mut next: Vec<(&SessionId, u64)> = Vec::new();
+        let whole = turn.events.iter().all(|e| {
+            if !s.cursor.wants(&e.session) {
+                return false;
+            }
+            let at = match next.iter().position(|(id, _)| *id == &e.session) {
+                Some(i) => i,
+                None => {
+                    next.push((&e.session, s.cursor.position(&e.session)));
+                    next.len() - 1
+                }
+            };
+            let Some((_, last)) = next.get_mut(at) else {
+                return false;
+            };
+            let follows = e.seq == *last + 1;
+            *last = e.seq;
+            follows
+        });
+        if !whole {
+            return self.on_events(&turn.events).await;
+        }
+        for e in &turn.events {
+            s.cursor.sent(e);
+        }
+        self.sink
+            .send(Message::Text(turn.message()))
+            .await
+            .map_err(|_| Gone)
     }
 
     /// A turn's events: those the client lacks go out, a gap is filled from the journal first.

@@ -2,12 +2,15 @@
 //! broadcasts; a connection that falls behind the broadcast's buffer loses its place in it and
 //! catches up from the journals, so the engine never waits for anyone.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use axum::extract::ws::Utf8Bytes;
 
 use tokio::sync::broadcast;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::board::Board;
+use crate::protocol::ServerMessage;
 use crate::session::call::CallMode;
 use crate::session::event::{EngineEvent, Envelope};
 
@@ -15,10 +18,31 @@ use crate::session::event::{EngineEvent, Envelope};
 /// the journals instead.
 const BUFFERED_TURNS: usize = 1024;
 
+/// One engine turn's events, already journaled.
+#[derive(Debug)]
+pub struct Turn {
+    pub events: Vec<Arc<Envelope>>,
+    /// The `events` message of the whole turn, made once for every client that takes it whole.
+    message: OnceLock<Utf8Bytes>,
+}
+
+impl Turn {
+    /// The turn as one `events` message.
+    pub fn message(&self) -> Utf8Bytes {
+        self.message
+            .get_or_init(|| {
+                let message = ServerMessage::Events {
+                    events: self.events.clone(),
+                };
+                serde_json::to_string(&message).unwrap_or_default().into()
+            })
+            .clone()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum News {
-    /// One engine turn's events, already journaled.
-    Events(Arc<[Arc<Envelope>]>),
+    Events(Arc<Turn>),
     Mode(CallMode),
     Problem(String),
     /// The engine stopped.
@@ -50,7 +74,10 @@ impl Hub {
                 let news = match event {
                     EngineEvent::Events(batch) => {
                         board.apply(&batch);
-                        News::Events(batch.into())
+                        News::Events(Arc::new(Turn {
+                            events: batch,
+                            message: OnceLock::new(),
+                        }))
                     }
                     EngineEvent::ModeChanged(now) => {
                         if let Ok(mut m) = mode.lock() {

@@ -1,0 +1,370 @@
+//! `el-jefe serve` under load, on a scripted provider (no model). The server runs in a child
+//! process of its own, so its CPU time and memory are its own; the clients are real WebSocket
+//! clients of the protocol in this process, parsing every message.
+//!
+//! - fan-out: 50 agents each streaming 100 tokens/s, watched by 20 clients: the latency of each
+//!   event from the engine's timestamp to each client, and the server's CPU;
+//! - one client at full speed: a zero-delay provider, events/s delivered live, and the same
+//!   session read back from the journal by a client subscribing afterwards (catch-up);
+//! - idle clients: the server's memory with 500 connected, subscribed clients, per client.
+//!
+//!     cargo bench --bench serve_fanout
+
+// A benchmark stops at the first thing that goes wrong, saying what.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
+
+// The allocator the product runs with (src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[path = "../tests/support/scripted.rs"]
+#[allow(dead_code)]
+mod scripted;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use el_jefe::engine::planner::PlannerSettings;
+use el_jefe::engine::roles::RoleBook;
+use el_jefe::engine::{EngineSettings, start_engine};
+use el_jefe::protocol::{Role, ServerMessage};
+use el_jefe::server::people::People;
+use el_jefe::server::web_logins::WebLogins;
+use el_jefe::server::{ServerSetup, Transport, serve};
+use el_jefe::session::call::CallMode;
+use el_jefe::session::event::Event;
+use el_jefe::session::ids::{SessionId, StepId};
+use el_jefe::session::plan::{Plan, StepSpec};
+use el_jefe::store::Store;
+use futures::{SinkExt, StreamExt};
+use scripted::{Script, ScriptedProvider};
+use tokio_tungstenite::tungstenite::Message;
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+fn plan(steps: usize) -> Plan {
+    Plan {
+        steps: (0..steps)
+            .map(|i| StepSpec {
+                id: StepId::new(i.to_string()),
+                title: format!("step {i}"),
+                agent: "researcher".into(),
+                task: format!("task {i}"),
+                depends_on: vec![],
+            })
+            .collect(),
+    }
+}
+
+/// The child: an engine on a scripted provider (`delay_ms` between pieces, `chunks` per step)
+/// behind the real server. Prints "PORT TOKEN", then serves until its stdin closes.
+fn child(delay_ms: u64, chunks: usize, one_by_one: bool) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("sessions")).unwrap();
+        let mut script = Script::chunks(chunks, Duration::from_millis(delay_ms));
+        script.yield_between = one_by_one;
+        let provider = Arc::new(ScriptedProvider::unrecorded(move |_| script.clone()));
+        let settings = EngineSettings {
+            max_parallel: 50,
+            mode: CallMode::Streaming,
+            workspace_root: dir.path().join("ws"),
+            roles: RoleBook::built_in(),
+            planner: PlannerSettings::default(),
+            context_chars_per_dependency: 3000,
+            tools: Arc::new(el_jefe::tools::ToolRegistry::builtin()),
+            max_tool_rounds: 8,
+            health: el_jefe::session::health::HealthSettings::off(),
+            budget: Default::default(),
+            prices: Default::default(),
+            redactor: Default::default(),
+        };
+        let (engine, events) = start_engine(settings, provider, store.clone());
+        let mut people = People::load(&dir.path().join("people.json")).unwrap();
+        let token = people.add("bench", Role::Operator).unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let setup = ServerSetup {
+            engine,
+            events,
+            store,
+            people,
+            mode: CallMode::Streaming,
+            web_logins: WebLogins::load(&dir.path().join("web-logins.json")),
+            roles: vec!["researcher".into()],
+        };
+        let stop = async {
+            // The parent closes our stdin when it is done.
+            tokio::task::spawn_blocking(|| {
+                let mut line = String::new();
+                while std::io::stdin().read_line(&mut line).unwrap_or(0) > 0 {}
+            })
+            .await
+            .unwrap();
+        };
+        println!("{port} {token}");
+        std::io::stdout().flush().unwrap();
+        serve(listener, Transport::Plain, setup, stop)
+            .await
+            .unwrap();
+    });
+}
+
+struct ServerChild {
+    child: Child,
+    port: u16,
+    token: String,
+}
+
+impl ServerChild {
+    fn start(delay_ms: u64, chunks: usize, one_by_one: bool) -> ServerChild {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--serve",
+                &delay_ms.to_string(),
+                &chunks.to_string(),
+                &one_by_one.to_string(),
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let mut words = line.split_whitespace();
+        let port = words.next().unwrap().parse().unwrap();
+        let token = words.next().unwrap().to_string();
+        ServerChild { child, port, token }
+    }
+
+    /// User plus system CPU time so far.
+    fn cpu(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        // utime and stime, fields 14 and 15 of the whole line, in clock ticks (100 per second).
+        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        Duration::from_millis(ticks * 10)
+    }
+
+    fn rss_kib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+}
+
+impl Drop for ServerChild {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+async fn connect(port: u16, token: &str) -> Socket {
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/api/v1/ws"))
+            .await
+            .unwrap();
+    let hello = serde_json::json!({"type": "hello", "protocol": {"major": 1, "minor": 0},
+        "client": "bench", "token": token});
+    socket.send(Message::text(hello.to_string())).await.unwrap();
+    socket
+        .send(Message::text(r#"{"type":"subscribe"}"#))
+        .await
+        .unwrap();
+    // Welcome, then caught_up (a fresh server has no session yet).
+    loop {
+        if let ServerMessage::CaughtUp { .. } = next(&mut socket).await {
+            return socket;
+        }
+    }
+}
+
+async fn next(socket: &mut Socket) -> ServerMessage {
+    loop {
+        match socket.next().await.unwrap().unwrap() {
+            Message::Text(text) => return serde_json::from_str(&text).unwrap(),
+            Message::Close(c) => panic!("closed: {c:?}"),
+            _ => {}
+        }
+    }
+}
+
+async fn start_session(socket: &mut Socket, steps: usize) -> SessionId {
+    let now = chrono::Local::now();
+    let id = SessionId::generate(now);
+    let command = serde_json::json!({"type": "command", "id": 1, "command": {
+        "command": "start_session", "id": id, "goal": "bench", "created_at": now,
+        "plan": plan(steps)}});
+    socket
+        .send(Message::text(command.to_string()))
+        .await
+        .unwrap();
+    id
+}
+
+fn now_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as i64
+}
+
+/// Reads until the session completes: each event's latency in µs, and the number of events.
+async fn watch(mut socket: Socket) -> (Vec<i64>, u64, Duration) {
+    let mut latencies = Vec::new();
+    let mut events = 0;
+    let mut first: Option<Instant> = None;
+    loop {
+        if let ServerMessage::Events { events: batch } = next(&mut socket).await {
+            let arrived = now_us();
+            first.get_or_insert_with(Instant::now);
+            for e in batch.iter() {
+                events += 1;
+                // at_ms is whole milliseconds: latencies read up to 1 ms high.
+                latencies.push(arrived - e.at_ms * 1000);
+                if matches!(e.event, Event::SessionCompleted) {
+                    return (latencies, events, first.unwrap().elapsed());
+                }
+            }
+        }
+    }
+}
+
+fn percentile(sorted: &[i64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p) as usize] as f64 / 1000.0
+}
+
+fn fan_out(chunks: usize) {
+    let server = ServerChild::start(10, chunks, false);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (latencies, seconds, cpu) = runtime.block_on(async {
+        let mut clients = Vec::new();
+        for _ in 0..20 {
+            clients.push(connect(server.port, &server.token).await);
+        }
+        let cpu_before = server.cpu();
+        let started = Instant::now();
+        start_session(&mut clients[0], 50).await;
+        let watchers: Vec<_> = clients
+            .into_iter()
+            .map(|c| tokio::spawn(watch(c)))
+            .collect();
+        let mut all = Vec::new();
+        for w in watchers {
+            all.extend(w.await.unwrap().0);
+        }
+        let wall = started.elapsed();
+        (
+            all,
+            wall.as_secs_f64(),
+            (server.cpu() - cpu_before).as_secs_f64(),
+        )
+    });
+    let mut sorted = latencies;
+    sorted.sort_unstable();
+    println!(
+        "  fan-out: 50 agents x 100 tok/s, 20 clients: {} events delivered in {seconds:.1} s; \
+         latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; server CPU {:.0} % of one core",
+        sorted.len(),
+        percentile(&sorted, 0.5),
+        percentile(&sorted, 0.99),
+        percentile(&sorted, 1.0),
+        100.0 * cpu / seconds
+    );
+}
+
+fn full_speed(chunks: usize) {
+    let server = ServerChild::start(0, chunks, true);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let mut client = connect(server.port, &server.token).await;
+        start_session(&mut client, 50).await;
+        let (_, live, took) = watch(client).await;
+        // Afterwards: the whole session from the journal, as a reconnecting client reads it.
+        let mut late =
+            tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{}/api/v1/ws", server.port))
+                .await
+                .unwrap()
+                .0;
+        let hello = serde_json::json!({"type": "hello", "protocol": {"major": 1, "minor": 0},
+            "client": "bench", "token": server.token});
+        late.send(Message::text(hello.to_string())).await.unwrap();
+        let _welcome = next(&mut late).await;
+        let started = Instant::now();
+        late.send(Message::text(r#"{"type":"subscribe"}"#))
+            .await
+            .unwrap();
+        let mut caught = 0u64;
+        loop {
+            match next(&mut late).await {
+                ServerMessage::Events { events } => caught += events.len() as u64,
+                ServerMessage::CaughtUp { .. } => break,
+                _ => {}
+            }
+        }
+        let catch_up = started.elapsed();
+        println!(
+            "  one client, zero-delay provider, 50 agents: {live} events live at {:.0} events/s; \
+             catch-up from the journal: {caught} events at {:.0} events/s",
+            live as f64 / took.as_secs_f64(),
+            caught as f64 / catch_up.as_secs_f64()
+        );
+    });
+}
+
+fn idle(clients: usize) {
+    let server = ServerChild::start(0, 1, false);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        // One client first, so what every connection shares is there before measuring.
+        let _first = connect(server.port, &server.token).await;
+        let before = server.rss_kib();
+        let mut held = Vec::new();
+        for _ in 0..clients {
+            held.push(connect(server.port, &server.token).await);
+        }
+        let after = server.rss_kib();
+        println!(
+            "  idle: {clients} subscribed clients add {:.1} MiB to the server: {:.1} KiB each",
+            (after - before) / 1024.0,
+            (after - before) / clients as f64
+        );
+    });
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--serve") {
+        return child(
+            args[i + 1].parse().unwrap(),
+            args[i + 2].parse().unwrap(),
+            args[i + 3].parse().unwrap(),
+        );
+    }
+    // `cargo bench` passes --bench; `cargo test --benches` does not: one quick pass then.
+    let full = args.iter().any(|a| a == "--bench");
+    println!("el-jefe serve under load (server in its own process, real WebSocket clients):");
+    // 100 tokens/s for 10 s per agent, or 1 s in the quick pass.
+    fan_out(if full { 1000 } else { 100 });
+    full_speed(if full { 4000 } else { 200 });
+    idle(if full { 500 } else { 20 });
+}
