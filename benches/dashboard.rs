@@ -80,6 +80,7 @@ impl Sim {
                     provider: "synthetic".into(),
                     model: "synthetic".into(),
                     max_parallel: agents_each,
+                    origin: None,
                 },
             );
             let steps = (0..agents_each)

@@ -8,6 +8,8 @@ pub mod headless;
 pub mod logging;
 pub mod protocol;
 pub mod provider;
+pub mod schedule;
+pub mod scheduler;
 pub mod server;
 pub mod session;
 pub mod store;

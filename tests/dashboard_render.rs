@@ -79,6 +79,7 @@ fn planning() {
             provider: "local".into(),
             model: "m".into(),
             max_parallel: 3,
+            origin: None,
         },
     );
     f.event(&sid(1), 0, Event::PlanningStarted { attempt: 1 });

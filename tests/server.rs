@@ -36,6 +36,17 @@ struct Server {
 
 /// A server on a scripted provider: the plan has three parallel steps of `chunks` deltas each.
 async fn server(chunks: usize) -> Server {
+    server_with(
+        chunks,
+        el_jefe::server::STALLED_SEND,
+        el_jefe::server::BUFFERED_TURNS,
+    )
+    .await
+}
+
+/// The same, letting a client go when a message waits `stalled_send` to be sent, and keeping
+/// `buffered_turns` turns for clients a little behind.
+async fn server_with(chunks: usize, stalled_send: Duration, buffered_turns: usize) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let plan = plan_json(&[
         ("a", "researcher", &[]),
@@ -67,6 +78,9 @@ async fn server(chunks: usize) -> Server {
         mode: el_jefe::session::call::CallMode::Streaming,
         web_logins: el_jefe::server::web_logins::WebLogins::load(&dir.path().join("web.json")),
         roles: vec!["researcher".into(), "writer".into()],
+        stalled_send,
+        scheduler: None,
+        buffered_turns,
     };
     tokio::spawn(serve(
         listener,
@@ -91,6 +105,7 @@ fn start(goal: &str) -> (SessionId, Command) {
         created_at,
         plan: None,
         budget: None,
+        origin: None,
     };
     (id, command)
 }
@@ -125,7 +140,7 @@ async fn hello_refuses_another_major_version_and_bad_tokens() {
     match answer {
         ServerMessage::Bye { reason } => {
             assert!(
-                reason.contains("protocol 2.0") && reason.contains("1.0"),
+                reason.contains("protocol 2.0") && reason.contains(&PROTOCOL.to_string()),
                 "{reason}"
             )
         }
@@ -266,5 +281,141 @@ async fn subscribing_again_from_a_position_gives_exactly_the_missed_events() {
     assert_eq!(
         replayed, seen,
         "the journal gives the same history as the live stream"
+    );
+}
+
+/// The server's counters of slow clients, from `/metrics`: (resyncs, let go).
+async fn slow_client_counts(addr: SocketAddr) -> (u64, u64) {
+    let text = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {text}"))
+    };
+    (
+        value("el_jefe_client_resyncs_total "),
+        value("el_jefe_clients_dropped_slow_total "),
+    )
+}
+
+/// What a client reads until its session ends, or until the server lets it go (Some(reason),
+/// or an empty reason when it closed with no word because the client could not take one).
+async fn read_until_end_or_let_go(client: &mut Client, seen: &mut Vec<Envelope>) -> Option<String> {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(60), client.next())
+            .await
+            .expect("a message within 60 s");
+        match message {
+            None => return Some(String::new()),
+            Some(ServerMessage::Bye { reason }) => return Some(reason),
+            Some(ServerMessage::Events { events }) => {
+                let end = events.iter().any(|e| e.event.ends_session());
+                seen.extend(events.iter().map(|e| (**e).clone()));
+                if end {
+                    return None;
+                }
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// Starts a long session while one client, subscribed before it began, reads nothing; a client
+/// at full speed sees it end. Gives the silent client, what it had read, the fast client's
+/// events, and the server.
+async fn a_session_while_one_client_reads_nothing(
+    stalled_send: Duration,
+) -> (Client, Vec<Envelope>, Vec<Envelope>, Server) {
+    // A small live buffer, so the silent client surely falls out of it.
+    let s = server_with(50_000, stalled_send, 16).await;
+    let mut silent = Client::connect_with_window(s.addr, 4096).await;
+    silent.say_hello(&s.viewer).await;
+    silent.subscribe(Vec::new()).await;
+    let mut silent_seen = Vec::new();
+    silent
+        .until(&mut silent_seen, |m| {
+            matches!(m, ServerMessage::CaughtUp { .. })
+        })
+        .await;
+
+    let mut fast = Client::login(s.addr, &s.operator).await;
+    fast.subscribe(Vec::new()).await;
+    let mut fast_seen = Vec::new();
+    fast.until(&mut fast_seen, |m| {
+        matches!(m, ServerMessage::CaughtUp { .. })
+    })
+    .await;
+    let (_, command) = start("much to say");
+    fast.command(1, command).await;
+    // Had the silent client's full socket held anything up, this would never come.
+    fast.until(&mut fast_seen, ended).await;
+    assert!(fast_seen.len() > 150_000, "{} events", fast_seen.len());
+    assert_gapless(&fast_seen);
+    (silent, silent_seen, fast_seen, s)
+}
+
+/// Reads on, and after each time the server lets the client go, connects again and subscribes
+/// from the last event it has, until the session's end. Gives the reasons it was let go.
+async fn read_to_the_end_coming_back(
+    mut client: Client,
+    s: &Server,
+    seen: &mut Vec<Envelope>,
+) -> Vec<String> {
+    let mut reasons = Vec::new();
+    while let Some(reason) = read_until_end_or_let_go(&mut client, seen).await {
+        reasons.push(reason);
+        assert!(reasons.len() < 20, "let go again and again: {reasons:?}");
+        let from = seen.last().map(|e| Position {
+            session: e.session.clone(),
+            seq: e.seq,
+        });
+        client = Client::connect_with_window(s.addr, 4096).await;
+        client.say_hello(&s.viewer).await;
+        client.subscribe(from.into_iter().collect()).await;
+    }
+    reasons
+}
+
+/// A client that falls far behind (a full socket) holds up neither the engine nor a client at
+/// full speed; reading again, it gets every event once and in order, caught up from the
+/// journal (or, had it fallen behind too often, let go with a reason and able to come back).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_falls_behind_is_caught_up_from_the_journal_and_slows_nobody() {
+    let (slow, mut slow_seen, fast_seen, s) =
+        a_session_while_one_client_reads_nothing(el_jefe::server::STALLED_SEND).await;
+    let reasons = read_to_the_end_coming_back(slow, &s, &mut slow_seen).await;
+    assert!(
+        reasons.iter().all(|r| r.contains("too slow")),
+        "{reasons:?}"
+    );
+    assert_gapless(&slow_seen);
+    assert!(slow_seen == fast_seen, "the slow client's story differs");
+    let (resyncs, _) = slow_client_counts(s.addr).await;
+    assert!(resyncs >= 1, "the client never fell behind the live stream");
+}
+
+/// A client that takes nothing for `stalled_send` is let go (it holds no task or buffer), is
+/// counted in /metrics, and coming back from its position gets the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_let_go_and_can_come_back() {
+    let (silent, mut silent_seen, fast_seen, s) =
+        a_session_while_one_client_reads_nothing(Duration::from_secs(1)).await;
+    // Polls the server's own count; the wait is bounded.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while slow_client_counts(s.addr).await.1 == 0 {
+        assert!(std::time::Instant::now() < deadline, "never let go");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let reasons = read_to_the_end_coming_back(silent, &s, &mut silent_seen).await;
+    assert!(!reasons.is_empty(), "it was let go, so it came back");
+    assert_gapless(&silent_seen);
+    assert!(
+        silent_seen == fast_seen,
+        "the story differs after coming back"
     );
 }

@@ -30,6 +30,7 @@ fn history(session: &SessionId) -> Vec<Envelope> {
             provider: "local".into(),
             model: "m".into(),
             max_parallel: 3,
+            origin: None,
         },
         Event::PlanReady {
             plan: Plan::default_for("goal"),
@@ -315,6 +316,7 @@ fn clean_removes_only_idle_finished_sessions_never_running_ones() {
                 provider: "local".into(),
                 model: "m".into(),
                 max_parallel: 3,
+                origin: None,
             },
         )];
         all.extend(days_and_events);

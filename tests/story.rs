@@ -73,6 +73,7 @@ fn session() -> Vec<(i64, Event)> {
                 provider: "local".into(),
                 model: "SmolLM2".into(),
                 max_parallel: 2,
+                origin: None,
             },
         ),
         (100, Event::PlanningStarted { attempt: 1 }),

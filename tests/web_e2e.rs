@@ -153,6 +153,33 @@ async fn a_person_runs_and_steers_a_plan_from_the_browser() {
         .await;
     browser.screenshot("5-completed").await;
 
+    // A schedule added from the command line shows with its next run; pausing it from the page
+    // holds it, and the page says so.
+    let added = home
+        .command(&[
+            "schedule",
+            "add",
+            "nightly",
+            "--cron",
+            "0 3 * * *",
+            "--goal",
+            "Nightly digest",
+        ])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{added:?}");
+    browser
+        .until_text("#schedules", "cron 0 3 * * *", LONG)
+        .await;
+    browser.until_text("#schedules", "next ", LONG).await;
+    browser
+        .click_button("//li[contains(@class,'schedule')]", "Pause")
+        .await;
+    browser.until_text("#schedules", "paused", LONG).await;
+    browser.screenshot("5b-schedule-paused").await;
+    let shown = stdout(&home.run(&["schedule", "show", "nightly"]));
+    assert!(shown.contains("paused by owner"), "{shown}");
+
     // Nothing secret in what the page holds.
     let source = page.source().await.unwrap();
     let code = link.rsplit('=').next().unwrap();

@@ -36,6 +36,9 @@ const app = {
   lastFrame: 0,
   retryMs: 500,
   holeFilling: false,
+  caughtUpOnce: false,
+  schedules: [],
+  dirtySchedules: false,
   // Render times, for the browser benchmark (docs/PERFORMANCE.md).
   frameTimes: [],
 };
@@ -138,7 +141,7 @@ function fold(env) {
   switch (e.type) {
     case 'session_created':
       Object.assign(s, { goal: e.goal, status: 'starting', createdMs: at, model: `${e.provider} ${e.model}`,
-        maxParallel: e.max_parallel, steered: steeredBy('started', env.by) });
+        maxParallel: e.max_parallel, steered: steeredBy('started', env.by), origin: e.origin || null });
       break;
     case 'planning_started': s.note = e.attempt > 1 ? `planning again (attempt ${e.attempt})` : 'planning'; break;
     case 'plan_rejected': s.note = `plan rejected: ${e.error}`; break;
@@ -294,14 +297,25 @@ function onMessage(m) {
         fold(env);
       }
       if (hole && !app.holeFilling) { app.holeFilling = true; subscribe(); }
+      // A session started elsewhere while none is shown is shown as it starts.
+      if (app.caughtUpOnce) selectNewestIfNone();
       schedule();
       break;
     }
     case 'caught_up':
       app.holeFilling = false;
-      if (!app.selected) { const newest = sortedSessions()[0]; if (newest) select(newest.id); }
+      app.caughtUpOnce = true;
+      selectNewestIfNone();
       schedule();
       break;
+    case 'schedules': app.schedules = m.schedules; app.dirtySchedules = true; schedule(); break;
+    case 'schedule_answer': {
+      const label = app.pending.get(m.id); app.pending.delete(m.id);
+      const a = m.answer;
+      const what = a.answer === 'fired' ? (a.fired === 'started' ? `started ${a.session}` : a.fired === 'queued' ? 'queued' : `skipped: ${a.reason.reason}`) : 'done';
+      if (label) notice(`${label}: ${what}`);
+      break;
+    }
     case 'ack': { const label = app.pending.get(m.id); app.pending.delete(m.id); if (label) notice(`done: ${label}`); break; }
     case 'rejected': { const label = app.pending.get(m.id) || 'command'; app.pending.delete(m.id); notice(`${label}: ${m.reason}`, true); break; }
     case 'problem': notice(m.message, true); break;
@@ -324,6 +338,13 @@ function send(message) {
 function command(label, body) {
   const id = app.nextId++;
   if (!send({ type: 'command', id, command: body })) { notice(`${label}: not connected to the server`, true); return; }
+  app.pending.set(id, label);
+  notice(`${label}…`);
+}
+
+function changeSchedule(label, change) {
+  const id = app.nextId++;
+  if (!send({ type: 'schedule', id, change })) { notice(`${label}: not connected to the server`, true); return; }
   app.pending.set(id, label);
   notice(`${label}…`);
 }
@@ -353,13 +374,85 @@ function render() {
   app.frameQueued = false;
   app.lastFrame = t0;
   renderList();
+  if (app.dirtySchedules) { renderSchedules(); app.dirtySchedules = false; }
   const s = app.sessions.get(app.selected);
   $('empty').hidden = !!s;
   $('session').hidden = !s;
   if (s && app.dirtySession) { renderSession(s); app.dirtySession = false; }
   if (s) renderStreams(s);
+  // Style and layout, which the browser would do right after this callback anyway, done here
+  // so that the time recorded is the frame's whole work but painting.
+  void document.body.offsetHeight;
   app.frameTimes.push(performance.now() - t0);
   if (app.frameTimes.length > 2000) app.frameTimes.splice(0, 1000);
+}
+
+// ---- Schedules: next runs, last outcome, history, and their controls -------------------------
+
+function when(ms) {
+  if (!ms) return '–';
+  const d = new Date(ms);
+  const soon = Math.abs(ms - Date.now()) < 6 * 86400000;
+  return soon ? d.toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' }) : d.toLocaleString([], { dateStyle: 'short', timeStyle: 'short' });
+}
+
+function historyWords(r) {
+  const e = r.event || r;
+  const by = r.by ? ` by ${r.by}` : '';
+  switch (e.type) {
+    case 'fired': return `started ${e.session} (${e.cause})${by}`;
+    case 'queued': return `queued (${e.cause})`;
+    case 'skipped': return `skipped (${e.cause}): ${skipWords(e)}`;
+    case 'run_ended': return `${e.session} ${e.outcome.outcome === 'failed' ? `failed: ${e.outcome.error}` : e.outcome.outcome}`;
+    default: return `${e.type}${by}`;
+  }
+}
+
+function skipWords(e) {
+  switch (e.reason) {
+    case 'paused': return 'the schedule is paused';
+    case 'still_running': return `the last run (${e.session}) is still going`;
+    case 'queue_full': return `${e.queued} runs already wait`;
+    case 'hourly_limit': return `${e.limit} runs in the last hour already`;
+    case 'missed_while_down': return `the server was down at ${e.count} time(s) it should have run`;
+    case 'missing_variable': return `no value for {{${e.name}}}`;
+    case 'refused': return `refused: ${e.message}`;
+    default: return e.reason;
+  }
+}
+
+function renderSchedules() {
+  const pane = $('schedules-pane');
+  pane.hidden = app.schedules.length === 0;
+  $('schedule-count').textContent = `(${app.schedules.length})`;
+  const ul = $('schedules');
+  // Few schedules, rare changes: drawn whole, keeping open histories open.
+  const open = new Set([...ul.querySelectorAll('details[open]')].map((d) => d.dataset.name));
+  ul.textContent = '';
+  for (const v of app.schedules) {
+    const li = el('li', 'schedule');
+    const state = v.paused ? 'paused' : v.running.length ? 'running' : 'active';
+    const last = v.last_run ? `${when(v.last_run.at_ms)} ${v.last_run.outcome ? (v.last_run.outcome.outcome === 'failed' ? 'failed' : v.last_run.outcome.outcome) : 'running'}` : 'never';
+    li.append(el('div', 'schedule-name', v.spec.name), el('div', 'muted', v.when));
+    const line = el('div', 'muted');
+    line.append(statusSpan(state === 'active' ? 'pending' : state, state), ` · next ${v.next_due_ms ? when(v.next_due_ms) : '–'} · last ${last} · ${v.runs} runs, ${v.skips} skipped`);
+    li.append(line);
+    const controls = el('div', 'operator-only');
+    const b = (label, title, change) => { const btn = el('button', 'quiet', label); btn.title = title; btn.onclick = () => changeSchedule(`${label.toLowerCase()} ${v.spec.name}`, change); return btn; };
+    if (v.paused) controls.append(b('Resume', 'Fire again from now on', { change: 'resume', name: v.spec.name }));
+    else controls.append(b('Pause', 'Stop firing until resumed', { change: 'pause', name: v.spec.name }));
+    controls.append(b('Run now', 'Fire once now, whatever the policies say', { change: 'run_now', name: v.spec.name }));
+    li.append(controls);
+    const details = el('details');
+    details.dataset.name = v.spec.name;
+    if (open.has(v.spec.name)) details.open = true;
+    details.append(el('summary', 'muted', 'history'));
+    const list = el('ol', 'history');
+    for (const r of [...v.history].reverse()) list.append(el('li', '', `${when(r.at_ms)} ${historyWords(r)}`));
+    details.append(list);
+    li.append(details);
+    ul.append(li);
+  }
 }
 
 function sortedSessions() { return [...app.sessions.values()].sort((a, b) => (a.id < b.id ? 1 : -1)); }
@@ -380,12 +473,18 @@ function renderList() {
     }
     li.firstChild.textContent = s.goal || id;
     li.lastChild.textContent = '';
-    li.lastChild.append(statusSpan(s.status, words(s.status, s.steered)), ` · ${s.steps.size} steps · ${fmt(s.tokensIn + s.tokensOut)} tokens`);
+    li.lastChild.append(statusSpan(s.status, words(s.status, s.steered)), ` · ${s.steps.size} steps · ${fmt(s.tokensIn + s.tokensOut)} tokens${s.origin ? ` · by schedule ${s.origin.schedule}` : ''}`);
     li.classList.toggle('selected', id === app.selected);
   }
   if (added) for (const s of sortedSessions()) ul.append(listRows.get(s.id));
   app.dirtyList.clear();
   $('session-count').textContent = `(${app.sessions.size})`;
+}
+
+function selectNewestIfNone() {
+  if (app.selected) return;
+  const newest = sortedSessions()[0];
+  if (newest) select(newest.id);
 }
 
 function select(id) {
@@ -403,7 +502,7 @@ function renderSession(s) {
   $('session-goal').textContent = s.goal;
   const facts = $('session-facts');
   facts.textContent = '';
-  facts.append(statusSpan(s.status, words(s.status, s.steered)), ` · ${s.id} · ${s.model} · ${fmt(s.tokensIn)} in / ${fmt(s.tokensOut)} out · ${s.calls} calls${s.errors ? ` · ${s.errors} errors` : ''}${s.note ? ` · ${s.note}` : ''}`);
+  facts.append(statusSpan(s.status, words(s.status, s.steered)), `${s.origin ? ` · started by schedule ${s.origin.schedule} (${s.origin.cause})` : ''} · ${s.id} · ${s.model} · ${fmt(s.tokensIn)} in / ${fmt(s.tokensOut)} out · ${s.calls} calls${s.errors ? ` · ${s.errors} errors` : ''}${s.note ? ` · ${s.note}` : ''}`);
   const live = s.status === 'running' || s.status === 'paused' || s.status === 'starting';
   const can = { pause_session: s.status === 'running', unpause_session: s.status === 'paused', interrupt_session: live,
     resume_session: ['interrupted', 'failed', 'edited'].includes(s.status), add_step: s.hasPlan };
@@ -487,6 +586,7 @@ function makeStepButtons(s, id) {
 const streamPanes = new Map();
 function renderStreams(s) {
   const box = $('streams');
+  const grown = [];
   for (const id of s.order) {
     const st = s.steps.get(id);
     if (st.status === 'pending' && !st.text) continue;
@@ -509,13 +609,7 @@ function renderStreams(s) {
       pane.state.replaceChildren(statusSpan(st.status, words(st.status, st.steered)));
       pane.status = st.status; pane.steered = st.steered;
     }
-    if (st.reset || st.appended) {
-      const stick = pane.pre.scrollTop + pane.pre.clientHeight >= pane.pre.scrollHeight - 24;
-      if (st.reset) { pane.text.data = st.text.slice(-STREAM_CHARS); st.reset = false; } else pane.text.appendData(st.appended);
-      st.appended = '';
-      if (pane.text.length > 2 * STREAM_CHARS) pane.text.deleteData(0, pane.text.length - STREAM_CHARS);
-      if (stick) pane.pre.scrollTop = pane.pre.scrollHeight;
-    }
+    if (st.reset || st.appended) grown.push([pane, st]);
     const toolsKey = st.tools.map((t) => `${t.status}${t.decision || ''}${t.summary}`).join();
     if (pane.toolsDrawn !== toolsKey) {
       pane.tools.replaceChildren(...st.tools.map((t) => {
@@ -526,6 +620,15 @@ function renderStreams(s) {
       pane.toolsDrawn = toolsKey;
     }
   }
+  // All reads of scroll positions first, then all writes: one layout for every pane, not one
+  // per pane (50 agents streaming would otherwise lay the page out 50 times a frame).
+  const stick = grown.map(([pane]) => pane.pre.scrollTop + pane.pre.clientHeight >= pane.pre.scrollHeight - 24);
+  for (const [pane, st] of grown) {
+    if (st.reset) { pane.text.data = st.text.slice(-STREAM_CHARS); st.reset = false; } else pane.text.appendData(st.appended);
+    st.appended = '';
+    if (pane.text.length > 2 * STREAM_CHARS) pane.text.deleteData(0, pane.text.length - STREAM_CHARS);
+  }
+  grown.forEach(([pane], i) => { if (stick[i]) pane.pre.scrollTop = pane.pre.scrollHeight; });
 }
 
 // ---- Metrics ---------------------------------------------------------------------------------

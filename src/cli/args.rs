@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand};
 
 use el_jefe::headless::Approvals;
 use el_jefe::protocol::Role;
+use el_jefe::schedule::policy::{Missed, Overlap};
 use el_jefe::session::call::CallMode;
 use el_jefe::session::plan_edit::Dependents;
 
@@ -160,6 +161,12 @@ pub enum Cmd {
         #[arg(long)]
         insecure_behind_proxy: bool,
     },
+    /// Workflows that start themselves on `el-jefe serve`: at times, when files land in a
+    /// folder, or when a webhook is called.
+    Schedule {
+        #[command(subcommand)]
+        action: ScheduleCmd,
+    },
     /// The people who may connect to this data dir's server.
     Users {
         #[command(subcommand)]
@@ -271,4 +278,118 @@ pub enum ModelCmd {
 
 fn mode_arg(text: &str) -> Result<CallMode, String> {
     CallMode::parse(text).ok_or_else(|| format!("`{text}` is not a mode (streaming or legacy)"))
+}
+
+#[derive(Subcommand)]
+pub enum ScheduleCmd {
+    /// Add one: el-jefe schedule add NAME (--cron "0 9 * * 1-5" | --every 30m | --at
+    /// 2026-12-01T09:00 | --watch DIR | --webhook) (--goal "..." | --plan FILE)
+    Add(Box<ScheduleAddArgs>),
+    /// Every schedule: when it runs next, its last run and how that ended.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One schedule: its settings, and every recent firing and skip with the reason.
+    Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop firing until resumed (runs going on are not touched).
+    Pause { name: String },
+    /// Fire again; times that passed while paused are not made up.
+    Resume { name: String },
+    /// Remove it (its history stays in the schedules journal).
+    Remove { name: String },
+    /// Fire now, whatever its policies say.
+    RunNow {
+        name: String,
+        /// A value for a placeholder: --var file=/data/q3.csv (repeatable).
+        #[arg(long = "var", value_name = "KEY=VALUE", value_parser = var_arg)]
+        vars: Vec<(String, String)>,
+    },
+}
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("when").required(true)))]
+#[command(group(clap::ArgGroup::new("work").required(true)))]
+pub struct ScheduleAddArgs {
+    /// Letters, digits, '-' and '_': it names the webhook's URL too.
+    pub name: String,
+    /// Five cron fields: minute hour day-of-month month day-of-week.
+    #[arg(long, group = "when", value_name = "EXPR")]
+    pub cron: Option<String>,
+    /// A fixed interval: 30m, 2h, 1d.
+    #[arg(long, group = "when", value_name = "INTERVAL", value_parser = every_arg)]
+    pub every: Option<std::time::Duration>,
+    /// Once, at this local time (2026-12-01T09:00) or instant (with an offset).
+    #[arg(long, group = "when", value_name = "TIME")]
+    pub at: Option<String>,
+    /// When files are created or changed in this folder; the file's path is {{file}}.
+    #[arg(long, group = "when", value_name = "DIR")]
+    pub watch: Option<PathBuf>,
+    /// When POST /hooks/NAME is called with a good signature; the JSON body's fields are
+    /// variables.
+    #[arg(long, group = "when")]
+    pub webhook: bool,
+    /// Only files whose name matches (with --watch): '*.csv'.
+    #[arg(long, requires = "watch", value_name = "PATTERN")]
+    pub glob: Option<String>,
+    /// The time zone of --cron and --at, an IANA name (Europe/Madrid); the server's own when
+    /// left out.
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// The goal each run plans and runs ({{var}} placeholders allowed).
+    #[arg(long, group = "work")]
+    pub goal: Option<String>,
+    /// A plan file each run runs (read now; {{var}} placeholders allowed).
+    #[arg(long, group = "work", value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// While the last run is still going: skip (times), queue (folders, webhooks) or allow.
+    #[arg(long, value_parser = overlap_arg)]
+    pub overlap: Option<Overlap>,
+    /// Times missed while the server was down: skip (default) or run-once on start.
+    #[arg(long, value_parser = missed_arg)]
+    pub missed: Option<Missed>,
+    /// At most this many runs in any hour; more are skipped.
+    #[arg(long, value_name = "N")]
+    pub max_per_hour: Option<u32>,
+    /// Each run's token cap.
+    #[arg(long, value_name = "N")]
+    pub budget_tokens: Option<String>,
+    /// Each run's cost cap in dollars.
+    #[arg(long, value_name = "DOLLARS")]
+    pub budget_money: Option<String>,
+    /// Each run's wall-time cap: 30m.
+    #[arg(long, value_name = "DURATION")]
+    pub budget_wall: Option<String>,
+}
+
+fn every_arg(text: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("`{text}`: {e} (try 30m, 2h, 1d)"))
+}
+
+fn overlap_arg(text: &str) -> Result<Overlap, String> {
+    match text {
+        "skip" => Ok(Overlap::Skip),
+        "queue" => Ok(Overlap::Queue),
+        "allow" => Ok(Overlap::Allow),
+        _ => Err(format!("`{text}` is not a choice (skip, queue or allow)")),
+    }
+}
+
+fn missed_arg(text: &str) -> Result<Missed, String> {
+    match text {
+        "skip" => Ok(Missed::Skip),
+        "run-once" => Ok(Missed::RunOnce),
+        _ => Err(format!("`{text}` is not a choice (skip or run-once)")),
+    }
+}
+
+fn var_arg(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| format!("`{text}`: give KEY=VALUE"))
 }

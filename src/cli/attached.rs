@@ -15,7 +15,7 @@ use el_jefe::session::session_fold::SessionState;
 use el_jefe::store::StoredSession;
 
 /// Connects, with what to do when the server refuses.
-async fn connect(target: Target, client: &str) -> anyhow::Result<Remote> {
+pub(super) async fn connect(target: Target, client: &str) -> anyhow::Result<Remote> {
     let no_token = target.token.is_none();
     match Remote::connect(target, client).await {
         Ok(remote) => Ok(remote),

@@ -5,6 +5,7 @@ mod args;
 mod attached;
 mod run;
 mod saved;
+mod schedules;
 mod serve;
 mod setup_info;
 mod users;
@@ -162,6 +163,10 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
                 insecure_behind_proxy,
             },
         ),
+        Cmd::Schedule { action } => {
+            let target = server.required(&cx.dirs, "schedule")?;
+            schedules::schedule(&cx, target, action)
+        }
         Cmd::Users { action } => match action {
             UsersCmd::Add { name, role } => users::add(&cx, &name, role),
             UsersCmd::List => users::list(&cx),

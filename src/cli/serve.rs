@@ -8,9 +8,10 @@ use anyhow::Context as _;
 use super::Context;
 use super::run::{load_routes, start_tools};
 use el_jefe::engine::start_engine_routed;
+use el_jefe::scheduler::{Scheduler, SchedulerSetup, WallClock};
 use el_jefe::server::people::People;
 use el_jefe::server::web_logins::WebLogins;
-use el_jefe::server::{ServerSetup, Transport, serve, tls};
+use el_jefe::server::{BUFFERED_TURNS, STALLED_SEND, ServerSetup, Transport, serve, tls};
 use el_jefe::store::Store;
 use el_jefe::store::server_file::{self, ServerFile, ServerLock};
 
@@ -57,6 +58,16 @@ pub fn serve_command(cx: Context, options: ServeOptions) -> anyhow::Result<i32> 
         let mode = config.engine.mode;
         let roles = config.engine.roles.names();
         let (engine, events) = start_engine_routed(config.engine, routes, store.clone());
+        // After the engine's start-up recovery, so runs that ended with the last server are
+        // seen ended.
+        let scheduler = Scheduler::start(SchedulerSetup {
+            journal: dirs.schedules_journal(),
+            hook_secrets: dirs.hook_secrets_file(),
+            engine: engine.clone(),
+            store: store.clone(),
+            clock: WallClock::System,
+        })
+        .map_err(anyhow::Error::msg)?;
 
         let url = format!("{}://{}", transport.scheme(), addr);
         let file = ServerFile {
@@ -92,6 +103,9 @@ pub fn serve_command(cx: Context, options: ServeOptions) -> anyhow::Result<i32> 
             mode,
             web_logins,
             roles,
+            stalled_send: STALLED_SEND,
+            scheduler: Some(scheduler),
+            buffered_turns: BUFFERED_TURNS,
         };
         let served = serve(listener, transport, setup, async move {
             let signal = stop_signal().await;

@@ -194,7 +194,11 @@ impl Bridge {
                 self.tracker.caught_up();
                 return;
             }
-            ServerMessage::Welcome { .. } | ServerMessage::Bye { .. } => return,
+            // The dashboard reads schedules through its own client (`el-jefe schedule`).
+            ServerMessage::Welcome { .. }
+            | ServerMessage::Bye { .. }
+            | ServerMessage::Schedules { .. }
+            | ServerMessage::ScheduleAnswer { .. } => return,
         };
         let _ = self.events.send(event);
     }

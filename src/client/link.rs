@@ -25,6 +25,8 @@ pub struct Welcome {
     pub role: Role,
     pub server: String,
     pub mode: CallMode,
+    /// Optional features of the server (`schedules`).
+    pub capabilities: Vec<String>,
 }
 
 impl Link {
@@ -59,6 +61,7 @@ impl Link {
                 role,
                 server,
                 mode,
+                capabilities,
                 ..
             }) => Ok((
                 link,
@@ -67,6 +70,7 @@ impl Link {
                     role,
                     server,
                     mode,
+                    capabilities,
                 },
             )),
             Some(ServerMessage::Bye { reason }) => Err(ClientError::Refused {

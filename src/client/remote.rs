@@ -11,7 +11,9 @@ use super::link::{Link, Welcome};
 use super::tracker::Tracker;
 use super::{ClientError, Target};
 use crate::engine::EngineHandle;
-use crate::protocol::{ClientMessage, ServerMessage};
+use crate::protocol::{ClientMessage, SCHEDULES, ServerMessage};
+use crate::schedule::change::{ChangeAnswer, ScheduleChange};
+use crate::scheduler::Views;
 use crate::session::command::Command;
 use crate::session::event::{EngineEvent, Envelope};
 use crate::session::ids::SessionId;
@@ -26,6 +28,8 @@ pub struct Remote {
     /// Events that arrived while a command waited for its answer, for `attach`.
     backlog: Vec<Arc<Envelope>>,
     next_id: u64,
+    /// The schedules, once a snapshot has brought them.
+    schedules: Option<Views>,
 }
 
 impl Remote {
@@ -40,6 +44,7 @@ impl Remote {
             tracker: Tracker::none(),
             backlog: Vec::new(),
             next_id: 1,
+            schedules: None,
         })
     }
 
@@ -72,10 +77,12 @@ impl Remote {
                     }
                 }
                 ServerMessage::CaughtUp { .. } => break,
+                ServerMessage::Schedules { schedules } => self.schedules = Some(schedules),
                 ServerMessage::Error { message } => return Err(ClientError::Rejected(message)),
                 ServerMessage::Welcome { .. }
                 | ServerMessage::Ack { .. }
                 | ServerMessage::Rejected { .. }
+                | ServerMessage::ScheduleAnswer { .. }
                 | ServerMessage::Mode { .. }
                 | ServerMessage::Problem { .. }
                 | ServerMessage::Bye { .. } => {}
@@ -102,16 +109,66 @@ impl Remote {
                     let fresh = self.tracker.fresh(events);
                     self.backlog.extend(fresh);
                 }
+                ServerMessage::Schedules { schedules } => self.schedules = Some(schedules),
                 ServerMessage::Error { message } => return Err(ClientError::Rejected(message)),
                 ServerMessage::Welcome { .. }
                 | ServerMessage::CaughtUp { .. }
                 | ServerMessage::Ack { .. }
                 | ServerMessage::Rejected { .. }
+                | ServerMessage::ScheduleAnswer { .. }
                 | ServerMessage::Mode { .. }
                 | ServerMessage::Problem { .. }
                 | ServerMessage::Bye { .. } => {}
             }
         }
+    }
+
+    /// Asks for a change to the schedules and waits for what came of it.
+    pub async fn change_schedule(
+        &mut self,
+        change: ScheduleChange,
+    ) -> Result<ChangeAnswer, ClientError> {
+        if !self.welcome.capabilities.iter().any(|c| c == SCHEDULES) {
+            return Err(ClientError::Rejected(format!(
+                "the server at {} runs no schedules (it is an older el-jefe)",
+                self.target.url
+            )));
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        self.link
+            .send(&ClientMessage::Schedule { id, change })
+            .await?;
+        loop {
+            match self.next().await? {
+                ServerMessage::ScheduleAnswer {
+                    id: answered,
+                    answer,
+                } if answered == id => {
+                    return Ok(answer);
+                }
+                ServerMessage::Rejected {
+                    id: answered,
+                    reason,
+                } if answered == id => return Err(ClientError::Rejected(reason)),
+                ServerMessage::Schedules { schedules } => self.schedules = Some(schedules),
+                ServerMessage::Error { message } => return Err(ClientError::Rejected(message)),
+                ServerMessage::Events { .. }
+                | ServerMessage::Welcome { .. }
+                | ServerMessage::CaughtUp { .. }
+                | ServerMessage::Ack { .. }
+                | ServerMessage::Rejected { .. }
+                | ServerMessage::ScheduleAnswer { .. }
+                | ServerMessage::Mode { .. }
+                | ServerMessage::Problem { .. }
+                | ServerMessage::Bye { .. } => {}
+            }
+        }
+    }
+
+    /// The schedules, as of the last snapshot (None from a server that runs none).
+    pub fn schedules(&self) -> Option<&Views> {
+        self.schedules.as_ref()
     }
 
     /// The next message; a closed connection or a goodbye is an error.

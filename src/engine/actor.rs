@@ -24,6 +24,7 @@ mod budget_watch;
 mod reports;
 mod running;
 mod sessions;
+
 use super::live_session::LiveSession;
 use super::planner::PlannerSettings;
 use super::roles::RoleBook;
@@ -35,6 +36,7 @@ use crate::session::ids::SessionId;
 use crate::session::redact::Redactor;
 use crate::store::{Store, StoreProblem};
 use crate::tools::ToolRegistry;
+use sessions::Given;
 
 /// How often stalls and wall-time budgets are looked at, at most.
 const WATCH_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
@@ -319,7 +321,17 @@ impl Actor {
                 created_at,
                 plan,
                 budget,
-            } => self.start_with_budget(&id, &goal, created_at, plan, budget),
+                origin,
+            } => self.start_with_budget(
+                &id,
+                &goal,
+                created_at,
+                Given {
+                    plan,
+                    budget,
+                    origin,
+                },
+            ),
             Command::SetBudget { session, budget } => self.set_budget(&session, budget),
             Command::PauseStep { session, step } => self.set_step_paused(&session, &step, true),
             Command::ResumeStep { session, step } => self.set_step_paused(&session, &step, false),

@@ -82,6 +82,7 @@ impl EngineHandle {
             created_at,
             plan,
             budget,
+            origin: None,
         })?;
         Ok(id)
     }

@@ -84,6 +84,9 @@ pub fn show_text(s: &StoredSession, now_ms: i64) -> String {
     let _ = writeln!(out, "Session   {}", st.id);
     let _ = writeln!(out, "Goal      {}", st.goal);
     let _ = writeln!(out, "Status    {}", status_words(s));
+    if let Some(origin) = &st.origin {
+        let _ = writeln!(out, "Started   by {origin}");
+    }
     let _ = writeln!(out, "Created   {}", age(now_ms, st));
     let _ = writeln!(out, "Workspace {}", st.workspace.display());
     let _ = writeln!(

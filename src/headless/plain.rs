@@ -247,6 +247,7 @@ mod tests {
                 provider: "p".into(),
                 model: "m".into(),
                 max_parallel: 2,
+                origin: None,
             },
             Event::PlanReady {
                 plan: Plan {

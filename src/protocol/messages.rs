@@ -5,6 +5,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::roles::Role;
+use crate::schedule::change::{ChangeAnswer, ScheduleChange, ScheduleView};
 use crate::session::call::CallMode;
 use crate::session::command::Command;
 use crate::session::event::Envelope;
@@ -61,6 +62,9 @@ pub enum ClientMessage {
     },
     /// A command for the engine; `id` is the client's, echoed in the answer.
     Command { id: u64, command: Command },
+    /// A change to the schedules (capability `schedules`); answered by `schedule_answer` or
+    /// `rejected` with the same id.
+    Schedule { id: u64, change: ScheduleChange },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,6 +90,11 @@ pub enum ServerMessage {
     Ack { id: u64 },
     /// The command with this id was not carried out, and nothing changed.
     Rejected { id: u64, reason: String },
+    /// The schedule change with this id was carried out; what came of it.
+    ScheduleAnswer { id: u64, answer: ChangeAnswer },
+    /// Every schedule, as it stands: sent to a subscribed client before `caught_up` and again
+    /// after each change (capability `schedules`).
+    Schedules { schedules: Arc<Vec<ScheduleView>> },
     /// The engine's call mode changed.
     Mode { mode: CallMode },
     /// Something failed outside any command (a workspace file could not be written...).

@@ -9,5 +9,8 @@ pub mod roles;
 pub use messages::{ClientMessage, Position, ServerMessage, Version};
 pub use roles::Role;
 
+/// The capability of a server that runs schedules (`schedule` and `schedules` messages).
+pub const SCHEDULES: &str = "schedules";
+
 /// The protocol this build speaks. A client of another major version is refused at hello.
-pub const PROTOCOL: Version = Version { major: 1, minor: 0 };
+pub const PROTOCOL: Version = Version { major: 1, minor: 1 };

@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::schedule::change::ScheduleChange;
 use crate::session::command::Command;
 
 /// Viewers watch; operators also start, steer and approve; admins also manage people.
@@ -49,6 +50,19 @@ impl Role {
             | Command::DecideApproval { .. }
             | Command::EditPlan { .. }
             | Command::SetMode { .. } => Role::Operator,
+        };
+        self >= needs
+    }
+
+    /// Whether this role may add, pause, resume, remove or run a schedule: they start work, as
+    /// an operator does.
+    pub fn may_change_schedules(self, change: &ScheduleChange) -> bool {
+        let needs = match change {
+            ScheduleChange::Add { .. }
+            | ScheduleChange::Pause { .. }
+            | ScheduleChange::Resume { .. }
+            | ScheduleChange::Remove { .. }
+            | ScheduleChange::RunNow { .. } => Role::Operator,
         };
         self >= needs
     }

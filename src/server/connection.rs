@@ -3,21 +3,23 @@
 //! with no gap and no duplicate (see docs/PROTOCOL.md).
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{Message, WebSocket};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch as latest};
 
 use super::Shared;
+use super::client_counts::Connected;
 use super::cursor::{Admit, Cursor};
 use super::hub::{News, Turn};
 use super::people::Person;
 use crate::engine::request::Issued;
-use crate::protocol::{ClientMessage, PROTOCOL, Position, ServerMessage};
+use crate::protocol::{ClientMessage, PROTOCOL, Position, SCHEDULES, ServerMessage};
+use crate::schedule::change::ScheduleChange;
+use crate::scheduler::Views;
 use crate::session::event::Envelope;
 use crate::session::ids::SessionId;
 use crate::store::{events_after, paths};
@@ -34,8 +36,11 @@ const REVOCATION_CHECK: Duration = Duration::from_secs(2);
 
 type Sink = SplitSink<WebSocket, Message>;
 
-/// The socket closed, or could not be written to: the connection is over.
-struct Gone;
+/// The connection is over: the socket closed or broke, or the client stopped reading.
+enum Gone {
+    Broke,
+    Stalled,
+}
 
 /// `browser`: the person a signed-in browser's cookie stands for, who may say hello with no
 /// token.
@@ -44,22 +49,34 @@ pub async fn serve(socket: WebSocket, shared: Arc<Shared>, peer: String, browser
     let person = match hello(&mut stream, &shared, &peer, browser).await {
         Ok(person) => person,
         Err(reason) => {
-            let _ = send(&mut sink, &ServerMessage::Bye { reason }).await;
+            let _ = send(
+                &mut sink,
+                &ServerMessage::Bye { reason },
+                shared.stalled_send,
+            )
+            .await;
             let _ = sink.close().await;
             return;
         }
     };
     tracing::info!(user = %person.name, %peer, "client connected");
-    let _counted = Counted::new(&shared);
+    let _connected = Connected::new(&shared.clients);
     let welcome = ServerMessage::Welcome {
         protocol: PROTOCOL,
         server: format!("el-jefe {}", env!("CARGO_PKG_VERSION")),
         user: person.name.clone(),
         role: person.role,
-        capabilities: Vec::new(),
+        capabilities: if shared.scheduler.is_some() {
+            vec![SCHEDULES.to_string()]
+        } else {
+            Vec::new()
+        },
         mode: shared.hub.mode(),
     };
-    if send(&mut sink, &welcome).await.is_err() {
+    if send(&mut sink, &welcome, shared.stalled_send)
+        .await
+        .is_err()
+    {
         return;
     }
     let mut connection = Connection {
@@ -67,26 +84,11 @@ pub async fn serve(socket: WebSocket, shared: Arc<Shared>, peer: String, browser
         person,
         sink,
         subscription: None,
+        schedules: None,
         lags: Vec::new(),
     };
     let end = connection.run(&mut stream).await;
     tracing::info!(user = %connection.person.name, %peer, "client left: {end}");
-}
-
-/// Counts a connection among the clients for as long as it lives.
-struct Counted(Arc<Shared>);
-
-impl Counted {
-    fn new(shared: &Arc<Shared>) -> Counted {
-        shared.clients.fetch_add(1, Ordering::Relaxed);
-        Counted(shared.clone())
-    }
-}
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.clients.fetch_sub(1, Ordering::Relaxed);
-    }
 }
 
 /// Reads the first message, which must be an acceptable hello.
@@ -144,6 +146,8 @@ struct Connection {
     person: Person,
     sink: Sink,
     subscription: Option<Subscription>,
+    /// The schedules as they change, once subscribed (on a server that runs them).
+    schedules: Option<latest::Receiver<Views>>,
     /// When the client last fell behind the broadcast.
     lags: Vec<Instant>,
 }
@@ -162,6 +166,10 @@ impl Connection {
                     None => return "closed by the client".into(),
                 },
                 news = next_news(&mut self.subscription) => self.on_news(news).await,
+                Some(schedules) = next_views(&mut self.schedules) => self
+                    .send(&ServerMessage::Schedules { schedules })
+                    .await
+                    .map(|()| None),
                 Some(answer) = answers.recv() => self.send(&answer).await.map(|()| None),
             };
             match step {
@@ -175,7 +183,14 @@ impl Connection {
                     return reason;
                 }
                 Ok(None) => {}
-                Err(Gone) => return "the connection broke".into(),
+                Err(Gone::Broke) => return "the connection broke".into(),
+                Err(Gone::Stalled) => {
+                    self.shared.clients.dropped_slow();
+                    return format!(
+                        "not reading: a message waited {:?} to be sent",
+                        self.shared.stalled_send
+                    );
+                }
             }
         }
     }
@@ -204,6 +219,9 @@ impl Connection {
                 .await?;
             }
             ClientMessage::Subscribe { sessions, from } => self.subscribe(sessions, &from).await?,
+            ClientMessage::Schedule { id, change } => {
+                return self.on_schedule_change(id, change, answers).await;
+            }
             ClientMessage::Command { id, command } => {
                 if !self.still_allowed() {
                     return Ok(Some(format!(
@@ -250,6 +268,48 @@ impl Connection {
         Ok(None)
     }
 
+    /// A change to the schedules, answered on `answers` when the scheduler has carried it out.
+    async fn on_schedule_change(
+        &mut self,
+        id: u64,
+        change: ScheduleChange,
+        answers: &mpsc::UnboundedSender<ServerMessage>,
+    ) -> Result<Option<String>, Gone> {
+        if !self.still_allowed() {
+            return Ok(Some(format!(
+                "the token of {} was revoked",
+                self.person.name
+            )));
+        }
+        let refusal = match &self.shared.scheduler {
+            None => Some("this server runs no schedules".to_string()),
+            Some(_) if !self.person.role.may_change_schedules(&change) => Some(format!(
+                "{} is a {}: to {} needs an operator",
+                self.person.name,
+                self.person.role,
+                change.label()
+            )),
+            Some(_) => None,
+        };
+        if let Some(reason) = refusal {
+            self.send(&ServerMessage::Rejected { id, reason }).await?;
+            return Ok(None);
+        }
+        let Some(scheduler) = self.shared.scheduler.clone() else {
+            return Ok(None);
+        };
+        let by = self.person.name.clone();
+        let answers = answers.clone();
+        tokio::spawn(async move {
+            let message = match scheduler.change(change, &by).await {
+                Ok(answer) => ServerMessage::ScheduleAnswer { id, answer },
+                Err(reason) => ServerMessage::Rejected { id, reason },
+            };
+            let _ = answers.send(message);
+        });
+        Ok(None)
+    }
+
     /// Whether the person's token still stands (it may have been revoked since the hello).
     fn still_allowed(&self) -> bool {
         let Ok(mut people) = self.shared.people.write() else {
@@ -271,6 +331,12 @@ impl Connection {
         let cursor = Cursor::new(sessions, from);
         self.subscription = Some(Subscription { cursor, news });
         self.catch_up_all().await?;
+        if let Some(scheduler) = &self.shared.scheduler {
+            let mut views = scheduler.views();
+            let schedules = views.borrow_and_update().clone();
+            self.schedules = Some(views);
+            self.send(&ServerMessage::Schedules { schedules }).await?;
+        }
         let positions = self.cursor().map(Cursor::positions).unwrap_or_default();
         self.send(&ServerMessage::CaughtUp { positions }).await
     }
@@ -356,6 +422,7 @@ impl Connection {
                 self.lags.retain(|at| now.duration_since(*at) < LAG_WINDOW);
                 self.lags.push(now);
                 if self.lags.len() > MAX_LAGS {
+                    self.shared.clients.dropped_slow();
                     return Ok(Some(format!(
                         "too slow: fell behind {} times in a minute; subscribe again from your \
                          last position",
@@ -363,6 +430,7 @@ impl Connection {
                     )));
                 }
                 tracing::debug!(user = %self.person.name, missed, "client behind; catching up");
+                self.shared.clients.resynced();
                 self.catch_up_all().await.map(|()| None)
             }
         }
@@ -400,10 +468,7 @@ impl Connection {
         for e in &turn.events {
             s.cursor.sent(e);
         }
-        self.sink
-            .send(Message::Text(turn.message()))
-            .await
-            .map_err(|_| Gone)
+        send_text(&mut self.sink, turn.message(), self.shared.stalled_send).await
     }
 
     /// A turn's events: those the client lacks go out, a gap is filled from the journal first.
@@ -440,15 +505,22 @@ impl Connection {
     }
 
     async fn send(&mut self, message: &ServerMessage) -> Result<(), Gone> {
-        send(&mut self.sink, message).await
+        send(&mut self.sink, message, self.shared.stalled_send).await
     }
 }
 
-async fn send(sink: &mut Sink, message: &ServerMessage) -> Result<(), Gone> {
-    let text = serde_json::to_string(message).map_err(|_| Gone)?;
-    sink.send(Message::Text(text.into()))
-        .await
-        .map_err(|_| Gone)
+async fn send(sink: &mut Sink, message: &ServerMessage, stalled: Duration) -> Result<(), Gone> {
+    let text = serde_json::to_string(message).map_err(|_| Gone::Broke)?;
+    send_text(sink, text.into(), stalled).await
+}
+
+/// A message that cannot be sent within `stalled` means the client stopped reading.
+async fn send_text(sink: &mut Sink, text: Utf8Bytes, stalled: Duration) -> Result<(), Gone> {
+    match tokio::time::timeout(stalled, sink.send(Message::Text(text))).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(Gone::Broke),
+        Err(_) => Err(Gone::Stalled),
+    }
 }
 
 /// The next text frame; None when the connection is over. Pings are answered by axum; binary
@@ -461,6 +533,18 @@ async fn next_text(stream: &mut SplitStream<WebSocket>) -> Option<String> {
             Ok(Message::Binary(_) | Message::Ping(_) | Message::Pong(_)) => {}
         }
     }
+}
+
+/// The schedules after their next change; never ready before subscribing.
+async fn next_views(views: &mut Option<latest::Receiver<Views>>) -> Option<Views> {
+    let Some(views) = views else {
+        return std::future::pending().await;
+    };
+    if views.changed().await.is_err() {
+        // The scheduler is gone: nothing more will change.
+        return std::future::pending().await;
+    }
+    Some(views.borrow_and_update().clone())
 }
 
 /// News for a subscribed connection; never ready for one that has not subscribed.

@@ -11,12 +11,9 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::board::Board;
 use crate::protocol::ServerMessage;
+use crate::scheduler::Scheduler;
 use crate::session::call::CallMode;
 use crate::session::event::{EngineEvent, Envelope};
-
-/// Turns of news kept for connections that are a little behind. Beyond it a connection reads
-/// the journals instead.
-const BUFFERED_TURNS: usize = 1024;
 
 /// One engine turn's events, already journaled.
 #[derive(Debug)]
@@ -62,8 +59,10 @@ impl Hub {
         mut events: UnboundedReceiver<EngineEvent>,
         mode: CallMode,
         board: Arc<Board>,
+        scheduler: Option<Scheduler>,
+        buffered_turns: usize,
     ) -> Hub {
-        let (tx, _) = broadcast::channel(BUFFERED_TURNS);
+        let (tx, _) = broadcast::channel(buffered_turns.max(1));
         let mode = Arc::new(Mutex::new(mode));
         let hub = Hub {
             tx: tx.clone(),
@@ -74,6 +73,9 @@ impl Hub {
                 let news = match event {
                     EngineEvent::Events(batch) => {
                         board.apply(&batch);
+                        if let Some(scheduler) = &scheduler {
+                            batch.iter().for_each(|e| scheduler.note(e));
+                        }
                         News::Events(Arc::new(Turn {
                             events: batch,
                             message: OnceLock::new(),

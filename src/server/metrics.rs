@@ -8,12 +8,13 @@ use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::registry::Registry;
 
 use super::board::Totals;
+use super::client_counts::ClientNumbers;
 
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// The server's numbers now. Counters are sums over the sessions on disk, so they only fall
 /// when sessions are deleted (`el-jefe clean`), which Prometheus reads as a counter reset.
-pub fn render(totals: &Totals, clients: usize) -> String {
+pub fn render(totals: &Totals, clients: ClientNumbers) -> String {
     let mut registry = Registry::with_prefix("el_jefe");
 
     let sessions = Family::<Vec<(&'static str, &'static str)>, Gauge>::default();
@@ -31,7 +32,17 @@ pub fn render(totals: &Totals, clients: usize) -> String {
     registry.register(
         "clients_connected",
         "Clients connected to the server now",
-        ConstGauge::new(clients as i64),
+        ConstGauge::new(clients.connected as i64),
+    );
+    registry.register(
+        "client_resyncs",
+        "Times a client fell behind the live stream and was caught up from the journal",
+        ConstCounter::new(clients.resyncs),
+    );
+    registry.register(
+        "clients_dropped_slow",
+        "Clients let go for falling behind too often or not reading",
+        ConstCounter::new(clients.dropped_slow),
     );
     let tokens = Family::<Vec<(&'static str, &'static str)>, Counter>::default();
     // A fresh family each time: adding to zero sets the value.

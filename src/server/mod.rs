@@ -4,9 +4,11 @@
 
 mod api;
 mod board;
+mod client_counts;
 mod connection;
 mod cursor;
 mod door;
+mod hooks;
 mod hub;
 mod metrics;
 pub mod people;
@@ -15,7 +17,6 @@ mod web;
 pub mod web_logins;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -29,15 +30,25 @@ use axum_extra::extract::cookie::CookieJar;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::engine::EngineHandle;
+use crate::scheduler::Scheduler;
 use crate::session::call::CallMode;
 use crate::session::event::EngineEvent;
 use crate::store::Store;
 use board::Board;
+use client_counts::ClientCounts;
 use door::Door;
 use hub::Hub;
 use people::People;
 pub use tls::Transport;
 use web_logins::WebLogins;
+
+/// A client whose socket takes no message for this long has stopped reading: it is let go, so
+/// it holds no task and no buffer; it may come back and subscribe from its position.
+pub const STALLED_SEND: Duration = Duration::from_secs(30);
+
+/// Turns of news kept for connections that are a little behind. Beyond it a connection reads
+/// the journals instead.
+pub const BUFFERED_TURNS: usize = 1024;
 
 /// How long connections get to finish once the server is told to stop.
 const GRACE: Duration = Duration::from_secs(5);
@@ -50,13 +61,15 @@ pub struct Shared {
     people: RwLock<People>,
     door: Door,
     board: Arc<Board>,
-    /// Connections past their hello.
-    clients: AtomicUsize,
+    /// Connections past their hello, and how they keep up.
+    clients: Arc<ClientCounts>,
     web_logins: Mutex<WebLogins>,
     /// The agent roles configured, for checking plan edits.
     roles: Vec<String>,
     /// Cookies only over TLS (a browser would not send them back over plain HTTP).
     secure_cookies: bool,
+    stalled_send: Duration,
+    scheduler: Option<Scheduler>,
 }
 
 pub struct ServerSetup {
@@ -68,6 +81,13 @@ pub struct ServerSetup {
     /// Browsers signed in to the web dashboard (with the one-time link, if one was made).
     pub web_logins: WebLogins,
     pub roles: Vec<String>,
+    /// How long a client may leave a message unread before it is let go (`STALLED_SEND`).
+    pub stalled_send: Duration,
+    /// The schedules and triggers, when this server runs them.
+    pub scheduler: Option<Scheduler>,
+    /// Engine turns kept for clients a little behind (`BUFFERED_TURNS`); one further behind is
+    /// caught up from the journal.
+    pub buffered_turns: usize,
 }
 
 /// Serves until `shutdown` completes; connections still open then get a few seconds. Must run
@@ -81,15 +101,23 @@ pub async fn serve(
     let board = Arc::new(Board::load(&setup.store));
     let shared = Arc::new(Shared {
         engine: setup.engine,
-        hub: Hub::start(setup.events, setup.mode, board.clone()),
+        hub: Hub::start(
+            setup.events,
+            setup.mode,
+            board.clone(),
+            setup.scheduler.clone(),
+            setup.buffered_turns,
+        ),
         store: setup.store,
         people: RwLock::new(setup.people),
         door: Door::default(),
         board,
-        clients: AtomicUsize::new(0),
+        clients: Arc::default(),
         web_logins: Mutex::new(setup.web_logins),
         roles: setup.roles,
         secure_cookies: matches!(transport, Transport::Tls(_)),
+        stalled_send: setup.stalled_send,
+        scheduler: setup.scheduler,
     });
     let app = Router::new()
         .route("/", get(web::index))
@@ -100,6 +128,7 @@ pub async fn serve(
         .route("/api/v1/ws", get(websocket))
         .route("/api/v1/plan-file", post(api::plan_file))
         .route("/api/v1/preview-edit", post(api::preview_edit))
+        .route("/hooks/{name}", post(hooks::call))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .with_state(shared)
@@ -126,12 +155,6 @@ pub async fn serve(
     }
 }
 
-impl Shared {
-    fn clients(&self) -> usize {
-        self.clients.load(Ordering::Relaxed)
-    }
-}
-
 async fn websocket(
     upgrade: WebSocketUpgrade,
     State(shared): State<Arc<Shared>>,
@@ -151,10 +174,13 @@ async fn websocket(
 }
 
 async fn healthz(State(shared): State<Arc<Shared>>) -> String {
-    format!("ok: {} client(s) connected\n", shared.clients())
+    format!(
+        "ok: {} client(s) connected\n",
+        shared.clients.now().connected
+    )
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
-    let text = metrics::render(&shared.board.totals(), shared.clients());
+    let text = metrics::render(&shared.board.totals(), shared.clients.now());
     ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], text)
 }

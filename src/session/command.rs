@@ -7,6 +7,7 @@ use super::budget::Budget;
 use super::call::CallMode;
 use super::event::ApprovalDecision;
 use super::ids::{SessionId, StepId};
+use super::origin::Origin;
 use super::plan::Plan;
 use super::plan_edit::PlanEdit;
 
@@ -25,6 +26,9 @@ pub enum Command {
         /// Instead of the configured budget (a plan file's).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         budget: Option<Budget>,
+        /// The schedule or trigger that starts it, when no person does.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        origin: Option<Origin>,
     },
     /// Replaces a session's budget (raising a cap lets the agents it held go on).
     SetBudget {

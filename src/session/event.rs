@@ -9,6 +9,7 @@ use super::budget::{Budget, Limit, Scope};
 use super::call::{CallMode, CallStats, ErrorKind, FailoverNotice, RetryNotice, ToolCall};
 use super::health::StallAction;
 use super::ids::{SessionId, StepId};
+use super::origin::Origin;
 use super::plan::{Plan, PlanSource};
 use super::plan_edit::PlanEdit;
 use super::redact::Redactor;
@@ -84,6 +85,9 @@ pub enum Event {
         provider: String,
         model: String,
         max_parallel: usize,
+        /// The schedule or trigger that started it, when no person did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        origin: Option<Origin>,
     },
     PlanningStarted {
         attempt: u32,

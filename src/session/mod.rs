@@ -15,6 +15,7 @@ pub mod health;
 pub mod ids;
 pub(crate) mod metrics;
 pub(crate) mod metrics_text;
+pub mod origin;
 pub mod plan;
 pub mod plan_edit;
 pub mod plan_file;

@@ -83,6 +83,7 @@ mod tests {
                 provider: "p".into(),
                 model: "m".into(),
                 max_parallel: 3,
+                origin: None,
             },
             Event::PlanReady {
                 plan: Plan { steps },

@@ -17,6 +17,7 @@ use super::event::{Envelope, Event};
 use super::health::StallAction;
 use super::ids::{SessionId, StepId};
 use super::metrics::AgentMetrics;
+use super::origin::Origin;
 use super::plan::{PlanSource, StepSpec};
 
 mod calls;
@@ -286,6 +287,8 @@ pub struct SessionState {
     pub paused: bool,
     /// Who started, paused, unpaused, interrupted, resumed or edited it last, on a server.
     pub steered: Option<Steered>,
+    /// The schedule or trigger that started it, when no person did.
+    pub origin: Option<Origin>,
     pub created_at_ms: i64,
     pub ended_at_ms: Option<i64>,
     pub planning_attempt: u32,
@@ -331,6 +334,7 @@ impl SessionState {
             status: SessionStatus::Starting,
             paused: false,
             steered: None,
+            origin: None,
             created_at_ms: 0,
             ended_at_ms: None,
             planning_attempt: 0,
@@ -455,6 +459,7 @@ impl SessionState {
                 provider,
                 model,
                 max_parallel,
+                origin,
             } => self.on_session_created(
                 at,
                 Created {
@@ -464,6 +469,7 @@ impl SessionState {
                     provider,
                     model,
                     max_parallel: *max_parallel,
+                    origin: origin.as_ref(),
                 },
             ),
             Event::PlanningStarted { attempt } => self.on_planning_started(*attempt),

@@ -25,8 +25,19 @@ pub struct JournalRead {
 }
 
 pub fn read_journal(path: &Path) -> io::Result<JournalRead> {
+    let (events, warnings) = read_json_lines(path, "event")?;
+    Ok(JournalRead { events, warnings })
+}
+
+/// Every line of a file of JSON lines that reads as a `T`, and a sentence for each that does
+/// not (`what` names a line's kind: "event"). The rest of the file stands.
+pub fn read_json_lines<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    what: &str,
+) -> io::Result<(Vec<T>, Vec<String>)> {
     let file = File::open(path)?;
-    let mut out = JournalRead::default();
+    let mut items = Vec::new();
+    let mut warnings = Vec::new();
     let mut reader = BufReader::new(file);
     let mut line = Vec::new();
     let mut number = 0;
@@ -42,19 +53,19 @@ pub fn read_journal(path: &Path) -> io::Result<JournalRead> {
         if text.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        match serde_json::from_slice::<Envelope>(text) {
-            Ok(envelope) => out.events.push(envelope),
-            Err(_) if !complete => out.warnings.push(format!(
+        match serde_json::from_slice::<T>(text) {
+            Ok(item) => items.push(item),
+            Err(_) if !complete => warnings.push(format!(
                 "{}: line {number} was cut short (the process stopped while writing it); skipped",
                 path.display()
             )),
-            Err(e) => out.warnings.push(format!(
-                "{}: line {number} is not a valid event ({e}); skipped",
+            Err(e) => warnings.push(format!(
+                "{}: line {number} is not a valid {what} ({e}); skipped",
                 path.display()
             )),
         }
     }
-    Ok(out)
+    Ok((items, warnings))
 }
 
 /// The events of a journal after number `after`, one by one as the engine made them (merged

@@ -8,6 +8,7 @@ pub(crate) mod cleanup;
 mod file_writer;
 pub(crate) mod journal;
 pub mod paths;
+pub mod schedules;
 pub mod server_file;
 
 use std::collections::HashSet;

@@ -56,6 +56,16 @@ impl AppDirs {
         self.data.join("web-logins.json")
     }
 
+    /// Every change to a schedule and every firing and skip, one JSON record per line.
+    pub fn schedules_journal(&self) -> PathBuf {
+        self.data.join("schedules.jsonl")
+    }
+
+    /// The secrets webhooks are signed with (readable by the owner only).
+    pub fn hook_secrets_file(&self) -> PathBuf {
+        self.data.join("webhook-secrets.json")
+    }
+
     /// Held by the data dir's server while it runs.
     pub fn server_lock(&self) -> PathBuf {
         self.data.join("server.lock")

@@ -145,6 +145,7 @@ impl Fixture {
                 provider: "local".into(),
                 model: "SmolLM2-135M-Instruct.Q4_1".into(),
                 max_parallel: 3,
+                origin: None,
             },
         );
         let plan = Plan {

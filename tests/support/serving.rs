@@ -62,15 +62,28 @@ impl Watcher {
         session: &SessionId,
         wanted: impl Fn(&Event) -> bool,
     ) -> Arc<Envelope> {
+        self.until_any(
+            |e| &e.session == session && wanted(&e.event),
+            Duration::from_secs(600),
+        )
+        .await
+    }
+
+    /// Reads until an event of any session matches; fails after `quiet` of nothing.
+    pub async fn until_any(
+        &mut self,
+        wanted: impl Fn(&Envelope) -> bool,
+        quiet: Duration,
+    ) -> Arc<Envelope> {
         loop {
-            let next = tokio::time::timeout(Duration::from_secs(600), self.events.recv())
+            let next = tokio::time::timeout(quiet, self.events.recv())
                 .await
-                .unwrap_or_else(|_| panic!("nothing for 10 minutes; log: {:?}", self.types()));
+                .unwrap_or_else(|_| panic!("nothing for {quiet:?}; log: {:?}", self.types()));
             match next {
                 Some(EngineEvent::Events(batch)) => {
                     for envelope in batch {
                         self.log.push(envelope.clone());
-                        if &envelope.session == session && wanted(&envelope.event) {
+                        if wanted(&envelope) {
                             return envelope;
                         }
                     }

@@ -21,6 +21,36 @@ impl Client {
         Client { socket }
     }
 
+    /// Connects with a receive window of about `bytes`, so that a client that stops reading
+    /// soon stops the server's writes to it, as a slow network would.
+    pub async fn connect_with_window(addr: std::net::SocketAddr, bytes: u32) -> Client {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(bytes).unwrap();
+        let stream = socket.connect(addr).await.unwrap();
+        let (socket, _) = tokio_tungstenite::client_async(
+            format!("ws://{addr}/api/v1/ws"),
+            MaybeTlsStream::Plain(stream),
+        )
+        .await
+        .unwrap();
+        Client { socket }
+    }
+
+    /// Says hello with `token` on a connected client, which must be welcomed.
+    pub async fn say_hello(&mut self, token: &str) {
+        self.send(&ClientMessage::Hello {
+            protocol: PROTOCOL,
+            client: "el-jefe-tests".into(),
+            token: Some(token.into()),
+        })
+        .await;
+        let answer = self.next().await;
+        assert!(
+            matches!(answer, Some(ServerMessage::Welcome { .. })),
+            "{answer:?}"
+        );
+    }
+
     /// Connects and says hello; returns the client and the server's answer.
     pub async fn hello_with(
         addr: std::net::SocketAddr,

@@ -10,11 +10,19 @@ use crate::session::budget::Budget;
 use crate::session::call::CallMode;
 use crate::session::event::{ApprovalDecision, EngineEvent, Event};
 use crate::session::ids::{SessionId, StepId};
+use crate::session::origin::Origin;
 use crate::session::plan::{Plan, PlanSource};
 use crate::session::plan_edit::{PlanEdit, apply_edit};
 use crate::session::plan_validation::{MAX_GIVEN_STEPS, validate_with_limit};
 use crate::session::session_fold::{SessionState, StepStatus};
 use crate::store::paths::workspace_path;
+
+/// What a start command may bring besides its goal.
+pub(super) struct Given {
+    pub plan: Option<Plan>,
+    pub budget: Option<Budget>,
+    pub origin: Option<Origin>,
+}
 
 impl Actor {
     /// A new session, with the configured budget unless the command brings its own.
@@ -23,14 +31,13 @@ impl Actor {
         id: &SessionId,
         goal: &str,
         created_at: chrono::DateTime<chrono::Local>,
-        plan: Option<Plan>,
-        budget: Option<Budget>,
+        given: Given,
     ) -> Result<(), String> {
         if self.shutdown.is_some() {
             return Err("el-jefe is shutting down".into());
         }
-        self.start_session(id, goal, created_at, plan)?;
-        let budget = budget.unwrap_or_else(|| self.settings.budget.clone());
+        self.start_session(id, goal, created_at, given.plan, given.origin)?;
+        let budget = given.budget.unwrap_or_else(|| self.settings.budget.clone());
         if !budget.is_empty() {
             self.emit(id, Event::BudgetSet { budget });
         }
@@ -58,6 +65,7 @@ impl Actor {
         goal: &str,
         created_at: chrono::DateTime<chrono::Local>,
         plan: Option<Plan>,
+        origin: Option<Origin>,
     ) -> Result<(), String> {
         let goal = goal.trim();
         if goal.is_empty() {
@@ -91,6 +99,7 @@ impl Actor {
                 provider: self.routes.default_provider().name().to_string(),
                 model: self.routes.default_provider().model().to_string(),
                 max_parallel: self.settings.max_parallel,
+                origin,
             },
         );
         match plan {

@@ -7,6 +7,7 @@ use super::{SessionState, SessionStatus, StepState, StepStatus};
 use crate::session::budget::{Budget, Scope};
 use crate::session::call::CallMode;
 use crate::session::ids::StepId;
+use crate::session::origin::Origin;
 use crate::session::plan::{Plan, PlanSource};
 
 /// What `SessionCreated` carries.
@@ -17,6 +18,7 @@ pub(super) struct Created<'a> {
     pub provider: &'a str,
     pub model: &'a str,
     pub max_parallel: usize,
+    pub origin: Option<&'a Origin>,
 }
 
 impl SessionState {
@@ -27,6 +29,7 @@ impl SessionState {
         self.provider = created.provider.to_string();
         self.model = created.model.to_string();
         self.max_parallel = created.max_parallel;
+        self.origin = created.origin.cloned();
         self.status = SessionStatus::Starting;
         self.created_at_ms = at;
         self.run_started_ms = Some(at);

@@ -42,6 +42,7 @@ fn created() -> Event {
         provider: "local".into(),
         model: "m".into(),
         max_parallel: 3,
+        origin: None,
     }
 }
 

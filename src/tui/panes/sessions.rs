@@ -45,7 +45,12 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
                 let age = crate::format::compact_age(app.now_ms - s.state.created_at_ms);
                 let marker = if i == app.selected { "> " } else { "  " };
                 let goal_width = inner_width.saturating_sub(2 + 6 + 4);
-                let goal = theme::clip(&s.state.goal, goal_width);
+                // A session a schedule started says which.
+                let goal = match &s.state.origin {
+                    Some(origin) => format!("[{}] {}", origin.schedule, s.state.goal),
+                    None => s.state.goal.clone(),
+                };
+                let goal = theme::clip(&goal, goal_width);
                 let mut line = Line::from(vec![
                     Span::raw(marker),
                     Span::raw(format!("{goal:<goal_width$}")),
