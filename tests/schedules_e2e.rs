@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use el_jefe::scheduler::webhook::sign;
 use el_jefe::session::event::{Envelope, Event};
-use support::cli::{FIXED_THREE_STEPS, Home, stderr, stdout};
+use support::cli::{FIXED_THREE_STEPS, Home, read_json_lines, stderr, stdout};
 use support::model;
 use support::server_process::free_port;
 use support::serving::{Watcher, owner, serve};
@@ -203,9 +203,8 @@ async fn a_dropped_file_and_a_signed_webhook_start_sessions_and_a_bad_signature_
     assert_eq!(goal, "Triage issue 7: Tides table is wrong");
 
     // Exactly two sessions: the CSV's and the good webhook call's.
-    let sessions: serde_json::Value =
-        serde_json::from_str(&stdout(&home.run(&["sessions", "--json"]))).unwrap();
-    assert_eq!(sessions.as_array().unwrap().len(), 2, "{sessions}");
+    let sessions = read_json_lines(&stdout(&home.run(&["sessions", "--json"])));
+    assert_eq!(sessions.len(), 2, "{sessions:?}");
     let history = schedule(&home, &["show", "inbox"]);
     assert!(
         history.contains("q3.csv") && !history.contains("notes.txt"),

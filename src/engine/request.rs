@@ -5,6 +5,11 @@ use tokio::sync::oneshot;
 use crate::session::command::Command;
 
 #[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "nearly every request is a command; boxing each would cost an allocation for the \
+              one shutdown request's sake"
+)]
 pub enum Request {
     Command(Issued),
     /// Interrupts everything still running, writes it all down, then answers and stops.

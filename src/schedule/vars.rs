@@ -52,9 +52,7 @@ fn next_placeholder(text: &str) -> Option<(&str, &str, &str)> {
     let mut from = 0;
     while let Some(open) = text[from..].find("{{").map(|i| i + from) {
         let inner_start = open + 2;
-        let Some(close) = text[inner_start..].find("}}").map(|i| i + inner_start) else {
-            return None;
-        };
+        let close = text[inner_start..].find("}}").map(|i| i + inner_start)?;
         let name = text[inner_start..close].trim();
         if is_name(name) {
             return Some((&text[..open], name, &text[close + 2..]));
