@@ -95,32 +95,9 @@ impl Remote {
     pub async fn command(&mut self, command: Command) -> Result<(), ClientError> {
         let id = self.next_id;
         self.next_id += 1;
-        self.link
-            .send(&ClientMessage::Command { id, command })
-            .await?;
-        loop {
-            match self.next().await? {
-                ServerMessage::Ack { id: answered } if answered == id => return Ok(()),
-                ServerMessage::Rejected {
-                    id: answered,
-                    reason,
-                } if answered == id => return Err(ClientError::Rejected(reason)),
-                ServerMessage::Events { events } => {
-                    let fresh = self.tracker.fresh(events);
-                    self.backlog.extend(fresh);
-                }
-                ServerMessage::Schedules { schedules } => self.schedules = Some(schedules),
-                ServerMessage::Error { message } => return Err(ClientError::Rejected(message)),
-                ServerMessage::Welcome { .. }
-                | ServerMessage::CaughtUp { .. }
-                | ServerMessage::Ack { .. }
-                | ServerMessage::Rejected { .. }
-                | ServerMessage::ScheduleAnswer { .. }
-                | ServerMessage::Mode { .. }
-                | ServerMessage::Problem { .. }
-                | ServerMessage::Bye { .. } => {}
-            }
-        }
+        self.ask(id, &ClientMessage::Command { id, command })
+            .await
+            .map(|_| ())
     }
 
     /// Asks for a change to the schedules and waits for what came of it.
@@ -136,25 +113,40 @@ impl Remote {
         }
         let id = self.next_id;
         self.next_id += 1;
-        self.link
-            .send(&ClientMessage::Schedule { id, change })
-            .await?;
+        self.ask(id, &ClientMessage::Schedule { id, change })
+            .await?
+            .ok_or_else(|| {
+                ClientError::Broken("the server answered a schedule change with a bare ack".into())
+            })
+    }
+
+    /// Sends a request numbered `id` and waits for its answer: `ack` (None) or
+    /// `schedule_answer`; a rejection is an error. Events that come meanwhile wait in the
+    /// backlog for `attach`; schedules are kept.
+    async fn ask(
+        &mut self,
+        id: u64,
+        request: &ClientMessage,
+    ) -> Result<Option<ChangeAnswer>, ClientError> {
+        self.link.send(request).await?;
         loop {
             match self.next().await? {
+                ServerMessage::Ack { id: answered } if answered == id => return Ok(None),
                 ServerMessage::ScheduleAnswer {
                     id: answered,
                     answer,
-                } if answered == id => {
-                    return Ok(answer);
-                }
+                } if answered == id => return Ok(Some(answer)),
                 ServerMessage::Rejected {
                     id: answered,
                     reason,
                 } if answered == id => return Err(ClientError::Rejected(reason)),
+                ServerMessage::Events { events } => {
+                    let fresh = self.tracker.fresh(events);
+                    self.backlog.extend(fresh);
+                }
                 ServerMessage::Schedules { schedules } => self.schedules = Some(schedules),
                 ServerMessage::Error { message } => return Err(ClientError::Rejected(message)),
-                ServerMessage::Events { .. }
-                | ServerMessage::Welcome { .. }
+                ServerMessage::Welcome { .. }
                 | ServerMessage::CaughtUp { .. }
                 | ServerMessage::Ack { .. }
                 | ServerMessage::Rejected { .. }
