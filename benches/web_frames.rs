@@ -91,11 +91,27 @@ async fn frames_while_streaming(width: u32, height: u32, tokens: usize) -> (Vec<
         // Polling the page, as WebDriver waits do.
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    page.execute("window.elJefe.frameTimes = []", vec![])
-        .await
-        .unwrap();
+    // The agents' panes are below the steps table: watch them, as a person following the text
+    // would (panes off screen cost the page little).
+    page.execute(
+        "document.getElementById('streams').scrollIntoView(); \
+         window.elJefe.frameTimes = []",
+        vec![],
+    )
+    .await
+    .unwrap();
     let started = Instant::now();
+    let mut scrolled_up = false;
     loop {
+        // A reader scrolls the first pane back once it has more than it shows.
+        if !scrolled_up {
+            scrolled_up = page
+                .execute(SCROLL_UP_WHEN_FULL, vec![])
+                .await
+                .unwrap()
+                .as_bool()
+                == Some(true);
+        }
         if let ServerMessage::Events { events } = next(&mut watcher).await
             && events
                 .iter()
@@ -109,12 +125,71 @@ async fn frames_while_streaming(width: u32, height: u32, tokens: usize) -> (Vec<
         .execute("return window.elJefe.frameTimes", vec![])
         .await
         .unwrap();
+    assert!(
+        scrolled_up,
+        "the first pane never had more text than it shows"
+    );
+    panes_follow_their_text(page).await;
     let shown = browser
         .screenshot(&format!("bench-50-agents-{width}"))
         .await;
     println!("    (the page at the end: {})", shown.display());
     let times: Vec<f64> = serde_json::from_value(times).unwrap();
     (times, seconds)
+}
+
+const SCROLL_UP_WHEN_FULL: &str = "const pre = document.querySelector('.stream pre'); \
+    if (!pre || pre.scrollHeight < pre.clientHeight + 100) return false; \
+    pre.scrollTop = 0; return true";
+
+/// Whether pane `arguments[0]` holds text and is scrolled to its end.
+const AT_END: &str = "const pre = document.querySelectorAll('.stream pre')[arguments[0]]; \
+    return pre.textContent.length > 0 && pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 24";
+
+/// The numbers mean nothing if the page skipped work it owes: the second pane (on screen)
+/// shows the end of its agent's text; the first, which the reader scrolled back, stays where
+/// they left it; the last (off screen while it streamed, so given no text) shows the end once
+/// brought into view.
+async fn panes_follow_their_text(page: &fantoccini::Client) {
+    let second = page.execute(AT_END, vec![1.into()]).await.unwrap();
+    assert_eq!(
+        second.as_bool(),
+        Some(true),
+        "the second pane is not at its text's end"
+    );
+    let first = page
+        .execute(
+            "return document.querySelector('.stream pre').scrollTop",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        first.as_f64(),
+        Some(0.0),
+        "the pane scrolled back did not stay there"
+    );
+    page.execute(
+        "document.querySelectorAll('.stream')[arguments[0]].scrollIntoView()",
+        vec![(AGENTS - 1).into()],
+    )
+    .await
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while page
+        .execute(AT_END, vec![(AGENTS - 1).into()])
+        .await
+        .unwrap()
+        .as_bool()
+        != Some(true)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the last pane, once in view, is not at its text's end"
+        );
+        // Polling the page, as WebDriver waits do.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 fn main() {

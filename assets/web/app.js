@@ -13,6 +13,9 @@ const STATUS_COLORS = { pending: '#56606b', running: '#4fa3ff', paused: '#a371f7
   completed: '#3fb950', failed: '#f85149', interrupted: '#d29922' };
 
 const $ = (id) => document.getElementById(id);
+// Writes that change nothing still cost the browser a style and layout pass: skip them.
+const setText = (node, text) => { if (node.textContent !== text) node.textContent = text; };
+const setOff = (button, off) => { if (button.disabled !== off) button.disabled = off; };
 const el = (tag, cls, text) => {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
@@ -365,8 +368,14 @@ function notice(text, bad) {
 function schedule() {
   if (app.frameQueued) return;
   app.frameQueued = true;
-  const wait = Math.max(0, app.lastFrame + FRAME_MS - performance.now());
-  setTimeout(() => requestAnimationFrame(render), wait);
+  requestAnimationFrame(nextFrame);
+}
+
+// Frames follow the screen's refresh but at most FPS a second: a refresh that comes too soon
+// after the last frame waits for the next one.
+function nextFrame(now) {
+  if (now - app.lastFrame < FRAME_MS - 4) requestAnimationFrame(nextFrame);
+  else render();
 }
 
 function render() {
@@ -491,7 +500,7 @@ function select(id) {
   const before = app.selected;
   app.selected = id;
   for (const [rid, li] of listRows) li.classList.toggle('selected', rid === id);
-  if (before !== id) { $('streams').textContent = ''; streamPanes.clear(); stepRows.clear(); $('steps').tBodies[0].textContent = ''; }
+  if (before !== id) { $('streams').textContent = ''; paneSeen.disconnect(); streamPanes.clear(); stepRows.clear(); $('steps').tBodies[0].textContent = ''; }
   app.dirtySession = true;
   schedule();
 }
@@ -557,18 +566,23 @@ function renderSteps(s) {
       row.cells[5].append(...Object.values(row.acts));
       stepRows.set(id, row);
     }
-    tbody.append(row.tr); // keeps plan order
+    if (row.tr !== tbody.children[seen.size - 1]) tbody.insertBefore(row.tr, tbody.children[seen.size - 1] || null); // plan order
     const c = row.cells;
-    c[0].textContent = id; c[0].append(el('span', 'title', st.title));
-    c[1].textContent = st.agent;
-    c[2].textContent = ''; c[2].append(statusSpan(st.status, words(st.status, st.steered)));
-    if (st.error || st.note) c[2].append(el('span', 'title', st.error || st.note));
-    c[3].textContent = waitsOn(s, st);
-    c[4].textContent = fmt(st.callTokens + st.liveTokens);
-    row.acts.pause.disabled = st.status !== 'running';
-    row.acts.resume.disabled = st.status !== 'paused';
-    row.acts.interrupt.disabled = st.status !== 'running' && st.status !== 'paused';
-    row.acts.edit.disabled = st.status === 'running' || st.status === 'paused';
+    const title = `${id}\u0000${st.title}`;
+    if (row.title !== title) { c[0].textContent = id; c[0].append(el('span', 'title', st.title)); row.title = title; }
+    setText(c[1], st.agent);
+    const status = `${words(st.status, st.steered)}\u0000${st.error || st.note}`;
+    if (row.status !== status) {
+      c[2].textContent = ''; c[2].append(statusSpan(st.status, words(st.status, st.steered)));
+      if (st.error || st.note) c[2].append(el('span', 'title', st.error || st.note));
+      row.status = status;
+    }
+    setText(c[3], waitsOn(s, st));
+    setText(c[4], fmt(st.callTokens + st.liveTokens));
+    setOff(row.acts.pause, st.status !== 'running');
+    setOff(row.acts.resume, st.status !== 'paused');
+    setOff(row.acts.interrupt, st.status !== 'running' && st.status !== 'paused');
+    setOff(row.acts.edit, st.status === 'running' || st.status === 'paused');
   }
   for (const [id, row] of stepRows) if (!seen.has(id)) { row.tr.remove(); stepRows.delete(id); }
 }
@@ -583,33 +597,96 @@ function makeStepButtons(s, id) {
   };
 }
 
+// A pane's text is a column of blocks of about CHUNK_CHARS, cut at line ends: appending a token
+// lays out only the last block, not the whole pane's text again.
+const CHUNK_CHARS = 600;
+
+function paneText(pane, text) {
+  pane.pre.textContent = '';
+  pane.chunks = [];
+  pane.chars = 0;
+  appendPaneText(pane, text);
+}
+
+function appendPaneText(pane, text) {
+  if (!text) return;
+  let tail = pane.chunks[pane.chunks.length - 1];
+  if (!tail) tail = newChunk(pane);
+  tail.appendData(text);
+  pane.chars += text.length;
+  if (tail.length > CHUNK_CHARS) {
+    // Cut after the last line end; a paragraph with none is cut at a space once it is twice
+    // as long (its line there ends early: the price of not laying it all out again each frame).
+    let cut = tail.data.lastIndexOf('\n');
+    if (cut < 0 && tail.length > 2 * CHUNK_CHARS) cut = tail.data.lastIndexOf(' ');
+    if (cut >= 0) {
+      const rest = tail.data.slice(cut + 1);
+      tail.deleteData(cut, tail.length - cut); // the line end or space becomes the boundary
+      pane.chars -= 1;
+      newChunk(pane).appendData(rest);
+    } else if (tail.length > 4 * CHUNK_CHARS) newChunk(pane);
+  }
+  while (pane.chars > STREAM_CHARS + CHUNK_CHARS && pane.chunks.length > 1) {
+    const first = pane.chunks.shift();
+    pane.chars -= first.length;
+    first.parentNode.remove();
+  }
+}
+
+function newChunk(pane) {
+  const block = el('span', 'chunk');
+  const text = document.createTextNode('');
+  block.append(text);
+  pane.pre.append(block);
+  pane.chunks.push(text);
+  return text;
+}
+
+// Panes off screen are neither laid out (content-visibility in app.css) nor given text; a pane
+// follows its text while its reader has not scrolled up, which it learns from its own scroll
+// events, not by asking where it is each frame. One coming into view catches up.
+const paneSeen = new IntersectionObserver((entries) => {
+  for (const entry of entries) entry.target.pane.visible = entry.isIntersecting;
+  if (entries.some((entry) => entry.isIntersecting)) schedule();
+});
+
 const streamPanes = new Map();
+function newPane(id) {
+  const root = el('article', 'stream');
+  const head = el('header');
+  const who = el('span', 'who'); const state = el('span'); const rate = el('span', 'muted');
+  head.append(who, state, rate);
+  const pre = el('pre');
+  const tools = el('div', 'tools');
+  root.append(head, pre, tools);
+  const pane = { root, who, state, rate, pre, tools, chunks: [], chars: 0, toolsDrawn: -1, status: null,
+    steered: null, stick: true, visible: false };
+  root.pane = pane;
+  pre.addEventListener('scroll', () => { pane.stick = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 24; }, { passive: true });
+  paneSeen.observe(root);
+  streamPanes.set(id, pane);
+  return pane;
+}
+
 function renderStreams(s) {
   const box = $('streams');
-  const grown = [];
+  const follow = [];
   for (const id of s.order) {
     const st = s.steps.get(id);
     if (st.status === 'pending' && !st.text) continue;
     let pane = streamPanes.get(id);
-    if (!pane) {
-      const root = el('article', 'stream');
-      const head = el('header');
-      const who = el('span', 'who'); const state = el('span'); const rate = el('span', 'muted');
-      head.append(who, state, rate);
-      const pre = el('pre'); const text = document.createTextNode('');
-      pre.append(text);
-      const tools = el('div', 'tools');
-      root.append(head, pre, tools);
-      pane = { root, who, state, rate, pre, text, tools, toolsDrawn: -1, status: null, steered: null };
-      streamPanes.set(id, pane);
-      box.append(root);
-    }
+    if (!pane) { pane = newPane(id); box.append(pane.root); }
     if (pane.status !== st.status || pane.steered !== st.steered) {
       pane.who.textContent = `${id} · ${st.agent}`;
       pane.state.replaceChildren(statusSpan(st.status, words(st.status, st.steered)));
       pane.status = st.status; pane.steered = st.steered;
     }
-    if (st.reset || st.appended) grown.push([pane, st]);
+    // Text waits while its pane is off screen: laying out what nobody sees is most of a frame.
+    if ((st.reset || st.appended) && pane.visible) {
+      if (st.reset || st.appended.length > STREAM_CHARS) { paneText(pane, st.text.slice(-STREAM_CHARS)); st.reset = false; } else appendPaneText(pane, st.appended);
+      st.appended = '';
+      if (pane.stick) follow.push(pane);
+    }
     const toolsKey = st.tools.map((t) => `${t.status}${t.decision || ''}${t.summary}`).join();
     if (pane.toolsDrawn !== toolsKey) {
       pane.tools.replaceChildren(...st.tools.map((t) => {
@@ -620,15 +697,8 @@ function renderStreams(s) {
       pane.toolsDrawn = toolsKey;
     }
   }
-  // All reads of scroll positions first, then all writes: one layout for every pane, not one
-  // per pane (50 agents streaming would otherwise lay the page out 50 times a frame).
-  const stick = grown.map(([pane]) => pane.pre.scrollTop + pane.pre.clientHeight >= pane.pre.scrollHeight - 24);
-  for (const [pane, st] of grown) {
-    if (st.reset) { pane.text.data = st.text.slice(-STREAM_CHARS); st.reset = false; } else pane.text.appendData(st.appended);
-    st.appended = '';
-    if (pane.text.length > 2 * STREAM_CHARS) pane.text.deleteData(0, pane.text.length - STREAM_CHARS);
-  }
-  grown.forEach(([pane], i) => { if (stick[i]) pane.pre.scrollTop = pane.pre.scrollHeight; });
+  // Every text written first, then every scroll: one layout a frame, not one per pane.
+  for (const pane of follow) pane.pre.scrollTop = pane.pre.scrollHeight;
 }
 
 // ---- Metrics ---------------------------------------------------------------------------------

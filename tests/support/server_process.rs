@@ -2,6 +2,7 @@
 //! the process, its log, waiting until it answers, and stopping it with the test.
 
 use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -41,7 +42,10 @@ impl ServerProcess {
     pub fn spawn(name: &'static str, mut command: Command, dir: tempfile::TempDir) -> Self {
         let log = dir.path().join("server.log");
         let out = std::fs::File::create(&log).unwrap();
+        // Its own process group, so that what it starts (chromedriver's Chromium, a venv's
+        // workers) goes with it, even when a failing test unwinds past it.
         let child = command
+            .process_group(0)
             .stdin(Stdio::null())
             .stdout(out.try_clone().unwrap())
             .stderr(out)
@@ -86,6 +90,10 @@ impl ServerProcess {
 
 impl Drop for ServerProcess {
     fn drop(&mut self) {
+        if let Ok(group) = i32::try_from(self.child.id()) {
+            // SAFETY: kill(2) with a negative pid signals that process group; no memory involved.
+            unsafe { libc::kill(-group, libc::SIGKILL) };
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
