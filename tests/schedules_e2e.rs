@@ -14,6 +14,10 @@ mod support;
 
 use std::time::Duration;
 
+use el_jefe::schedule::book::RunOutcome;
+use el_jefe::schedule::change::ScheduleChange;
+use el_jefe::scheduler::Views;
+use el_jefe::scheduler::desk::ScheduleDesk;
 use el_jefe::scheduler::webhook::sign;
 use el_jefe::session::event::{Envelope, Event};
 use support::cli::{FIXED_THREE_STEPS, Home, read_json_lines, stderr, stdout};
@@ -123,6 +127,45 @@ async fn a_schedule_survives_a_killed_server_then_fires_every_minute_and_complet
         history.contains(&format!("started {}", created.session))
             && history.contains(&format!("{} completed", created.session)),
         "{history}"
+    );
+
+    // An attached dashboard's list: the run's outcome, then a pause asked from it.
+    let desk = &mut watcher.schedules;
+    until_schedules(desk, "the run completed", |views| {
+        views.iter().any(|v| {
+            v.state.spec.name == "digest"
+                && v.state
+                    .last_run
+                    .as_ref()
+                    .is_some_and(|r| r.outcome == Some(RunOutcome::Completed))
+        })
+    })
+    .await;
+    assert!(desk.ask(ScheduleChange::Pause {
+        name: "digest".into()
+    }));
+    until_schedules(desk, "paused", |views| {
+        views
+            .iter()
+            .any(|v| v.state.spec.name == "digest" && v.state.paused && v.next_due_ms.is_none())
+    })
+    .await;
+    let shown = schedule(&home, &["show", "digest"]);
+    assert!(shown.contains("paused by owner"), "{shown}");
+}
+
+/// Waits (up to a minute) for the server to send a list of schedules that `wanted` accepts.
+async fn until_schedules(desk: &mut ScheduleDesk, what: &str, wanted: impl Fn(&Views) -> bool) {
+    let waited = tokio::time::timeout(Duration::from_secs(60), async {
+        while !wanted(&desk.current()) {
+            desk.changed().await;
+        }
+    })
+    .await;
+    assert!(
+        waited.is_ok(),
+        "no list of schedules came {what}: {:?}",
+        desk.current()
     );
 }
 

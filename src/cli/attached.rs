@@ -58,7 +58,7 @@ pub fn dashboard(cx: Context, target: Target) -> anyhow::Result<i32> {
         let states = remote.snapshot(None).await?;
         let welcome = remote.welcome().clone();
         let url = remote.url().to_string();
-        let (engine, events) = remote.attach();
+        let (engine, events, schedules) = remote.attach();
         el_jefe::tui::run_dashboard(el_jefe::tui::DashboardSetup {
             engine,
             events,
@@ -67,6 +67,7 @@ pub fn dashboard(cx: Context, target: Target) -> anyhow::Result<i32> {
             model_label: format!("{url} as {} ({})", welcome.user, welcome.role),
             roles,
             attached_to: Some(url),
+            schedules: Some(schedules),
         })
         .await?;
         Ok(0)
@@ -90,7 +91,7 @@ pub fn run(
             fresh @ (Start::Goal(_) | Start::Plan { .. }) => fresh,
         };
         eprintln!("el-jefe: running on the server at {}", remote.url());
-        let (engine, mut events) = remote.attach();
+        let (engine, mut events, _schedules) = remote.attach();
         let output = if json { Output::Json } else { Output::Plain };
         let end = run_headless(&engine, &mut events, start, output, &approvals).await;
         engine.shutdown().await;

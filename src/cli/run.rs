@@ -88,6 +88,7 @@ pub fn dashboard(cx: Context) -> anyhow::Result<i32> {
             model_label,
             roles,
             attached_to: None,
+            schedules: None,
         })
         .await?;
         if let Some(hub) = hub {

@@ -7,13 +7,15 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use super::link::Link;
 use super::tracker::Tracker;
 use super::{ClientError, Target};
 use crate::engine::request::{Issued, Request};
 use crate::protocol::{ClientMessage, ServerMessage};
+use crate::schedule::change::ScheduleChange;
+use crate::scheduler::Views;
 use crate::session::command::Command;
 use crate::session::event::EngineEvent;
 
@@ -27,6 +29,8 @@ pub struct Bridge {
     pub client: String,
     pub tracker: Tracker,
     pub events: UnboundedSender<EngineEvent>,
+    /// The server's latest list of schedules, for the front end's desk.
+    pub schedules: watch::Sender<Views>,
     pub pending: HashMap<u64, Pending>,
     pub next_id: u64,
 }
@@ -44,7 +48,15 @@ enum Asked {
 }
 
 impl Bridge {
-    pub async fn run(mut self, link: Link, mut requests: UnboundedReceiver<Request>) {
+    /// Runs until the front end leaves. Schedule changes asked while the connection is down
+    /// wait for it to come back.
+    pub async fn run(
+        mut self,
+        link: Link,
+        mut requests: UnboundedReceiver<Request>,
+        asks: UnboundedReceiver<ScheduleChange>,
+    ) {
+        let mut asks = Some(asks);
         let mut link = Some(link);
         if let Some(current) = link.as_mut()
             && self.tracker.follows_any()
@@ -72,6 +84,14 @@ impl Bridge {
                         return;
                     }
                     Err(_) => true,
+                },
+                change = next_ask(&mut asks) => match change {
+                    Some(change) => self.send_schedule_change(current, change).await.is_err(),
+                    // The front end has no use for schedules: stop listening for its asks.
+                    None => {
+                        asks = None;
+                        false
+                    }
                 },
                 message = current.next() => match message {
                     Some(ServerMessage::Bye { reason }) => {
@@ -109,6 +129,23 @@ impl Bridge {
                 Ok(Asked::Going)
             }
         }
+    }
+
+    async fn send_schedule_change(
+        &mut self,
+        link: &mut Link,
+        change: ScheduleChange,
+    ) -> Result<(), ClientError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.pending.insert(
+            id,
+            Pending {
+                label: change.label(),
+                reply: None,
+            },
+        );
+        link.send(&ClientMessage::Schedule { id, change }).await
     }
 
     async fn send_command(&mut self, link: &mut Link, issued: Issued) -> Result<(), ClientError> {
@@ -194,11 +231,16 @@ impl Bridge {
                 self.tracker.caught_up();
                 return;
             }
-            // The dashboard reads schedules through its own client (`el-jefe schedule`).
-            ServerMessage::Welcome { .. }
-            | ServerMessage::Bye { .. }
-            | ServerMessage::Schedules { .. }
-            | ServerMessage::ScheduleAnswer { .. } => return,
+            ServerMessage::Schedules { schedules } => {
+                self.schedules.send_replace(schedules);
+                return;
+            }
+            // Done: the list that follows shows it.
+            ServerMessage::ScheduleAnswer { id, .. } => {
+                self.pending.remove(&id);
+                return;
+            }
+            ServerMessage::Welcome { .. } | ServerMessage::Bye { .. } => return,
         };
         let _ = self.events.send(event);
     }
@@ -317,5 +359,13 @@ impl Bridge {
                 }
             }
         }
+    }
+}
+
+/// The next schedule change asked for; None once the front end dropped its desk.
+async fn next_ask(asks: &mut Option<UnboundedReceiver<ScheduleChange>>) -> Option<ScheduleChange> {
+    match asks {
+        Some(asks) => asks.recv().await,
+        None => std::future::pending().await,
     }
 }

@@ -14,6 +14,7 @@ use crate::engine::EngineHandle;
 use crate::protocol::{ClientMessage, SCHEDULES, ServerMessage};
 use crate::schedule::change::{ChangeAnswer, ScheduleChange};
 use crate::scheduler::Views;
+use crate::scheduler::desk::ScheduleDesk;
 use crate::session::command::Command;
 use crate::session::event::{EngineEvent, Envelope};
 use crate::session::ids::SessionId;
@@ -177,21 +178,26 @@ impl Remote {
     /// Becomes a front end's engine: commands go to the server, its events come back, and a
     /// lost connection is made again by itself, resuming from where it was. Dropping the
     /// handle or asking it to shut down only detaches: the server's sessions go on.
-    pub fn attach(self) -> (EngineHandle, UnboundedReceiver<EngineEvent>) {
+    pub fn attach(self) -> (EngineHandle, UnboundedReceiver<EngineEvent>, ScheduleDesk) {
         let (requests_tx, requests) = mpsc::unbounded_channel();
         let (events_tx, events) = mpsc::unbounded_channel();
         if !self.backlog.is_empty() {
             let _ = events_tx.send(EngineEvent::Events(self.backlog));
+        }
+        let (desk, line) = ScheduleDesk::new();
+        if let Some(schedules) = self.schedules {
+            line.views.send_replace(schedules);
         }
         let bridge = Bridge {
             target: self.target,
             client: self.client,
             tracker: self.tracker,
             events: events_tx,
+            schedules: line.views,
             pending: Default::default(),
             next_id: self.next_id,
         };
-        tokio::spawn(bridge.run(self.link, requests));
-        (EngineHandle::new(requests_tx), events)
+        tokio::spawn(bridge.run(self.link, requests, line.asks));
+        (EngineHandle::new(requests_tx), events, desk)
     }
 }

@@ -1,51 +1,13 @@
 //! Schedules in words for the terminal: `schedule list`'s table, `schedule show`'s page, and
 //! what adding or firing one came to.
 
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::format::clip_chars;
-use crate::schedule::book::{ScheduleEvent, ScheduleRecord};
 use crate::schedule::change::{Fired, HookCreated, ScheduleView};
 use crate::schedule::policy::{Missed, Overlap};
 use crate::schedule::spec::Work;
-
-/// A moment as people read it here: "Tue 09:00" this week, else the date.
-fn when(ms: i64, now: DateTime<Utc>) -> String {
-    let Some(t) = DateTime::from_timestamp_millis(ms) else {
-        return "?".into();
-    };
-    let local = t.with_timezone(&Local);
-    let days = (t - now).num_days().abs();
-    if days < 6 {
-        local.format("%a %H:%M").to_string()
-    } else {
-        local.format("%Y-%m-%d %H:%M").to_string()
-    }
-}
-
-fn state_words(view: &ScheduleView) -> String {
-    let s = &view.state;
-    match (s.paused, s.running.len(), s.waiting.len()) {
-        (true, _, _) => "paused".into(),
-        (false, 0, 0) => "active".into(),
-        (false, running, 0) => format!("running ({running})"),
-        (false, running, waiting) => format!("running ({running}), {waiting} waiting"),
-    }
-}
-
-fn last_run_words(view: &ScheduleView, now: DateTime<Utc>) -> String {
-    match &view.state.last_run {
-        None => "-".into(),
-        Some(last) => match &last.outcome {
-            None => format!("{} running", when(last.at_ms, now)),
-            Some(outcome) => format!(
-                "{} {}",
-                when(last.at_ms, now),
-                clip_chars(&outcome.to_string(), 40)
-            ),
-        },
-    }
-}
+use crate::schedule::words::{last_run_words, record_words, state_words, when};
 
 pub fn schedules_table(views: &[ScheduleView], now: DateTime<Utc>) -> String {
     if views.is_empty() {
@@ -125,26 +87,6 @@ pub fn schedule_text(view: &ScheduleView, now: DateTime<Utc>) -> String {
         }
     }
     out
-}
-
-/// One record of the schedules journal in words.
-pub fn record_words(record: &ScheduleRecord) -> String {
-    let by = record
-        .by
-        .as_ref()
-        .map_or_else(String::new, |by| format!(" by {by}"));
-    match &record.event {
-        ScheduleEvent::Added { .. } => format!("added{by}"),
-        ScheduleEvent::Paused => format!("paused{by}"),
-        ScheduleEvent::Resumed => format!("resumed{by}"),
-        ScheduleEvent::Removed => format!("removed{by}"),
-        ScheduleEvent::Fired { cause, session, .. } => format!("started {session} ({cause})"),
-        ScheduleEvent::Queued { cause, .. } => {
-            format!("queued behind the running session ({cause})")
-        }
-        ScheduleEvent::Skipped { cause, reason, .. } => format!("skipped ({cause}): {reason}"),
-        ScheduleEvent::RunEnded { session, outcome } => format!("{session} {outcome}"),
-    }
 }
 
 pub fn added_text(

@@ -10,6 +10,7 @@ pub mod policy;
 pub mod spec;
 pub mod trigger;
 pub mod vars;
+pub mod words;
 
 #[cfg(test)]
 mod book_tests;

@@ -5,6 +5,7 @@
 
 mod actor;
 mod clock;
+pub mod desk;
 mod watch;
 pub mod webhook;
 

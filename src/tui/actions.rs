@@ -3,6 +3,7 @@
 //! (`steer.rs`), and the command bar with its slash commands (`slash.rs`).
 
 mod navigate;
+mod schedules;
 mod slash;
 mod steer;
 
@@ -83,6 +84,10 @@ pub enum Steer {
     ConfirmEdit(bool),
     /// What becomes of the steps that need a removed one; None cancels.
     AnswerRemoval(Option<Dependents>),
+    /// The selected schedule: paused if it was active, resumed if it was paused.
+    TogglePauseSchedule,
+    /// The selected schedule fires now, whatever its trigger.
+    RunScheduleNow,
 }
 
 /// The command bar.

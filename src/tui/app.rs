@@ -8,6 +8,8 @@ use super::panes::streams::StreamsLayout;
 use super::rates::ProcessStats;
 use super::session_view::SessionView;
 use crate::engine::EngineHandle;
+use crate::scheduler::Views;
+use crate::scheduler::desk::ScheduleDesk;
 use crate::session::call::CallMode;
 use crate::session::event::{EngineEvent, Envelope};
 use crate::session::ids::{SessionId, StepId};
@@ -35,6 +37,8 @@ pub enum View {
     Monitor,
     /// Charts: agents, the session, the system.
     Metrics,
+    /// The server's schedules: next runs, history, pause and run now.
+    Schedules,
 }
 
 /// Something that needs a yes before it happens.
@@ -145,6 +149,11 @@ pub struct App {
     pub approvals_set_aside: std::collections::HashSet<String>,
     /// Agent roles a plan edit may use.
     pub roles: Vec<String>,
+    /// The server's schedules, when attached to one.
+    pub schedule_desk: Option<ScheduleDesk>,
+    /// The schedules as the server last sent them.
+    pub schedules: Views,
+    pub selected_schedule: usize,
 }
 
 impl App {
@@ -187,6 +196,9 @@ impl App {
             dirty: true,
             approvals_set_aside: std::collections::HashSet::new(),
             roles: crate::engine::roles::RoleBook::built_in().names(),
+            schedule_desk: None,
+            schedules: Views::default(),
+            selected_schedule: 0,
         }
     }
 

@@ -16,6 +16,7 @@ use super::terminal;
 use super::ui;
 use crate::engine::EngineHandle;
 use crate::engine::clock::Clock;
+use crate::scheduler::desk::ScheduleDesk;
 use crate::session::call::CallMode;
 use crate::session::event::EngineEvent;
 use crate::store::StoredSession;
@@ -33,6 +34,8 @@ pub struct DashboardSetup {
     pub roles: Vec<String>,
     /// The server the engine runs in, when attached to one: leaving then interrupts nothing.
     pub attached_to: Option<String>,
+    /// The server's schedules, when attached (schedules run only in `el-jefe serve`).
+    pub schedules: Option<ScheduleDesk>,
 }
 
 pub async fn run_dashboard(setup: DashboardSetup) -> anyhow::Result<()> {
@@ -44,12 +47,14 @@ pub async fn run_dashboard(setup: DashboardSetup) -> anyhow::Result<()> {
         model_label,
         roles,
         attached_to,
+        schedules,
     } = setup;
     let (mut tui, _guard) = terminal::setup()?;
     let clock = Clock::new();
     let mut app = App::new(engine.clone(), stored, mode, model_label, clock.now_ms());
     app.roles = roles;
     app.attached_to = attached_to;
+    app.schedule_desk = schedules;
     let signals = Signals::new()?;
     let result = main_loop(
         &mut app,
@@ -90,6 +95,11 @@ where
     let mut last_frame = Instant::now() - FRAME;
     let mut next_frame: Option<Instant> = None;
     let mut batch = Vec::with_capacity(1024);
+    // A clone to wait on: the app's own stays free for the keys that ask for changes.
+    let mut schedules = app.schedule_desk.clone();
+    if let Some(desk) = schedules.as_mut() {
+        app.schedules = desk.current();
+    }
     loop {
         if app.quit_requested {
             return Ok(());
@@ -127,8 +137,20 @@ where
                 last_frame = Instant::now();
                 next_frame = None;
             }
+            () = schedules_changed(&mut schedules) => {
+                if let Some(desk) = schedules.as_mut() {
+                    app.set_schedules(desk.current());
+                }
+            }
             () = signals.next() => app.quit_requested = true,
         }
+    }
+}
+
+async fn schedules_changed(desk: &mut Option<ScheduleDesk>) {
+    match desk {
+        Some(desk) => desk.changed().await,
+        None => std::future::pending().await,
     }
 }
 

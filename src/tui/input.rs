@@ -55,6 +55,11 @@ impl App {
         if self.focus == Focus::CommandBar {
             return panes::command_bar::key(self, key);
         }
+        if self.view == View::Schedules
+            && let Some(action) = panes::schedules::key(key)
+        {
+            return Some(action);
+        }
         let action = match key.code {
             KeyCode::Char('q') => Action::Navigate(Navigate::RequestQuit),
             KeyCode::Char('?') => Action::Navigate(Navigate::ShowHelp),

@@ -16,6 +16,8 @@ pub enum SlashCommand {
     Status,
     Monitor,
     Metrics,
+    /// The server's schedules (attached dashboards).
+    Schedules,
     /// `/mode` toggles; `/mode streaming|legacy` sets.
     Mode(Option<CallMode>),
     Sessions,
@@ -72,6 +74,11 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "/metrics",
         "",
         "agent, workflow and system metrics with charts",
+    ),
+    (
+        "/schedules",
+        "",
+        "the server's schedules and runs; p pause, n run now",
     ),
     (
         "/mode",
@@ -172,6 +179,7 @@ pub fn parse(input: &str) -> Result<Option<SlashCommand>, String> {
         "/status" => no_args(SlashCommand::Status),
         "/monitor" => no_args(SlashCommand::Monitor),
         "/metrics" => no_args(SlashCommand::Metrics),
+        "/schedules" => no_args(SlashCommand::Schedules),
         "/sessions" => no_args(SlashCommand::Sessions),
         "/help" => no_args(SlashCommand::Help),
         "/quit" | "/q" | "/exit" => no_args(SlashCommand::Quit),

@@ -1,6 +1,7 @@
 //! `el-jefe serve` as a real process in a test home, and watchers attached to it through the
 //! library's own client.
 
+use el_jefe::scheduler::desk::ScheduleDesk;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,6 +37,8 @@ pub fn owner(home: &Home) -> Target {
 pub struct Watcher {
     pub engine: EngineHandle,
     events: UnboundedReceiver<EngineEvent>,
+    /// The server's schedules, as the dashboard sees them.
+    pub schedules: ScheduleDesk,
     /// Every event received, in order.
     pub log: Vec<Arc<Envelope>>,
     /// Connection changes seen: false when lost, true when back.
@@ -47,10 +50,11 @@ impl Watcher {
         let mut remote = Remote::connect(target, "el-jefe-tests").await.unwrap();
         let states = remote.snapshot(None).await.unwrap();
         assert!(states.is_empty(), "a fresh server has no sessions");
-        let (engine, events) = remote.attach();
+        let (engine, events, schedules) = remote.attach();
         Watcher {
             engine,
             events,
+            schedules,
             log: Vec::new(),
             links: Vec::new(),
         }

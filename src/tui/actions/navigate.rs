@@ -12,6 +12,7 @@ impl App {
             Navigate::FocusNext => self.cycle_focus(1),
             Navigate::FocusPrevious => self.cycle_focus(Focus::RING.len() - 1),
             Navigate::Back => self.back(),
+            Navigate::Move(delta) if self.view == View::Schedules => self.move_schedule(delta),
             Navigate::Move(delta) => self.move_selection(delta),
             Navigate::MoveTo(index) => self.move_to(index),
             Navigate::Open => self.open(),

@@ -76,6 +76,14 @@ impl App {
                 };
                 Ok(())
             }
+            SlashCommand::Schedules => {
+                self.view = if self.view == View::Schedules {
+                    View::Dashboard
+                } else {
+                    View::Schedules
+                };
+                Ok(())
+            }
             SlashCommand::Mode(mode) => self.engine.set_mode(mode.unwrap_or(self.mode.toggled())),
             SlashCommand::Sessions => {
                 self.view = View::Dashboard;

@@ -30,6 +30,14 @@ impl App {
             },
             Steer::ConfirmEdit(yes) => self.confirm_edit(yes),
             Steer::AnswerRemoval(choice) => self.answer_removal(choice),
+            Steer::TogglePauseSchedule => {
+                self.toggle_pause_schedule();
+                Ok(())
+            }
+            Steer::RunScheduleNow => {
+                self.run_schedule_now();
+                Ok(())
+            }
         }
     }
 

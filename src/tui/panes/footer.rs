@@ -25,6 +25,9 @@ pub fn keys(app: &App) -> &'static str {
             "r remove them too  k keep them (rewired)  esc cancel"
         }
         (None, _, Focus::CommandBar) => "enter run  tab complete  up/down history  esc leave",
+        (None, View::Schedules, _) => {
+            "esc back  j/k move  p pause/resume  n run now  / command  ? help  q quit"
+        }
         (None, View::Monitor | View::Metrics, _) => {
             "esc back  p/P pause  i/I interrupt  r resume  / command  ? help  q quit"
         }
