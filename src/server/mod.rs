@@ -27,6 +27,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::cookie::CookieJar;
+use axum_server::accept::NoDelayAcceptor;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::engine::EngineHandle;
@@ -139,15 +140,19 @@ pub async fn serve(
         shutdown.await;
         stopper.graceful_shutdown(Some(GRACE));
     });
+    // Events are many small writes: without TCP_NODELAY, Nagle's algorithm holds one back until
+    // the client acknowledges the last, which its delayed ACK can put off by up to 40 ms.
     match transport {
         Transport::Plain => {
             axum_server::from_tcp(listener)?
+                .acceptor(NoDelayAcceptor::new())
                 .handle(handle)
                 .serve(app)
                 .await
         }
         Transport::Tls(config) => {
             axum_server::tls_rustls::from_tcp_rustls(listener, config)?
+                .map(|tls| tls.acceptor(NoDelayAcceptor::new()))
                 .handle(handle)
                 .serve(app)
                 .await
