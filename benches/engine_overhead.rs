@@ -17,6 +17,9 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+#[path = "support/engine_settings.rs"]
+mod engine_settings;
+
 #[path = "../tests/support/scripted.rs"]
 #[allow(dead_code)]
 mod scripted;
@@ -24,14 +27,12 @@ mod scripted;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use el_jefe::engine::planner::PlannerSettings;
-use el_jefe::engine::roles::RoleBook;
-use el_jefe::engine::{EngineSettings, start_engine};
-use el_jefe::session::call::CallMode;
+use el_jefe::engine::start_engine;
 use el_jefe::session::event::{EngineEvent, Event};
 use el_jefe::session::ids::StepId;
 use el_jefe::session::plan::{Plan, StepSpec};
 use el_jefe::store::Store;
+use engine_settings::engine_settings;
 use scripted::{Script, ScriptedProvider};
 
 const RUNS: usize = 5;
@@ -77,20 +78,7 @@ fn run(plan: Plan, deltas_per_step: usize, max_parallel: usize, one_by_one: bool
         let mut script = Script::chunks(deltas_per_step, Duration::ZERO);
         script.yield_between = one_by_one;
         let provider = Arc::new(ScriptedProvider::unrecorded(move |_| script.clone()));
-        let settings = EngineSettings {
-            max_parallel,
-            mode: CallMode::Streaming,
-            workspace_root: dir.path().join("ws"),
-            roles: RoleBook::built_in(),
-            planner: PlannerSettings::default(),
-            context_chars_per_dependency: 3000,
-            tools: Arc::new(el_jefe::tools::ToolRegistry::builtin()),
-            max_tool_rounds: 8,
-            health: el_jefe::session::health::HealthSettings::off(),
-            budget: Default::default(),
-            prices: Default::default(),
-            redactor: Default::default(),
-        };
+        let settings = engine_settings(dir.path().join("ws"), max_parallel);
         let (engine, mut events) = start_engine(settings, provider, store.clone());
         let start = Instant::now();
         let id = engine.start_session_with_plan("bench", plan).unwrap();

@@ -25,6 +25,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[allow(dead_code)]
 mod scripted;
 
+#[path = "support/engine_settings.rs"]
+mod engine_settings;
+
 #[path = "support/server_child.rs"]
 #[allow(dead_code)]
 mod server_child;

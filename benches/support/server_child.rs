@@ -7,9 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use el_jefe::engine::planner::PlannerSettings;
-use el_jefe::engine::roles::RoleBook;
-use el_jefe::engine::{EngineSettings, start_engine};
+use el_jefe::engine::start_engine;
 use el_jefe::protocol::{Role, ServerMessage};
 use el_jefe::server::people::People;
 use el_jefe::server::web_logins::WebLogins;
@@ -21,6 +19,7 @@ use el_jefe::store::Store;
 use futures::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::engine_settings::engine_settings;
 use crate::scripted::{Script, ScriptedProvider};
 
 pub type Socket =
@@ -54,20 +53,7 @@ pub fn child(delay_ms: u64, chunks: usize, one_by_one: bool) {
         let mut script = Script::chunks(chunks, Duration::from_millis(delay_ms));
         script.yield_between = one_by_one;
         let provider = Arc::new(ScriptedProvider::unrecorded(move |_| script.clone()));
-        let settings = EngineSettings {
-            max_parallel: 50,
-            mode: CallMode::Streaming,
-            workspace_root: dir.path().join("ws"),
-            roles: RoleBook::built_in(),
-            planner: PlannerSettings::default(),
-            context_chars_per_dependency: 3000,
-            tools: Arc::new(el_jefe::tools::ToolRegistry::builtin()),
-            max_tool_rounds: 8,
-            health: el_jefe::session::health::HealthSettings::off(),
-            budget: Default::default(),
-            prices: Default::default(),
-            redactor: Default::default(),
-        };
+        let settings = engine_settings(dir.path().join("ws"), 50);
         let (engine, events) = start_engine(settings, provider, store.clone());
         let mut people = People::load(&dir.path().join("people.json")).unwrap();
         let token = people.add("bench", Role::Operator).unwrap();

@@ -32,14 +32,10 @@ impl App {
     }
 
     pub(super) fn toggle_pause_schedule(&mut self) {
-        if !self.has_schedules() {
+        let Some((name, paused)) = self.chosen_schedule("pause") else {
             return;
-        }
-        let Some(view) = self.schedules.get(self.selected_schedule) else {
-            return self.say("no schedule to pause");
         };
-        let name = view.state.spec.name.clone();
-        let change = if view.state.paused {
+        let change = if paused {
             ScheduleChange::Resume { name }
         } else {
             ScheduleChange::Pause { name }
@@ -48,26 +44,29 @@ impl App {
     }
 
     pub(super) fn run_schedule_now(&mut self) {
-        if !self.has_schedules() {
-            return;
+        if let Some((name, _)) = self.chosen_schedule("run") {
+            self.ask_schedule(ScheduleChange::RunNow {
+                name,
+                vars: Default::default(),
+            });
         }
-        let Some(view) = self.schedules.get(self.selected_schedule) else {
-            return self.say("no schedule to run");
-        };
-        let name = view.state.spec.name.clone();
-        self.ask_schedule(ScheduleChange::RunNow {
-            name,
-            vars: Default::default(),
-        });
     }
 
-    /// Whether this dashboard is attached to a server, which holds schedules; says so if not.
-    fn has_schedules(&mut self) -> bool {
-        let attached = self.schedule_desk.is_some();
-        if !attached {
+    /// The selected schedule's name and whether it is paused; None, said why, when this
+    /// dashboard has no server or the server no schedule.
+    fn chosen_schedule(&mut self, verb: &str) -> Option<(String, bool)> {
+        if self.schedule_desk.is_none() {
             self.complain("schedules run in `el-jefe serve`; this dashboard runs its own engine");
+            return None;
         }
-        attached
+        let chosen = self
+            .schedules
+            .get(self.selected_schedule)
+            .map(|v| (v.state.spec.name.clone(), v.state.paused));
+        if chosen.is_none() {
+            self.say(format!("no schedule to {verb}"));
+        }
+        chosen
     }
 
     fn ask_schedule(&mut self, change: ScheduleChange) {
