@@ -81,6 +81,7 @@ impl Sim {
                     model: "synthetic".into(),
                     max_parallel: agents_each,
                     origin: None,
+                    choice: Default::default(),
                 },
             );
             let steps = (0..agents_each)

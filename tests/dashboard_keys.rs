@@ -165,6 +165,7 @@ fn typing_a_goal_starts_it_and_selects_it_when_it_appears() {
             model: "m".into(),
             max_parallel: 3,
             origin: None,
+            choice: Default::default(),
         },
     );
     assert_eq!(f.app.session().unwrap().state.id, id);

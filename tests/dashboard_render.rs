@@ -80,6 +80,7 @@ fn planning() {
             model: "m".into(),
             max_parallel: 3,
             origin: None,
+            choice: Default::default(),
         },
     );
     f.event(&sid(1), 0, Event::PlanningStarted { attempt: 1 });

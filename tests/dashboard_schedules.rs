@@ -35,6 +35,7 @@ fn spec(name: &str, every_secs: u64) -> ScheduleSpec {
             goal: format!("{name} for {{{{date}}}}"),
         },
         policies: Policies::default_for(true),
+        providers: Default::default(),
     }
 }
 
@@ -58,7 +59,7 @@ fn views() -> Views {
         "digest",
         Some("ana"),
         ScheduleEvent::Added {
-            spec: spec("digest", 60),
+            spec: Box::new(spec("digest", 60)),
         },
     );
     record(
@@ -66,7 +67,7 @@ fn views() -> Views {
         "report",
         Some("ana"),
         ScheduleEvent::Added {
-            spec: spec("report", 3600),
+            spec: Box::new(spec("report", 3600)),
         },
     );
     record(

@@ -296,6 +296,7 @@ async fn the_planner_gets_a_valid_plan_from_the_model_on_its_first_try() {
     ] {
         let outcome = run_planner(PlannerRun {
             provider: provider.clone(),
+            model: None,
             roles: roles.clone(),
             goal: goal.into(),
             settings: PlannerSettings::default(),

@@ -16,12 +16,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use el_jefe::engine::start_engine;
+use el_jefe::provider::routes::Routes;
 use el_jefe::schedule::book::{RunOutcome, ScheduleEvent, ScheduleRecord};
 use el_jefe::schedule::change::{ChangeAnswer, Fired, ScheduleChange, ScheduleView};
 use el_jefe::schedule::policy::{Missed, Overlap, Policies, SkipReason};
 use el_jefe::schedule::spec::{ScheduleSpec, Work};
 use el_jefe::schedule::trigger::Trigger;
-use el_jefe::scheduler::{Scheduler, SchedulerSetup, Views, WallClock};
+use el_jefe::scheduler::{ProviderCheck, Scheduler, SchedulerSetup, Views, WallClock};
 use el_jefe::session::event::EngineEvent;
 use el_jefe::session::ids::SessionId;
 use el_jefe::store::Store;
@@ -55,13 +56,18 @@ fn start(dir: &TempDir, now: &str, step_takes: Duration) -> Scheduler {
         }
     }));
     let store = Store::open(&dir.path().join("sessions")).unwrap();
-    let (engine, mut events) = start_engine(settings(dir, 3), provider, store.clone());
+    let settings = settings(dir, 3);
+    let routes = Routes::single(provider.clone());
+    let roles = settings.roles.names();
+    let check_providers: ProviderCheck = Arc::new(move |c| routes.check_choice(c, &roles));
+    let (engine, mut events) = start_engine(settings, provider, store.clone());
     let scheduler = Scheduler::start(SchedulerSetup {
         journal: dir.path().join("schedules.jsonl"),
         hook_secrets: dir.path().join("hooks.json"),
         engine,
         store,
         clock: WallClock::following_tokio_from(utc(now)),
+        check_providers,
     })
     .unwrap();
     let noted = scheduler.clone();
@@ -85,6 +91,7 @@ fn every_minute(name: &str, overlap: Overlap) -> ScheduleSpec {
             goal: "Digest for {{date}} at {{time}}".into(),
         },
         policies,
+        providers: Default::default(),
     }
 }
 
@@ -142,7 +149,7 @@ async fn a_schedule_fires_at_its_virtual_times_and_each_run_completes() {
     let answer = scheduler
         .change(
             ScheduleChange::Add {
-                spec: every_minute("digest", Overlap::Skip),
+                spec: Box::new(every_minute("digest", Overlap::Skip)),
             },
             "ana",
         )
@@ -213,7 +220,7 @@ async fn overlap_skip_queue_and_allow_hold_while_a_run_takes_longer_than_the_int
         scheduler
             .change(
                 ScheduleChange::Add {
-                    spec: every_minute("slow", overlap),
+                    spec: Box::new(every_minute("slow", overlap)),
                 },
                 "ana",
             )
@@ -250,7 +257,12 @@ fn journal_of_a_killed_server(dir: &Path, missed: Missed) -> SessionId {
     spec.policies.missed = missed;
     let lost = SessionId::parse("session_20261201_090500_0000abcd").unwrap();
     let records = [
-        (T0, ScheduleEvent::Added { spec }),
+        (
+            T0,
+            ScheduleEvent::Added {
+                spec: Box::new(spec),
+            },
+        ),
         (
             "2026-12-01T09:05:00Z",
             ScheduleEvent::Fired {
@@ -330,7 +342,9 @@ async fn a_restart_after_missed_runs_skips_them_or_runs_once_per_policy() {
 async fn pause_resume_run_now_and_remove_are_recorded_with_who() {
     let dir = tempfile::tempdir().unwrap();
     let scheduler = start(&dir, T0, Duration::from_secs(5));
-    let add = |spec| ScheduleChange::Add { spec };
+    let add = |spec| ScheduleChange::Add {
+        spec: Box::new(spec),
+    };
     scheduler
         .change(add(every_minute("digest", Overlap::Skip)), "ana")
         .await

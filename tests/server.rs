@@ -106,6 +106,7 @@ fn start(goal: &str) -> (SessionId, Command) {
         plan: None,
         budget: None,
         origin: None,
+        providers: Default::default(),
     };
     (id, command)
 }

@@ -31,6 +31,7 @@ fn history(session: &SessionId) -> Vec<Envelope> {
             model: "m".into(),
             max_parallel: 3,
             origin: None,
+            choice: Default::default(),
         },
         Event::PlanReady {
             plan: Plan::default_for("goal"),
@@ -317,6 +318,7 @@ fn clean_removes_only_idle_finished_sessions_never_running_ones() {
                 model: "m".into(),
                 max_parallel: 3,
                 origin: None,
+                choice: Default::default(),
             },
         )];
         all.extend(days_and_events);

@@ -74,6 +74,7 @@ fn session() -> Vec<(i64, Event)> {
                 model: "SmolLM2".into(),
                 max_parallel: 2,
                 origin: None,
+                choice: Default::default(),
             },
         ),
         (100, Event::PlanningStarted { attempt: 1 }),

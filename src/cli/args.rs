@@ -46,6 +46,10 @@ pub struct GlobalFlags {
     /// The default provider's model (HTTP providers).
     #[arg(long, global = true, value_name = "MODEL")]
     pub model: Option<String>,
+    /// Run one agent role on another provider (and model) in the sessions this command
+    /// starts: --agent-provider writer=openai:gpt-4o-mini (repeatable).
+    #[arg(long, global = true, value_name = "ROLE=PROVIDER[:MODEL]")]
+    pub agent_provider: Vec<String>,
     /// Act on the sessions of this server (`el-jefe serve`), e.g. http://host:7777. Without
     /// it, a server of this data dir is used when one runs.
     #[arg(long, global = true, env = "EL_JEFE_SERVER", value_name = "URL")]
@@ -80,6 +84,23 @@ pub enum Cmd {
     /// Continue an interrupted or failed session: completed steps are kept.
     Resume {
         session_id: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        approvals: ApprovalFlags,
+    },
+    /// A new session from a moment of another: the steps it had completed by then are kept
+    /// as they were (no model call repeated), the rest runs again, on --provider/--model/
+    /// --agent-provider if given.
+    #[command(group(clap::ArgGroup::new("moment").required(true)))]
+    Fork {
+        session_id: String,
+        /// Right after this event of the session (its number, as in `--json` output).
+        #[arg(long, group = "moment", value_name = "SEQ")]
+        at_event: Option<u64>,
+        /// Right before this step first started: every step completed by then is kept.
+        #[arg(long, group = "moment", value_name = "STEP")]
+        at_step: Option<String>,
         #[arg(long)]
         json: bool,
         #[command(flatten)]

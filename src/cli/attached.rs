@@ -8,9 +8,11 @@ use el_jefe::client::{ClientError, Remote, Target};
 use el_jefe::engine::clock::Clock;
 use el_jefe::engine::saved_edit::check_saved_edit;
 use el_jefe::headless::{Approvals, Output, RunEnd, Start, run_headless};
+use el_jefe::protocol::PROVIDER_CHOICE;
 use el_jefe::session::budget::apply_cap_words;
 use el_jefe::session::command::Command;
 use el_jefe::session::ids::{SessionId, StepId};
+use el_jefe::session::provider_choice::ProviderChoice;
 use el_jefe::session::session_fold::SessionState;
 use el_jefe::store::StoredSession;
 
@@ -24,6 +26,23 @@ pub(super) async fn connect(target: Target, client: &str) -> anyhow::Result<Remo
         )),
         Err(e) => Err(e.into()),
     }
+}
+
+/// A provider choice needs a server that honours it: an older one would run the sessions on
+/// its own providers and say nothing.
+pub(super) fn check_provider_choice(
+    remote: &Remote,
+    choice: &ProviderChoice,
+) -> anyhow::Result<()> {
+    if choice.is_default() || remote.offers(PROVIDER_CHOICE) {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "the server at {} cannot run sessions on chosen providers ({}): it is an older \
+         el-jefe; leave out --provider, --model and --agent-provider, or upgrade it",
+        remote.url(),
+        choice.describe()
+    )
 }
 
 fn stored(states: Vec<SessionState>) -> Vec<StoredSession> {
@@ -55,10 +74,12 @@ pub fn dashboard(cx: Context, target: Target) -> anyhow::Result<i32> {
     let roles = cx.config.engine.roles.names();
     cx.runtime.block_on(async {
         let mut remote = connect(target, "el-jefe-dashboard").await?;
+        check_provider_choice(&remote, &cx.session_providers)?;
         let states = remote.snapshot(None).await?;
         let welcome = remote.welcome().clone();
         let url = remote.url().to_string();
         let (engine, events, schedules) = remote.attach();
+        let engine = engine.with_providers(cx.session_providers.clone());
         el_jefe::tui::run_dashboard(el_jefe::tui::DashboardSetup {
             engine,
             events,
@@ -83,15 +104,17 @@ pub fn run(
 ) -> anyhow::Result<i32> {
     cx.runtime.block_on(async {
         let mut remote = connect(target, "el-jefe-run").await?;
+        check_provider_choice(&remote, &cx.session_providers)?;
         let start = match start {
             Start::Resume(id, _) => {
                 let state = session(&mut remote, &id).await?;
                 Start::Resume(id, Some(Box::new(state)))
             }
-            fresh @ (Start::Goal(_) | Start::Plan { .. }) => fresh,
+            fresh @ (Start::Goal(_) | Start::Plan { .. } | Start::Fork { .. }) => fresh,
         };
         eprintln!("el-jefe: running on the server at {}", remote.url());
         let (engine, mut events, _schedules) = remote.attach();
+        let engine = engine.with_providers(cx.session_providers.clone());
         let output = if json { Output::Json } else { Output::Plain };
         let end = run_headless(&engine, &mut events, start, output, &approvals).await;
         engine.shutdown().await;

@@ -3,6 +3,7 @@
 
 mod args;
 mod attached;
+mod providers;
 mod run;
 mod saved;
 mod schedules;
@@ -20,7 +21,9 @@ use attached::Steer;
 use el_jefe::client::Target;
 use el_jefe::config::providers::ProviderFlags;
 use el_jefe::config::{Config, Overrides};
-use el_jefe::session::ids::SessionId;
+use el_jefe::session::fork::ForkPoint;
+use el_jefe::session::ids::{SessionId, StepId};
+use el_jefe::session::provider_choice::{ProviderChoice, ProviderPick};
 use el_jefe::store::paths::AppDirs;
 
 /// What every command may need: where things are, the configuration, the runtime.
@@ -28,6 +31,8 @@ pub struct Context {
     pub dirs: AppDirs,
     pub config: Config,
     pub runtime: tokio::runtime::Runtime,
+    /// Providers the sessions this command starts ask for over the engine's routing.
+    pub session_providers: ProviderChoice,
 }
 
 pub fn main() -> ExitCode {
@@ -45,15 +50,45 @@ pub fn main() -> ExitCode {
 fn run_cli(cli: Cli) -> anyhow::Result<i32> {
     let dirs = AppDirs::from_env()?;
     let _log_guard = el_jefe::logging::init(&dirs.log_dir());
+    let server = ServerChoice {
+        url: cli.global.server.clone(),
+        token: cli.global.token.clone(),
+    };
+    let provider_flags = ProviderFlags {
+        provider: cli.global.provider,
+        model: cli.global.model,
+    };
+    // Sessions a server starts run on its providers: the flags name them, and this machine's
+    // configuration (which may not know them) is left alone.
+    let to_server = server.target(&dirs).is_some()
+        && matches!(
+            cli.command,
+            None | Some(Cmd::Run { .. } | Cmd::Schedule { .. })
+        );
+    // A fork records the providers it runs on, so a later resume runs it on them again.
+    let as_choice = to_server || matches!(cli.command, Some(Cmd::Fork { .. }));
+    let mut session_providers = ProviderChoice::default();
+    for assignment in &cli.global.agent_provider {
+        session_providers
+            .add_role(assignment)
+            .map_err(|e| anyhow::anyhow!("--agent-provider: {e}"))?;
+    }
+    if as_choice {
+        session_providers.default = ProviderPick {
+            provider: provider_flags.provider.clone(),
+            model: provider_flags.model.clone(),
+        };
+    }
     let flags = Overrides {
         max_parallel: cli.global.max_parallel,
         mode: cli.global.mode,
         workspace_root: cli.global.workspace_root,
         model_file: cli.global.model_file,
         threads: cli.global.threads,
-        providers: ProviderFlags {
-            provider: cli.global.provider,
-            model: cli.global.model,
+        providers: if as_choice {
+            ProviderFlags::default()
+        } else {
+            provider_flags
         },
     };
     let config = Config::load(&dirs, &flags)?;
@@ -71,10 +106,7 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
         dirs,
         config,
         runtime,
-    };
-    let server = ServerChoice {
-        url: cli.global.server,
-        token: cli.global.token,
+        session_providers,
     };
     let Some(command) = cli.command else {
         return match server.target(&cx.dirs) {
@@ -121,6 +153,27 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
                     approvals.approvals(),
                 ),
                 None => run::resume(cx, id, json, approvals.approvals()),
+            }
+        }
+        Cmd::Fork {
+            session_id,
+            at_event,
+            at_step,
+            json,
+            approvals,
+        } => {
+            let parent = SessionId::parse(&session_id)?;
+            let at = match (at_event, at_step) {
+                (Some(seq), _) => ForkPoint::Event { seq },
+                (None, Some(step)) => ForkPoint::Step {
+                    step: StepId::new(step),
+                },
+                (None, None) => anyhow::bail!("say where to fork: --at-event SEQ or --at-step ID"),
+            };
+            let start = el_jefe::headless::Start::Fork { parent, at };
+            match server.target(&cx.dirs) {
+                Some(target) => attached::run(cx, target, start, json, approvals.approvals()),
+                None => run::run(cx, start, json, approvals.approvals()),
             }
         }
         Cmd::Pause { session_id, step } => {

@@ -5,11 +5,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::Context;
+use super::providers::load_routes;
 use el_jefe::config::Config;
 use el_jefe::engine::start_engine_routed;
 use el_jefe::headless::{Approvals, Output, RunEnd, Start, run_headless};
-use el_jefe::provider::routes::Routes;
-use el_jefe::provider::{Provider, registry};
 use el_jefe::session::ids::SessionId;
 use el_jefe::session::plan_file::{PlanFile, parse_plan_file};
 use el_jefe::store::Store;
@@ -75,6 +74,7 @@ pub fn dashboard(cx: Context) -> anyhow::Result<i32> {
         let mode = config.engine.mode;
         let roles = config.engine.roles.names();
         let (engine, events) = start_engine_routed(config.engine, routes, store.clone());
+        let engine = engine.with_providers(cx.session_providers.clone());
         // After the engine's start-up recovery, so crashed sessions show as interrupted.
         let (stored, warnings) = store.list();
         for w in warnings {
@@ -110,6 +110,7 @@ fn run_session(
         let hub = start_tools(&mut config, false).await?;
         let routes = load_routes(&config, false).await?;
         let (engine, mut events) = start_engine_routed(config.engine, routes, store);
+        let engine = engine.with_providers(cx.session_providers.clone());
         let output = if json { Output::Json } else { Output::Plain };
         let end = run_headless(&engine, &mut events, start, output, &approvals).await?;
         if end != RunEnd::StoppedAtOnce {
@@ -147,34 +148,4 @@ pub async fn start_tools(
         ToolRegistry::new(config.tool_policies.clone(), config.tool_limits).with_mcp(hub.clone());
     config.engine.tools = Arc::new(registry);
     Ok(Some(hub))
-}
-
-/// The providers this run uses, the embedded model loaded only when one of them is it.
-pub async fn load_routes(config: &Config, announce: bool) -> anyhow::Result<Routes> {
-    let local = if registry::needs_local(&config.providers) {
-        if announce {
-            eprintln!("el-jefe: loading the model...");
-        }
-        Some(load_local(config).await?)
-    } else {
-        None
-    };
-    Ok(registry::build_routes(&config.providers, local)?)
-}
-
-#[cfg(feature = "local")]
-async fn load_local(config: &Config) -> anyhow::Result<Arc<dyn Provider>> {
-    let settings = config.local.clone();
-    let provider = tokio::task::spawn_blocking(move || {
-        el_jefe::provider::local::LocalProvider::load(settings)
-    })
-    .await??;
-    Ok(Arc::new(provider))
-}
-
-#[cfg(not(feature = "local"))]
-async fn load_local(_config: &Config) -> anyhow::Result<Arc<dyn Provider>> {
-    anyhow::bail!(
-        "this build has no embedded model (cargo feature `local` is off); choose another provider with --provider"
-    )
 }

@@ -14,6 +14,7 @@ use el_jefe::schedule::policy::Policies;
 use el_jefe::schedule::spec::{ScheduleSpec, Work};
 use el_jefe::schedule::trigger::Trigger;
 use el_jefe::session::budget::{Budget, apply_cap_words};
+use el_jefe::session::provider_choice::ProviderChoice;
 
 pub fn schedule(cx: &Context, target: Target, action: ScheduleCmd) -> anyhow::Result<i32> {
     cx.runtime.block_on(async {
@@ -43,9 +44,14 @@ pub fn schedule(cx: &Context, target: Target, action: ScheduleCmd) -> anyhow::Re
                 }
                 return Ok(0);
             }
-            ScheduleCmd::Add(args) => ScheduleChange::Add {
-                spec: spec_of(*args)?,
-            },
+            ScheduleCmd::Add(args) => {
+                super::attached::check_provider_choice(&remote, &cx.session_providers)?;
+                let mut spec = spec_of(*args)?;
+                spec.providers = cx.session_providers.clone();
+                ScheduleChange::Add {
+                    spec: Box::new(spec),
+                }
+            }
             ScheduleCmd::Pause { name } => ScheduleChange::Pause { name },
             ScheduleCmd::Resume { name } => ScheduleChange::Resume { name },
             ScheduleCmd::Remove { name } => ScheduleChange::Remove { name },
@@ -129,6 +135,7 @@ fn spec_of(args: ScheduleAddArgs) -> anyhow::Result<ScheduleSpec> {
         trigger,
         work,
         policies,
+        providers: ProviderChoice::default(),
     };
     // Said here, before the server is asked, with the same words it would use.
     spec.check().map_err(anyhow::Error::msg)?;

@@ -2,13 +2,15 @@
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 
 use super::Context;
-use super::run::{load_routes, start_tools};
+use super::providers::load_routes;
+use super::run::start_tools;
 use el_jefe::engine::start_engine_routed;
-use el_jefe::scheduler::{Scheduler, SchedulerSetup, WallClock};
+use el_jefe::scheduler::{ProviderCheck, Scheduler, SchedulerSetup, WallClock};
 use el_jefe::server::people::People;
 use el_jefe::server::web_logins::WebLogins;
 use el_jefe::server::{BUFFERED_TURNS, STALLED_SEND, ServerSetup, Transport, serve, tls};
@@ -57,6 +59,11 @@ pub fn serve_command(cx: Context, options: ServeOptions) -> anyhow::Result<i32> 
         let routes = load_routes(&config, true).await?;
         let mode = config.engine.mode;
         let roles = config.engine.roles.names();
+        let check_providers: ProviderCheck = {
+            let routes = routes.clone();
+            let roles = roles.clone();
+            Arc::new(move |choice| routes.check_choice(choice, &roles))
+        };
         let (engine, events) = start_engine_routed(config.engine, routes, store.clone());
         // After the engine's start-up recovery, so runs that ended with the last server are
         // seen ended.
@@ -66,6 +73,7 @@ pub fn serve_command(cx: Context, options: ServeOptions) -> anyhow::Result<i32> 
             engine: engine.clone(),
             store: store.clone(),
             clock: WallClock::System,
+            check_providers,
         })
         .map_err(anyhow::Error::msg)?;
 

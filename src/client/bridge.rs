@@ -151,7 +151,7 @@ impl Bridge {
     async fn send_command(&mut self, link: &mut Link, issued: Issued) -> Result<(), ClientError> {
         // A session this front end starts or resumes is one it wants to watch.
         let watch = match &issued.command {
-            Command::StartSession { id, .. } => Some(id.clone()),
+            Command::StartSession { id, .. } | Command::ForkSession { id, .. } => Some(id.clone()),
             Command::ResumeSession { session } => Some(session.clone()),
             Command::SetBudget { .. }
             | Command::PauseStep { .. }
@@ -180,7 +180,7 @@ impl Bridge {
         );
         link.send(&ClientMessage::Command {
             id,
-            command: issued.command,
+            command: Box::new(issued.command),
         })
         .await
     }

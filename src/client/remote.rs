@@ -96,9 +96,20 @@ impl Remote {
     pub async fn command(&mut self, command: Command) -> Result<(), ClientError> {
         let id = self.next_id;
         self.next_id += 1;
-        self.ask(id, &ClientMessage::Command { id, command })
-            .await
-            .map(|_| ())
+        self.ask(
+            id,
+            &ClientMessage::Command {
+                id,
+                command: Box::new(command),
+            },
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Whether the server's welcome offered this capability.
+    pub fn offers(&self, capability: &str) -> bool {
+        self.welcome.capabilities.iter().any(|c| c == capability)
     }
 
     /// Asks for a change to the schedules and waits for what came of it.
@@ -106,7 +117,7 @@ impl Remote {
         &mut self,
         change: ScheduleChange,
     ) -> Result<ChangeAnswer, ClientError> {
-        if !self.welcome.capabilities.iter().any(|c| c == SCHEDULES) {
+        if !self.offers(SCHEDULES) {
             return Err(ClientError::Rejected(format!(
                 "the server at {} runs no schedules (it is an older el-jefe)",
                 self.target.url

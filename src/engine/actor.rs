@@ -21,6 +21,7 @@ use crate::session::command::Command;
 use crate::session::event::{EngineEvent, Envelope, Event};
 
 mod budget_watch;
+mod forks;
 mod reports;
 mod running;
 mod sessions;
@@ -322,6 +323,7 @@ impl Actor {
                 plan,
                 budget,
                 origin,
+                providers,
             } => self.start_with_budget(
                 &id,
                 &goal,
@@ -330,6 +332,22 @@ impl Actor {
                     plan,
                     budget,
                     origin,
+                    providers,
+                },
+            ),
+            Command::ForkSession {
+                id,
+                parent,
+                at,
+                created_at,
+                providers,
+            } => self.fork_session(
+                &id,
+                forks::ForkOrder {
+                    parent,
+                    at,
+                    created_at,
+                    providers,
                 },
             ),
             Command::SetBudget { session, budget } => self.set_budget(&session, budget),

@@ -8,9 +8,11 @@ use crate::session::budget::Budget;
 use crate::session::call::CallMode;
 use crate::session::command::Command;
 use crate::session::event::ApprovalDecision;
+use crate::session::fork::ForkPoint;
 use crate::session::ids::{SessionId, StepId};
 use crate::session::plan::Plan;
 use crate::session::plan_edit::PlanEdit;
+use crate::session::provider_choice::ProviderChoice;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the engine has stopped")]
@@ -19,11 +21,22 @@ pub struct EngineClosed;
 #[derive(Clone, Debug)]
 pub struct EngineHandle {
     tx: UnboundedSender<Request>,
+    /// The providers every session started through this handle asks for.
+    providers: ProviderChoice,
 }
 
 impl EngineHandle {
     pub fn new(tx: UnboundedSender<Request>) -> Self {
-        EngineHandle { tx }
+        EngineHandle {
+            tx,
+            providers: ProviderChoice::default(),
+        }
+    }
+
+    /// This handle, starting its sessions on `providers` instead of the engine's routing.
+    pub fn with_providers(mut self, providers: ProviderChoice) -> Self {
+        self.providers = providers;
+        self
     }
 
     pub fn send(&self, command: Command) -> Result<(), EngineClosed> {
@@ -61,6 +74,25 @@ impl EngineHandle {
         self.start(goal, plan, Some(budget))
     }
 
+    /// A new session with `parent`'s work up to `at`, running on from there on this handle's
+    /// providers.
+    pub fn fork_session(
+        &self,
+        parent: &SessionId,
+        at: ForkPoint,
+    ) -> Result<SessionId, EngineClosed> {
+        let created_at = chrono::Local::now();
+        let id = SessionId::generate(created_at);
+        self.send(Command::ForkSession {
+            id: id.clone(),
+            parent: parent.clone(),
+            at,
+            created_at,
+            providers: self.providers.clone(),
+        })?;
+        Ok(id)
+    }
+
     pub fn set_budget(&self, session: &SessionId, budget: Budget) -> Result<(), EngineClosed> {
         self.send(Command::SetBudget {
             session: session.clone(),
@@ -83,6 +115,7 @@ impl EngineHandle {
             plan,
             budget,
             origin: None,
+            providers: self.providers.clone(),
         })?;
         Ok(id)
     }

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::task::TaskKey;
 use crate::provider::PauseSwitch;
+use crate::provider::routes::Routes;
 use crate::session::event::ApprovalDecision;
 use crate::session::ids::StepId;
 use crate::session::session_fold::SessionState;
@@ -56,10 +57,12 @@ pub struct LiveSession {
     pub requeue_after_stop: std::collections::HashSet<StepId>,
     /// The workspace's sandbox, once a step has needed it.
     pub sandbox: Option<Sandbox>,
+    /// The engine's routes with the session's own choice of providers laid over them.
+    pub routes: Routes,
 }
 
 impl LiveSession {
-    pub fn new(state: SessionState, journal: Journal) -> Self {
+    pub fn new(state: SessionState, journal: Journal, routes: Routes) -> Self {
         LiveSession {
             state,
             tasks: FxHashMap::default(),
@@ -73,6 +76,7 @@ impl LiveSession {
             paused_by_budget: false,
             budget_paused: std::collections::HashSet::new(),
             sandbox: None,
+            routes,
         }
     }
 

@@ -38,6 +38,8 @@ impl Default for PlannerSettings {
 
 pub struct PlannerRun {
     pub provider: Arc<dyn Provider>,
+    /// Instead of the provider's own model (a session's choice).
+    pub model: Option<String>,
     pub roles: RoleBook,
     pub goal: String,
     pub settings: PlannerSettings,
@@ -64,6 +66,7 @@ pub async fn run_planner(run: PlannerRun) -> PlanOutcome {
         request.temperature = run.settings.temperature;
         request.mode = run.mode;
         request.seed = attempt;
+        request.model = run.model.clone();
         if run.provider.supports_grammar() {
             request.grammar = Some(plan_grammar(
                 &names,

@@ -6,7 +6,7 @@ use crate::session::session_fold::SessionState;
 use crate::store::StoredSession;
 
 use crate::format::{ago, clip_chars, human_size};
-use crate::session::metrics_text::totals_lines;
+use crate::session::metrics_text::{inherited_line, totals_lines};
 
 fn status_label(s: &StoredSession) -> String {
     if s.running_elsewhere {
@@ -22,6 +22,14 @@ fn status_words(s: &StoredSession) -> String {
         format!("{} (live in another process)", s.state.status_words())
     } else {
         s.state.status_words()
+    }
+}
+
+/// The goal, and for a fork the session it came from.
+fn goal_words(state: &SessionState) -> String {
+    match &state.forked_from {
+        Some((parent, _)) => format!("⑂ {} (fork of {parent})", state.goal),
+        None => state.goal.clone(),
     }
 }
 
@@ -53,7 +61,7 @@ pub fn sessions_table(sessions: &[StoredSession], now_ms: i64) -> String {
             status_label(s),
             format!("{done}/{}", st.steps.len()),
             age(now_ms, st),
-            clip_chars(&st.goal, 60)
+            clip_chars(&goal_words(st), 60)
         );
     }
     out
@@ -72,6 +80,9 @@ pub fn sessions_json(sessions: &[StoredSession]) -> String {
             "steps_total": st.steps.len(),
             "steps_completed": st.completed_steps(),
             "workspace": st.workspace,
+            "forked_from": st.forked_from.as_ref().map(|(parent, at_seq)| {
+                serde_json::json!({"session": parent, "at_seq": at_seq})
+            }),
         });
         let _ = writeln!(out, "{line}");
     }
@@ -86,6 +97,13 @@ pub fn show_text(s: &StoredSession, now_ms: i64) -> String {
     let _ = writeln!(out, "Status    {}", status_words(s));
     if let Some(origin) = &st.origin {
         let _ = writeln!(out, "Started   by {origin}");
+    }
+    if let Some((parent, at_seq)) = &st.forked_from {
+        let kept = st.steps.iter().filter(|s| s.inherited).count();
+        let _ = writeln!(
+            out,
+            "Forked    from {parent} after its event {at_seq} ({kept} steps inherited)"
+        );
     }
     let _ = writeln!(out, "Created   {}", age(now_ms, st));
     let _ = writeln!(out, "Workspace {}", st.workspace.display());
@@ -118,6 +136,9 @@ pub fn show_text(s: &StoredSession, now_ms: i64) -> String {
     let [produced, timing] = totals_lines(&m);
     let _ = writeln!(out, "Metrics   {produced}");
     let _ = writeln!(out, "          {timing}");
+    if let Some(inherited) = inherited_line(&m) {
+        let _ = writeln!(out, "          {inherited}");
+    }
     let _ = writeln!(out, "\nSteps");
     for (i, step) in st.steps.iter().enumerate() {
         let deps: Vec<&str> = step.spec.depends_on.iter().map(|d| d.as_str()).collect();
@@ -128,9 +149,10 @@ pub fn show_text(s: &StoredSession, now_ms: i64) -> String {
         };
         let _ = writeln!(
             out,
-            "  {}. [{}] {} · {}{after} · attempt {}",
+            "  {}. [{}{}] {} · {}{after} · attempt {}",
             i + 1,
             step.status_words(),
+            if step.inherited { ", inherited" } else { "" },
             step.spec.agent,
             step.spec.title,
             step.attempt

@@ -248,6 +248,7 @@ mod tests {
                 model: "m".into(),
                 max_parallel: 2,
                 origin: None,
+                choice: Default::default(),
             },
             Event::PlanReady {
                 plan: Plan {

@@ -8,6 +8,7 @@ use super::plain::PlainPrinter;
 use crate::engine::{EngineClosed, EngineHandle};
 use crate::session::budget::Budget;
 use crate::session::event::{ApprovalDecision, EngineEvent, Envelope, Event};
+use crate::session::fork::ForkPoint;
 use crate::session::ids::SessionId;
 use crate::session::plan::Plan;
 use crate::session::session_fold::SessionState;
@@ -22,6 +23,11 @@ pub enum Start {
     },
     /// With the session as stored, when it could be read, so the story covers all of it.
     Resume(SessionId, Option<Box<SessionState>>),
+    /// A new session with a parent's work up to a moment.
+    Fork {
+        parent: SessionId,
+        at: ForkPoint,
+    },
 }
 
 /// How a run with nobody at the keyboard answers tool calls that ask for approval.
@@ -222,6 +228,7 @@ fn begin(
             engine.resume_session(&id)?;
             (id, stored)
         }
+        Start::Fork { parent, at } => (engine.fork_session(&parent, at)?, None),
     })
 }
 

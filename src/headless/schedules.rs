@@ -42,6 +42,7 @@ pub fn schedule_text(view: &ScheduleView, now: DateTime<Utc>) -> String {
         Work::Goal { goal } => out.push_str(&format!("  goal:     {goal}\n")),
         Work::Plan { file, .. } => out.push_str(&format!("  plan:     {file}\n")),
     }
+    out.push_str(&format!("  runs on:  {}\n", s.spec.providers.describe()));
     let overlap = match p.overlap {
         Overlap::Skip => "skip",
         Overlap::Queue => "queue",

@@ -6,12 +6,12 @@ use crate::format::{group_thousands, seconds};
 use crate::session::builtin::call_detail;
 use crate::session::call::{FailoverNotice, RetryNotice, ToolCall};
 use crate::session::event::{ApprovalDecision, Envelope, Event, InterruptReason, ToolStatus};
-use crate::session::ids::StepId;
+use crate::session::ids::{SessionId, StepId};
 use crate::session::metrics::count_words;
-use crate::session::metrics_text::totals_lines;
+use crate::session::metrics_text::{inherited_line, totals_lines};
 use crate::session::plan::{Plan, PlanSource};
 use crate::session::plan_edit::join_ids;
-use crate::session::session_fold::{SessionState, StepStatus, stall_notice};
+use crate::session::session_fold::{SessionState, StepState, StepStatus, stall_notice};
 
 /// One piece of the story.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +36,7 @@ pub fn tell(state: &SessionState, env: &Envelope, time: &str) -> Vec<Told> {
     let t = Teller { state, time };
     match &env.event {
         Event::SessionCreated { .. } => t.created(env),
+        Event::Inherited { parent, at_seq, .. } => t.inherited(parent, *at_seq),
         Event::PlanningStarted { attempt } => t.planning(*attempt),
         Event::PlanRejected { attempt, error } => {
             t.line(format!("Plan attempt {attempt} rejected: {error}"))
@@ -189,6 +190,29 @@ impl Teller<'_> {
     fn planning(&self, attempt: u32) -> Vec<Told> {
         let again = if attempt > 1 { " again" } else { "" };
         self.line(format!("Planning{again}..."))
+    }
+
+    /// A fork's head: where it came from, what it keeps, and what runs again.
+    fn inherited(&self, parent: &SessionId, at_seq: u64) -> Vec<Told> {
+        let steps = &self.state.steps;
+        let kept: Vec<&StepState> = steps.iter().filter(|s| s.inherited).collect();
+        let mut out = self.line(format!(
+            "Forked from {parent} after its event {at_seq}: {} of {} steps kept as they were \
+             (no model call repeated), {} to run",
+            kept.len(),
+            steps.len(),
+            steps.len() - kept.len()
+        ));
+        for step in kept {
+            out.push(Told::Line(format!(
+                "{INDENT}kept {}: {} ({}), {} words",
+                self.step_label(&step.spec.id),
+                step.spec.title,
+                step.spec.agent,
+                count_words(&step.output)
+            )));
+        }
+        out
     }
 
     fn planned(&self, plan: &Plan, source: PlanSource) -> Vec<Told> {
@@ -407,6 +431,7 @@ impl Teller<'_> {
         let m = state.metrics(state.ended_at_ms.unwrap_or(state.created_at_ms));
         let mut out: Vec<String> = totals_lines(&m)
             .into_iter()
+            .chain(inherited_line(&m))
             .map(|line| format!("{INDENT}{line}"))
             .collect();
         for (agent, a) in state.agent_metrics() {

@@ -61,7 +61,7 @@ pub enum ClientMessage {
         from: Vec<Position>,
     },
     /// A command for the engine; `id` is the client's, echoed in the answer.
-    Command { id: u64, command: Command },
+    Command { id: u64, command: Box<Command> },
     /// A change to the schedules (capability `schedules`); answered by `schedule_answer` or
     /// `rejected` with the same id.
     Schedule { id: u64, change: ScheduleChange },

@@ -49,10 +49,10 @@ fn client_messages_read_as_documented() {
         pause,
         ClientMessage::Command {
             id: 7,
-            command: Command::PauseStep {
+            command: Box::new(Command::PauseStep {
                 session: session(),
                 step: StepId::new("2"),
-            },
+            }),
         }
     );
 }

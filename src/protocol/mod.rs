@@ -12,5 +12,9 @@ pub use roles::Role;
 /// The capability of a server that runs schedules (`schedule` and `schedules` messages).
 pub const SCHEDULES: &str = "schedules";
 
+/// The capability of a server whose `start_session` honours `providers` (1.2); an older
+/// server would ignore the field and run the session on its own routing.
+pub const PROVIDER_CHOICE: &str = "provider_choice";
+
 /// The protocol this build speaks. A client of another major version is refused at hello.
-pub const PROTOCOL: Version = Version { major: 1, minor: 1 };
+pub const PROTOCOL: Version = Version { major: 1, minor: 2 };

@@ -39,6 +39,7 @@ impl Role {
     pub fn may(self, command: &Command) -> bool {
         let needs = match command {
             Command::StartSession { .. }
+            | Command::ForkSession { .. }
             | Command::SetBudget { .. }
             | Command::PauseStep { .. }
             | Command::ResumeStep { .. }

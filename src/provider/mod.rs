@@ -5,6 +5,7 @@ pub mod check;
 mod error;
 pub mod failover;
 pub mod http;
+pub mod lazy;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod model_file;
@@ -178,6 +179,11 @@ pub trait Provider: Send + Sync {
     /// given a tool guide it has no use for copies the guide into its answer.
     fn tools_only_when_asked(&self) -> bool {
         false
+    }
+    /// Whether `ChatRequest::model` may name another of the provider's models (the embedded
+    /// model is one file and cannot).
+    fn can_switch_model(&self) -> bool {
+        true
     }
     /// Starts a call. The stream ends after `Finished` or an error; dropping it abandons the call.
     fn stream(&self, request: ChatRequest, control: CallControl) -> ProviderStream;

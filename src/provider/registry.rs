@@ -16,47 +16,66 @@ pub fn needs_local(setup: &ProviderSetup) -> bool {
     setup.in_use().iter().any(|p| p.endpoint == Endpoint::Local)
 }
 
-/// Every provider in use, each with its fallbacks. `local` is the loaded embedded model when
-/// `needs_local` said so.
+/// Every provider in use, each with its fallbacks, and every other configured provider for
+/// sessions that choose one by name. `local` is the embedded model, loaded or to be loaded on
+/// its first call; a provider in use that cannot be built is an error, one only named is kept
+/// with the reason it cannot be used.
 pub fn build_routes(
     setup: &ProviderSetup,
     local: Option<Arc<dyn Provider>>,
 ) -> Result<Routes, ProviderError> {
-    let mut plain: BTreeMap<String, Arc<dyn Provider>> = BTreeMap::new();
     let slots = endpoint_slots(setup);
-    for config in setup.in_use() {
+    let in_use: Vec<&str> = setup.in_use().iter().map(|p| p.name.as_str()).collect();
+    let mut plain: BTreeMap<&str, Result<Arc<dyn Provider>, String>> = BTreeMap::new();
+    for config in setup.providers.values() {
         let provider = match &config.endpoint {
             Endpoint::Local => local.clone().ok_or_else(|| {
                 ProviderError::unavailable("the embedded model is needed but was not loaded")
-            })?,
+            }),
             Endpoint::Http { wire, settings, .. } => {
-                build_http(config, *wire, (**settings).clone(), &slots)?
+                build_http(config, *wire, (**settings).clone(), &slots)
             }
         };
-        plain.insert(config.name.clone(), provider);
+        match provider {
+            Ok(p) => plain.insert(&config.name, Ok(p)),
+            Err(e) if in_use.contains(&config.name.as_str()) => return Err(e),
+            Err(e) => plain.insert(&config.name, Err(e.message)),
+        };
     }
-    let chained = |name: &str| -> Arc<dyn Provider> {
-        let first = plain[name].clone();
+    let chained = |name: &str| -> Result<Arc<dyn Provider>, String> {
+        let first = plain[name].clone()?;
         let fallbacks = &setup.providers[name].fallback;
         if fallbacks.is_empty() {
-            return first;
+            return Ok(first);
         }
         let mut chain = vec![first];
-        chain.extend(fallbacks.iter().map(|f| plain[f].clone()));
-        Arc::new(FailoverProvider::new(chain))
+        for f in fallbacks {
+            chain.push(
+                plain[f.as_str()]
+                    .clone()
+                    .map_err(|why| format!("its fallback `{f}` is not available: {why}"))?,
+            );
+        }
+        Ok(Arc::new(FailoverProvider::new(chain)))
     };
-    let mut routes = Routes::single(chained(&setup.default));
+    let named: BTreeMap<String, Result<Arc<dyn Provider>, String>> = setup
+        .providers
+        .keys()
+        .map(|name| (name.clone(), chained(name)))
+        .collect();
+    let in_use_route = |name: &str| named[name].clone().map_err(ProviderError::unavailable);
+    let mut routes = Routes::single(in_use_route(&setup.default)?);
     for (role, route) in &setup.roles {
         let name = route.provider.as_deref().unwrap_or(&setup.default);
         routes = routes.with_role(
             role,
             Route {
-                provider: chained(name),
+                provider: in_use_route(name)?,
                 model: route.model.clone(),
             },
         );
     }
-    Ok(routes)
+    Ok(routes.with_named(named))
 }
 
 /// One limit per endpoint (base URL) that any provider limits: providers naming the same

@@ -30,7 +30,7 @@ pub struct ScheduleRecord {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ScheduleEvent {
     Added {
-        spec: ScheduleSpec,
+        spec: Box<ScheduleSpec>,
     },
     Paused,
     Resumed,
@@ -317,7 +317,7 @@ impl ScheduleBook {
     pub fn apply(&mut self, record: &ScheduleRecord) {
         self.last_seq = self.last_seq.max(record.seq);
         if let ScheduleEvent::Added { spec } = &record.event {
-            let mut state = ScheduleState::new(spec.clone(), record);
+            let mut state = ScheduleState::new((**spec).clone(), record);
             remember(&mut state, record);
             self.schedules.insert(spec.name.clone(), state);
             return;

@@ -28,6 +28,7 @@ fn spec(every_secs: u64) -> ScheduleSpec {
             goal: "Digest for {{date}}".into(),
         },
         policies: Policies::default_for(true),
+        providers: Default::default(),
     }
 }
 
@@ -68,7 +69,9 @@ fn the_fold_follows_runs_pauses_queues_and_removal() {
     let mut j = Journal::new();
     j.at(
         "2026-12-01T09:00:00Z",
-        ScheduleEvent::Added { spec: spec(60) },
+        ScheduleEvent::Added {
+            spec: Box::new(spec(60)),
+        },
     );
     let s = j.book.get("digest").unwrap();
     assert_eq!(s.next_due(), Some(utc("2026-12-01T09:01:00Z")));
@@ -152,7 +155,9 @@ fn dues_split_into_missed_and_on_time() {
     let mut j = Journal::new();
     j.at(
         "2026-12-01T09:00:00Z",
-        ScheduleEvent::Added { spec: spec(60) },
+        ScheduleEvent::Added {
+            spec: Box::new(spec(60)),
+        },
     );
     j.at("2026-12-01T09:01:00Z", fired("2026-12-01T09:01:00Z", 1));
     let s = j.book.get("digest").unwrap();

@@ -13,7 +13,7 @@ use crate::session::ids::SessionId;
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum ScheduleChange {
     Add {
-        spec: ScheduleSpec,
+        spec: Box<ScheduleSpec>,
     },
     Pause {
         name: String,

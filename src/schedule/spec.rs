@@ -9,6 +9,7 @@ use super::vars::{self, MissingVariable, Vars};
 use crate::session::budget::Budget;
 use crate::session::plan::Plan;
 use crate::session::plan_file::parse_plan_file;
+use crate::session::provider_choice::ProviderChoice;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScheduleSpec {
@@ -16,6 +17,9 @@ pub struct ScheduleSpec {
     pub trigger: Trigger,
     pub work: Work,
     pub policies: Policies,
+    /// Providers for its runs over the server's routing (`--provider`, `--agent-provider`).
+    #[serde(default, skip_serializing_if = "ProviderChoice::is_default")]
+    pub providers: ProviderChoice,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +38,7 @@ pub struct Run {
     pub goal: String,
     pub plan: Option<Plan>,
     pub budget: Option<Budget>,
+    pub providers: ProviderChoice,
 }
 
 /// The variables every run has, besides those of its trigger.
@@ -82,6 +87,7 @@ impl ScheduleSpec {
                 goal: vars::fill(goal, vars)?,
                 plan: None,
                 budget: self.policies.budget.clone(),
+                providers: self.providers.clone(),
             }),
             Work::Plan { file, text } => {
                 let parsed =
@@ -100,6 +106,7 @@ impl ScheduleSpec {
                     plan: Some(plan),
                     // The schedule's budget, then the plan file's.
                     budget: self.policies.budget.clone().or(parsed.budget),
+                    providers: self.providers.clone(),
                 })
             }
         }
@@ -169,6 +176,7 @@ depends_on = ["1"]
             trigger,
             work,
             policies: Policies::default_for(timed),
+            providers: Default::default(),
         }
     }
 

@@ -10,7 +10,7 @@ use chrono::{DateTime, Local, Utc};
 use tokio::sync::{mpsc, oneshot, watch as latest};
 
 use super::watch::{FolderWatch, watch_folder};
-use super::{HookAnswer, Request, Views, WallClock, webhook};
+use super::{HookAnswer, ProviderCheck, Request, Views, WallClock, webhook};
 use crate::engine::EngineHandle;
 use crate::engine::request::Issued;
 use crate::schedule::book::{
@@ -41,6 +41,7 @@ pub(super) struct Parts {
     pub engine: EngineHandle,
     pub store: Store,
     pub clock: WallClock,
+    pub check_providers: ProviderCheck,
     pub views: latest::Sender<Views>,
     pub to_self: mpsc::UnboundedSender<Request>,
 }
@@ -54,6 +55,7 @@ pub(super) struct Actor {
     engine: EngineHandle,
     store: Store,
     clock: WallClock,
+    check_providers: ProviderCheck,
     views: latest::Sender<Views>,
     to_self: mpsc::UnboundedSender<Request>,
     watches: HashMap<String, FolderWatch>,
@@ -99,6 +101,7 @@ impl Actor {
             engine: parts.engine,
             store: parts.store,
             clock: parts.clock,
+            check_providers: parts.check_providers,
             views: parts.views,
             to_self: parts.to_self,
             watches: HashMap::new(),
@@ -256,7 +259,7 @@ impl Actor {
             return Err(format!("there is no schedule {name}"));
         }
         match change {
-            ScheduleChange::Add { spec } => self.add(spec, by),
+            ScheduleChange::Add { spec } => self.add(*spec, by),
             ScheduleChange::Pause { .. } => self
                 .record(&name, by, ScheduleEvent::Paused)
                 .map(|()| ChangeAnswer::Done),
@@ -292,6 +295,7 @@ impl Actor {
             ));
         }
         spec.check()?;
+        (self.check_providers)(&spec.providers)?;
         let now = self.clock.now();
         let mut hook = None;
         let mut watch = None;
@@ -324,7 +328,13 @@ impl Actor {
             }
             Trigger::Cron { .. } | Trigger::Every { .. } | Trigger::At { .. } => {}
         }
-        if let Err(e) = self.record(&name, by, ScheduleEvent::Added { spec }) {
+        if let Err(e) = self.record(
+            &name,
+            by,
+            ScheduleEvent::Added {
+                spec: Box::new(spec),
+            },
+        ) {
             let _ = self.secrets.remove(&name);
             return Err(e);
         }
@@ -460,6 +470,7 @@ impl Actor {
                 plan: run.plan,
                 budget: run.budget,
                 origin: Some(origin),
+                providers: run.providers,
             },
             by: firing.by,
             reply: Some(reply),

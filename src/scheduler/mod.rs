@@ -20,6 +20,7 @@ use crate::schedule::book::RunOutcome;
 use crate::schedule::change::{ChangeAnswer, Fired, ScheduleChange, ScheduleView};
 use crate::session::event::{Envelope, Event};
 use crate::session::ids::SessionId;
+use crate::session::provider_choice::ProviderChoice;
 use crate::store::Store;
 use crate::store::schedules::{HookSecrets, ScheduleJournal};
 pub use clock::WallClock;
@@ -30,7 +31,12 @@ pub struct SchedulerSetup {
     pub engine: EngineHandle,
     pub store: Store,
     pub clock: WallClock,
+    /// Whether the engine could start a session on a schedule's providers: a schedule whose
+    /// `--provider` or `--agent-provider` every run would fail on is refused when added.
+    pub check_providers: ProviderCheck,
 }
+
+pub type ProviderCheck = Arc<dyn Fn(&ProviderChoice) -> Result<(), String> + Send + Sync>;
 
 /// Every schedule as front ends show it, newest state.
 pub type Views = Arc<Vec<ScheduleView>>;
@@ -104,6 +110,7 @@ impl Scheduler {
             engine: setup.engine,
             store: setup.store,
             clock: setup.clock,
+            check_providers: setup.check_providers,
             views: views_tx,
             to_self: to_actor.clone(),
         });

@@ -17,7 +17,9 @@ use super::cursor::{Admit, Cursor};
 use super::hub::{News, Turn};
 use super::people::Person;
 use crate::engine::request::Issued;
-use crate::protocol::{ClientMessage, PROTOCOL, Position, SCHEDULES, ServerMessage};
+use crate::protocol::{
+    ClientMessage, PROTOCOL, PROVIDER_CHOICE, Position, SCHEDULES, ServerMessage,
+};
 use crate::schedule::change::ScheduleChange;
 use crate::scheduler::Views;
 use crate::session::event::Envelope;
@@ -66,11 +68,7 @@ pub async fn serve(socket: WebSocket, shared: Arc<Shared>, peer: String, browser
         server: format!("el-jefe {}", env!("CARGO_PKG_VERSION")),
         user: person.name.clone(),
         role: person.role,
-        capabilities: if shared.scheduler.is_some() {
-            vec![SCHEDULES.to_string()]
-        } else {
-            Vec::new()
-        },
+        capabilities: capabilities(&shared),
         mode: shared.hub.mode(),
     };
     if send(&mut sink, &welcome, shared.stalled_send)
@@ -89,6 +87,15 @@ pub async fn serve(socket: WebSocket, shared: Arc<Shared>, peer: String, browser
     };
     let end = connection.run(&mut stream).await;
     tracing::info!(user = %connection.person.name, %peer, "client left: {end}");
+}
+
+/// What this server offers beyond the protocol's core, for the welcome.
+fn capabilities(shared: &Shared) -> Vec<String> {
+    let mut offered = vec![PROVIDER_CHOICE.to_string()];
+    if shared.scheduler.is_some() {
+        offered.push(SCHEDULES.to_string());
+    }
+    offered
 }
 
 /// Reads the first message, which must be an acceptable hello.
@@ -244,7 +251,7 @@ impl Connection {
                 }
                 let (reply, answer) = oneshot::channel();
                 let issued = Issued {
-                    command,
+                    command: *command,
                     by: Some(self.person.name.clone()),
                     reply: Some(reply),
                 };

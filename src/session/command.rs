@@ -6,10 +6,12 @@ use serde::{Deserialize, Serialize};
 use super::budget::Budget;
 use super::call::CallMode;
 use super::event::ApprovalDecision;
+use super::fork::ForkPoint;
 use super::ids::{SessionId, StepId};
 use super::origin::Origin;
 use super::plan::Plan;
 use super::plan_edit::PlanEdit;
+use super::provider_choice::ProviderChoice;
 
 /// On the wire (the service's protocol) a command is an object tagged by `command`, in
 /// snake_case: `{"command": "pause_step", "session": "...", "step": "2"}`.
@@ -29,6 +31,18 @@ pub enum Command {
         /// The schedule or trigger that starts it, when no person does.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         origin: Option<Origin>,
+        /// Providers over the configured routing, for this session only.
+        #[serde(default, skip_serializing_if = "ProviderChoice::is_default")]
+        providers: ProviderChoice,
+    },
+    /// A new session `id` that inherits `parent`'s work up to `at` and runs on from there.
+    ForkSession {
+        id: SessionId,
+        parent: SessionId,
+        at: ForkPoint,
+        created_at: DateTime<Local>,
+        #[serde(default, skip_serializing_if = "ProviderChoice::is_default")]
+        providers: ProviderChoice,
     },
     /// Replaces a session's budget (raising a cap lets the agents it held go on).
     SetBudget {
@@ -83,6 +97,9 @@ impl Command {
     pub fn label(&self) -> String {
         match self {
             Command::StartSession { .. } => "start".into(),
+            Command::ForkSession { parent, at, .. } => {
+                format!("fork {parent} at {}", at.describe())
+            }
             Command::PauseStep { session, step } => format!("pause step {step} of {session}"),
             Command::ResumeStep { session, step } => format!("resume step {step} of {session}"),
             Command::PauseSession { session } => format!("pause {session}"),

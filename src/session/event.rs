@@ -12,6 +12,7 @@ use super::ids::{SessionId, StepId};
 use super::origin::Origin;
 use super::plan::{Plan, PlanSource};
 use super::plan_edit::PlanEdit;
+use super::provider_choice::ProviderChoice;
 use super::redact::Redactor;
 
 /// The user's answer to a tool call waiting for approval.
@@ -88,6 +89,10 @@ pub enum Event {
         /// The schedule or trigger that started it, when no person did.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         origin: Option<Origin>,
+        /// The providers it chose over the configured routing (`provider` and `model` above
+        /// are the planner's, as chosen).
+        #[serde(default, skip_serializing_if = "ProviderChoice::is_default")]
+        choice: ProviderChoice,
     },
     PlanningStarted {
         attempt: u32,
@@ -251,6 +256,15 @@ pub enum Event {
     SessionFailed {
         error: String,
     },
+    /// The head of a fork: the parent's events it keeps (its planning and plan, and every event
+    /// of the steps complete at the cut), folded as this session's history but counted as
+    /// inherited, not as work done here.
+    Inherited {
+        parent: SessionId,
+        /// The parent's last event before the cut.
+        at_seq: u64,
+        events: Vec<Envelope>,
+    },
 }
 
 fn one() -> u32 {
@@ -262,6 +276,46 @@ fn is_one(n: &u32) -> bool {
 }
 
 impl Event {
+    /// The step the event is about, if it is about one.
+    pub fn step(&self) -> Option<&StepId> {
+        match self {
+            Event::Warning { step, .. }
+            | Event::CallFinished { step, .. }
+            | Event::CallFailed { step, .. }
+            | Event::CallQueued { step, .. }
+            | Event::CallDequeued { step, .. }
+            | Event::CallRetry { step, .. }
+            | Event::CallFailover { step, .. } => step.as_ref(),
+            Event::StepStarted { step, .. }
+            | Event::TextDelta { step, .. }
+            | Event::ToolCallRequested { step, .. }
+            | Event::ApprovalRequested { step, .. }
+            | Event::ApprovalDecided { step, .. }
+            | Event::ToolCallFinished { step, .. }
+            | Event::StepPaused { step }
+            | Event::StepResumed { step }
+            | Event::StepCompleted { step, .. }
+            | Event::StepFailed { step, .. }
+            | Event::StepInterrupted { step, .. }
+            | Event::StepStalled { step, .. }
+            | Event::StepRequeued { step, .. } => Some(step),
+            Event::SessionCreated { .. }
+            | Event::PlanningStarted { .. }
+            | Event::PlanRejected { .. }
+            | Event::PlanReady { .. }
+            | Event::BudgetSet { .. }
+            | Event::BudgetReached { .. }
+            | Event::PlanEdited { .. }
+            | Event::SessionPaused
+            | Event::SessionUnpaused
+            | Event::SessionInterrupted { .. }
+            | Event::SessionResumed
+            | Event::SessionCompleted
+            | Event::SessionFailed { .. }
+            | Event::Inherited { .. } => None,
+        }
+    }
+
     /// Hides every secret in the event's text: the one place text from providers, tools, models
     /// and people passes before it is folded, journaled or shown.
     pub fn redact(&mut self, redactor: &Redactor) {
@@ -271,6 +325,9 @@ impl Event {
         let r = redactor;
         match self {
             Event::SessionCreated { goal, .. } => r.scrub(goal),
+            Event::Inherited { events, .. } => {
+                events.iter_mut().for_each(|e| e.event.redact(r));
+            }
             Event::PlanRejected { error, .. }
             | Event::CallFailed { error, .. }
             | Event::StepFailed { error, .. }

@@ -167,8 +167,10 @@ pub struct SessionMetrics {
     /// that ran one step at a time.
     pub speedup: Option<f64>,
     pub steps: StatusCounts,
-    /// All agents and the planner together.
+    /// All agents and the planner together, inherited work included.
     pub totals: AgentMetrics,
+    /// The part of `totals` a fork inherited from its parent (work done there, not here).
+    pub inherited: AgentMetrics,
 }
 
 impl SessionState {
@@ -181,8 +183,10 @@ impl SessionState {
             m.words = count_words(&step.output);
             entry.add(&m);
         }
-        if self.planner_metrics.api_calls > 0 {
-            by_role.insert("planner".into(), self.planner_metrics.clone());
+        let mut planner = self.planner_metrics.clone();
+        planner.add(&self.inherited_planner_metrics);
+        if planner.api_calls > 0 {
+            by_role.insert("planner".into(), planner);
         }
         by_role
     }
@@ -190,6 +194,8 @@ impl SessionState {
     pub fn metrics(&self, now_ms: i64) -> SessionMetrics {
         let mut steps = StatusCounts::default();
         let mut totals = self.planner_metrics.clone();
+        totals.add(&self.inherited_planner_metrics);
+        let mut inherited = self.inherited_planner_metrics.clone();
         let mut step_time_ms = 0;
         for step in &self.steps {
             match step.status {
@@ -203,6 +209,9 @@ impl SessionState {
             let mut m = step.metrics.clone();
             m.words = count_words(&step.output);
             totals.add(&m);
+            if step.inherited {
+                inherited.add(&m);
+            }
             step_time_ms += step.busy_ms(now_ms);
         }
         let wall_ms = self.active_ms(now_ms);
@@ -216,6 +225,7 @@ impl SessionState {
             speedup,
             steps,
             totals,
+            inherited,
         }
     }
 }

@@ -22,6 +22,17 @@ pub fn totals_lines(m: &SessionMetrics) -> [String; 2] {
     ]
 }
 
+/// The part of a fork's totals done in its parent, when there is one: "of which inherited
+/// (done in the parent, not here): tokens ...".
+pub fn inherited_line(m: &SessionMetrics) -> Option<String> {
+    (m.inherited.api_calls > 0).then(|| {
+        format!(
+            "of which inherited (done in the parent, not here): {}",
+            token_totals(&m.inherited)
+        )
+    })
+}
+
 /// "tokens 1,024 (in 600 / out 424) · words 700 · API calls 4 (1 retry) · errors 1 (rate
 /// limited 1)"; cache figures appear when a provider reported any.
 pub fn token_totals(t: &AgentMetrics) -> String {

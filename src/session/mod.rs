@@ -11,6 +11,7 @@ pub mod edit_impact;
 pub mod event;
 #[cfg(test)]
 mod fixtures;
+pub mod fork;
 pub mod health;
 pub mod ids;
 pub(crate) mod metrics;
@@ -21,6 +22,7 @@ pub mod plan_edit;
 pub mod plan_file;
 pub(crate) mod plan_grammar;
 pub mod plan_validation;
+pub mod provider_choice;
 pub mod redact;
 pub(crate) mod scheduling;
 pub mod session_fold;

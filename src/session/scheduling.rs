@@ -84,6 +84,7 @@ mod tests {
                 model: "m".into(),
                 max_parallel: 3,
                 origin: None,
+                choice: Default::default(),
             },
             Event::PlanReady {
                 plan: Plan { steps },

@@ -19,6 +19,7 @@ use super::ids::{SessionId, StepId};
 use super::metrics::AgentMetrics;
 use super::origin::Origin;
 use super::plan::{PlanSource, StepSpec};
+use super::provider_choice::ProviderChoice;
 
 mod calls;
 mod edits;
@@ -76,6 +77,8 @@ pub struct StepState {
     pub run_tokens: u64,
     /// The health watch flagged the agent and it has shown no progress since.
     pub stalled: bool,
+    /// Its work was done in the session this one was forked from, and copied here.
+    pub inherited: bool,
     /// US dollars spent on calls whose model has a price.
     pub cost: f64,
 }
@@ -183,6 +186,7 @@ impl StepState {
             queued_on: None,
             run_tokens: 0,
             stalled: false,
+            inherited: false,
             cost: 0.0,
             steered: None,
         }
@@ -289,6 +293,8 @@ pub struct SessionState {
     pub steered: Option<Steered>,
     /// The schedule or trigger that started it, when no person did.
     pub origin: Option<Origin>,
+    /// The providers it chose over the configured routing; a resume runs on them again.
+    pub choice: ProviderChoice,
     pub created_at_ms: i64,
     pub ended_at_ms: Option<i64>,
     pub planning_attempt: u32,
@@ -312,6 +318,12 @@ pub struct SessionState {
     pub allowed_tools: BTreeSet<String>,
     pub error: Option<String>,
     pub planner_metrics: AgentMetrics,
+    /// The planner's calls made in the parent of a fork, copied with its plan.
+    pub inherited_planner_metrics: AgentMetrics,
+    /// The session this one was forked from, and the parent's last event before the cut.
+    pub forked_from: Option<(SessionId, u64)>,
+    /// Folding the events of an `Inherited` block.
+    inheriting: bool,
     pub last_seq: u64,
     /// Start of the current run (creation or latest resume), None when not running.
     run_started_ms: Option<i64>,
@@ -335,6 +347,7 @@ impl SessionState {
             paused: false,
             steered: None,
             origin: None,
+            choice: ProviderChoice::default(),
             created_at_ms: 0,
             ended_at_ms: None,
             planning_attempt: 0,
@@ -351,6 +364,9 @@ impl SessionState {
             allowed_tools: BTreeSet::new(),
             error: None,
             planner_metrics: AgentMetrics::default(),
+            inherited_planner_metrics: AgentMetrics::default(),
+            forked_from: None,
+            inheriting: false,
             last_seq: 0,
             run_started_ms: None,
             runs_ms_done: 0,
@@ -448,10 +464,14 @@ impl SessionState {
     /// Folds one event in: a table from each kind of event to its handler, grouped by subject
     /// in the files of this folder (lifecycle, steps, calls, tool calls, edits).
     pub fn apply(&mut self, envelope: &Envelope) {
-        let at = envelope.at_ms;
         self.last_seq = self.last_seq.max(envelope.last_seq());
         self.note_steering(envelope);
-        match &envelope.event {
+        self.apply_event(envelope.at_ms, &envelope.event);
+    }
+
+    /// An event's change to the state at time `at`.
+    fn apply_event(&mut self, at: i64, event: &Event) {
+        match event {
             Event::SessionCreated {
                 goal,
                 workspace,
@@ -460,6 +480,7 @@ impl SessionState {
                 model,
                 max_parallel,
                 origin,
+                choice,
             } => self.on_session_created(
                 at,
                 Created {
@@ -470,6 +491,7 @@ impl SessionState {
                     model,
                     max_parallel: *max_parallel,
                     origin: origin.as_ref(),
+                    choice,
                 },
             ),
             Event::PlanningStarted { attempt } => self.on_planning_started(*attempt),
@@ -555,6 +577,37 @@ impl SessionState {
             Event::SessionResumed => self.on_session_resumed(at),
             Event::SessionCompleted => self.on_session_completed(at),
             Event::SessionFailed { error } => self.on_session_failed(at, error),
+            Event::Inherited {
+                parent,
+                at_seq,
+                events,
+            } => self.on_inherited(at, parent, *at_seq, events),
+        }
+    }
+
+    /// A fork's head: the parent's events folded in as if they happened now (so they take none
+    /// of this session's time), their steps and calls marked inherited.
+    fn on_inherited(&mut self, at: i64, parent: &SessionId, at_seq: u64, events: &[Envelope]) {
+        let outermost = !self.inheriting;
+        if outermost {
+            self.forked_from = Some((parent.clone(), at_seq));
+        }
+        self.inheriting = true;
+        for envelope in events {
+            self.apply_event(at, &envelope.event);
+            if let Some(step) = envelope.event.step().and_then(|id| self.step_index.get(id)) {
+                self.steps[*step].inherited = true;
+            }
+        }
+        self.inheriting = !outermost;
+    }
+
+    /// Where a planner call's figures go: inherited ones apart from this session's own.
+    pub(super) fn planner_metrics_mut(&mut self) -> &mut AgentMetrics {
+        if self.inheriting {
+            &mut self.inherited_planner_metrics
+        } else {
+            &mut self.planner_metrics
         }
     }
 

@@ -100,6 +100,16 @@ impl Store {
         paths::journal_path(&self.inner.root, id)
     }
 
+    /// Every event of a session's journal, one by one and in order (merged text lines given
+    /// back as their deltas).
+    pub fn events(&self, id: &SessionId) -> Result<Vec<Envelope>, StoreError> {
+        let path = self.journal_path(id);
+        if !path.exists() {
+            return Err(StoreError::NotFound(id.clone()));
+        }
+        journal::events_after(&path, 0).map_err(io_err(format!("cannot read {}", path.display())))
+    }
+
     /// Creates a new session's directory and journal, locked by this process while it is open.
     pub fn create_session(&self, id: &SessionId) -> Result<Journal, StoreError> {
         let dir = paths::session_dir(&self.inner.root, id);

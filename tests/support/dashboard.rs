@@ -146,6 +146,7 @@ impl Fixture {
                 model: "SmolLM2-135M-Instruct.Q4_1".into(),
                 max_parallel: 3,
                 origin: None,
+                choice: Default::default(),
             },
         );
         let plan = Plan {

@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use el_jefe::engine::planner::PlannerSettings;
 use el_jefe::engine::roles::RoleBook;
-use el_jefe::engine::{EngineHandle, EngineSettings, start_engine};
+use el_jefe::engine::{EngineHandle, EngineSettings, start_engine_routed};
 use el_jefe::provider::Provider;
+use el_jefe::provider::routes::Routes;
 use el_jefe::session::call::CallMode;
 use el_jefe::session::event::{EngineEvent, Envelope, Event};
 use el_jefe::session::ids::SessionId;
@@ -61,8 +62,13 @@ impl Harness {
         provider: Arc<dyn Provider>,
         settings: EngineSettings,
     ) -> Harness {
+        Self::start_routed(dir, Routes::single(provider), settings)
+    }
+
+    /// On several providers: `routes` says which serves what, and which a session may choose.
+    pub fn start_routed(dir: TempDir, routes: Routes, settings: EngineSettings) -> Harness {
         let store = Store::open(&dir.path().join("sessions")).unwrap();
-        let (handle, events) = start_engine(settings, provider, store.clone());
+        let (handle, events) = start_engine_routed(settings, routes, store.clone());
         Harness {
             handle,
             events,

@@ -81,6 +81,7 @@ pub struct ScriptedProvider {
     record: bool,
     /// Asks for tools only on steps that need them, as the embedded model does.
     sparing_with_tools: bool,
+    name: &'static str,
 }
 
 impl ScriptedProvider {
@@ -90,7 +91,13 @@ impl ScriptedProvider {
             requests: Arc::new(Mutex::new(Vec::new())),
             record: true,
             sparing_with_tools: false,
+            name: "scripted",
         }
+    }
+
+    /// Under another name, for tests with several providers.
+    pub fn named(self, name: &'static str) -> Self {
+        ScriptedProvider { name, ..self }
     }
 
     /// Like the embedded model: offered tools only on steps whose task asks for them.
@@ -151,7 +158,7 @@ pub fn plan_json(steps: &[(&str, &str, &[&str])]) -> String {
 
 impl Provider for ScriptedProvider {
     fn name(&self) -> &str {
-        "scripted"
+        self.name
     }
 
     fn model(&self) -> &str {

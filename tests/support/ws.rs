@@ -99,7 +99,11 @@ impl Client {
     }
 
     pub async fn command(&mut self, id: u64, command: Command) {
-        self.send(&ClientMessage::Command { id, command }).await;
+        self.send(&ClientMessage::Command {
+            id,
+            command: Box::new(command),
+        })
+        .await;
     }
 
     /// The next message; None once the server closed the connection.

@@ -133,13 +133,14 @@ impl Actor {
         live.planner_runs += 1;
         let attempt = live.planner_runs;
         let goal = live.state.goal.clone();
-        let provider = self.routes.default_provider().clone();
+        let route = live.routes.default_route().clone();
         let roles = self.settings.roles.clone();
         let settings = self.settings.planner.clone();
         let mode = self.mode;
         self.launch(id, TaskKey::Planner, attempt, |control, reporter| {
             run_planner(PlannerRun {
-                provider,
+                provider: route.provider,
+                model: route.model,
                 roles,
                 goal,
                 settings,
@@ -171,7 +172,7 @@ impl Actor {
         let Some(live) = self.sessions.get(id) else {
             return;
         };
-        let routes = &self.routes;
+        let routes = &live.routes;
         let registry = &self.settings.tools;
         let cache = &mut self.offered_tools;
         let prepared = prepare_step(
@@ -232,7 +233,9 @@ impl Actor {
             earlier_turns,
             workspace,
         } = prepared;
-        let route = self.routes.for_role(&agent);
+        let Some(route) = self.sessions.get(id).map(|l| l.routes.for_role(&agent)) else {
+            return;
+        };
         self.emit(
             id,
             Event::StepStarted {

@@ -14,6 +14,7 @@ use crate::session::origin::Origin;
 use crate::session::plan::{Plan, PlanSource};
 use crate::session::plan_edit::{PlanEdit, apply_edit};
 use crate::session::plan_validation::{MAX_GIVEN_STEPS, validate_with_limit};
+use crate::session::provider_choice::ProviderChoice;
 use crate::session::session_fold::{SessionState, StepStatus};
 use crate::store::paths::workspace_path;
 
@@ -22,6 +23,7 @@ pub(super) struct Given {
     pub plan: Option<Plan>,
     pub budget: Option<Budget>,
     pub origin: Option<Origin>,
+    pub providers: ProviderChoice,
 }
 
 impl Actor {
@@ -36,7 +38,14 @@ impl Actor {
         if self.shutdown.is_some() {
             return Err("el-jefe is shutting down".into());
         }
-        self.start_session(id, goal, created_at, given.plan, given.origin)?;
+        self.start_session(
+            id,
+            goal,
+            created_at,
+            given.plan,
+            given.origin,
+            given.providers,
+        )?;
         let budget = given.budget.unwrap_or_else(|| self.settings.budget.clone());
         if !budget.is_empty() {
             self.emit(id, Event::BudgetSet { budget });
@@ -66,11 +75,8 @@ impl Actor {
         created_at: chrono::DateTime<chrono::Local>,
         plan: Option<Plan>,
         origin: Option<Origin>,
+        choice: ProviderChoice,
     ) -> Result<(), String> {
-        let goal = goal.trim();
-        if goal.is_empty() {
-            return Err("the goal is empty".into());
-        }
         let plan = match plan {
             Some(plan) => Some(
                 validate_with_limit(plan, &self.settings.roles.names(), MAX_GIVEN_STEPS)
@@ -78,30 +84,8 @@ impl Actor {
             ),
             None => None,
         };
-        if self.sessions.contains_key(id) {
-            return Err(format!("session {id} already exists"));
-        }
-        let workspace = workspace_path(&self.settings.workspace_root, goal, created_at);
-        std::fs::create_dir_all(&workspace)
-            .map_err(|e| format!("cannot create the workspace {}: {e}", workspace.display()))?;
-        let journal = self.store.create_session(id).map_err(|e| e.to_string())?;
-        tracing::info!(session = %id, goal, given_plan = plan.is_some(), "session started");
-        self.sessions.insert(
-            id.clone(),
-            LiveSession::new(SessionState::new(id.clone()), journal),
-        );
-        self.emit(
-            id,
-            Event::SessionCreated {
-                goal: goal.to_string(),
-                workspace,
-                mode: self.mode,
-                provider: self.routes.default_provider().name().to_string(),
-                model: self.routes.default_provider().model().to_string(),
-                max_parallel: self.settings.max_parallel,
-                origin,
-            },
-        );
+        self.open_session(id, goal, created_at, origin, choice)?;
+        tracing::info!(session = %id, given_plan = plan.is_some(), "session started");
         match plan {
             Some(plan) => self.emit(
                 id,
@@ -112,6 +96,49 @@ impl Actor {
             ),
             None => self.start_planner(id),
         }
+        Ok(())
+    }
+
+    /// Makes a new session: its workspace, journal and routes, and its first event.
+    pub(super) fn open_session(
+        &mut self,
+        id: &SessionId,
+        goal: &str,
+        created_at: chrono::DateTime<chrono::Local>,
+        origin: Option<Origin>,
+        choice: ProviderChoice,
+    ) -> Result<(), String> {
+        let goal = goal.trim();
+        if goal.is_empty() {
+            return Err("the goal is empty".into());
+        }
+        if self.sessions.contains_key(id) {
+            return Err(format!("session {id} already exists"));
+        }
+        self.routes
+            .check_choice(&choice, &self.settings.roles.names())?;
+        let routes = self.routes.chosen(&choice)?;
+        let workspace = workspace_path(&self.settings.workspace_root, goal, created_at);
+        std::fs::create_dir_all(&workspace)
+            .map_err(|e| format!("cannot create the workspace {}: {e}", workspace.display()))?;
+        let journal = self.store.create_session(id).map_err(|e| e.to_string())?;
+        self.sessions.insert(
+            id.clone(),
+            LiveSession::new(SessionState::new(id.clone()), journal, routes.clone()),
+        );
+        self.emit(
+            id,
+            Event::SessionCreated {
+                goal: goal.to_string(),
+                workspace,
+                mode: self.mode,
+                provider: routes.default_provider().name().to_string(),
+                model: routes.default_route().model_name().to_string(),
+                max_parallel: self.settings.max_parallel,
+                origin,
+                choice,
+            },
+        );
         Ok(())
     }
 
@@ -145,9 +172,12 @@ impl Actor {
                 stored.state.status.label()
             ));
         }
+        let routes = self.routes.chosen(&stored.state.choice).map_err(|why| {
+            format!("{id} ran on providers this engine cannot give it again: {why}")
+        })?;
         tracing::info!(session = %id, "session resumed");
         self.sessions
-            .insert(id.clone(), LiveSession::new(stored.state, journal));
+            .insert(id.clone(), LiveSession::new(stored.state, journal, routes));
         for message in stored.warnings {
             self.emit(
                 id,
@@ -199,8 +229,10 @@ impl Actor {
             return Err("el-jefe is shutting down".into());
         }
         let (journal, stored) = self.store.reopen_session(id).map_err(|e| e.to_string())?;
+        // Taken over only to write an event: no call is made on these routes.
+        let routes = self.routes.clone();
         self.sessions
-            .insert(id.clone(), LiveSession::new(stored.state, journal));
+            .insert(id.clone(), LiveSession::new(stored.state, journal, routes));
         Ok(())
     }
 

@@ -170,6 +170,10 @@ impl Provider for LocalProvider {
         true
     }
 
+    fn can_switch_model(&self) -> bool {
+        false
+    }
+
     fn stream(&self, request: ChatRequest, control: CallControl) -> ProviderStream {
         // The model has no tool calling of its own: tools go through the action format.
         if !request.tools.is_empty() && request.grammar.is_none() {

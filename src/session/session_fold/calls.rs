@@ -26,7 +26,7 @@ impl SessionState {
                 }
             }
             None => {
-                self.planner_metrics.record_call(call);
+                self.planner_metrics_mut().record_call(call);
                 self.planner_cost += call.cost_usd.unwrap_or(0.0);
             }
         }
@@ -39,7 +39,7 @@ impl SessionState {
                     s.metrics.record_failed_call(kind);
                 }
             }
-            None => self.planner_metrics.record_failed_call(kind),
+            None => self.planner_metrics_mut().record_failed_call(kind),
         }
     }
 
@@ -64,7 +64,7 @@ impl SessionState {
             }
             None => {
                 self.planner_notice = None;
-                self.planner_metrics.record_slot_wait(waited_ms);
+                self.planner_metrics_mut().record_slot_wait(waited_ms);
             }
         }
     }
@@ -86,7 +86,7 @@ impl SessionState {
                 s.notice = Some(notice);
             }
             None => {
-                self.planner_metrics.record_retry(retry.kind);
+                self.planner_metrics_mut().record_retry(retry.kind);
                 self.planner_notice = Some(notice);
             }
         }
@@ -104,7 +104,7 @@ impl SessionState {
                 s.notice = Some(notice.clone());
             }
             None => {
-                self.planner_metrics.record_failover(failover.kind);
+                self.planner_metrics_mut().record_failover(failover.kind);
                 self.planner_notice = Some(notice.clone());
             }
         }

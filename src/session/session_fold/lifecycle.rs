@@ -9,6 +9,7 @@ use crate::session::call::CallMode;
 use crate::session::ids::StepId;
 use crate::session::origin::Origin;
 use crate::session::plan::{Plan, PlanSource};
+use crate::session::provider_choice::ProviderChoice;
 
 /// What `SessionCreated` carries.
 pub(super) struct Created<'a> {
@@ -19,6 +20,7 @@ pub(super) struct Created<'a> {
     pub model: &'a str,
     pub max_parallel: usize,
     pub origin: Option<&'a Origin>,
+    pub choice: &'a ProviderChoice,
 }
 
 impl SessionState {
@@ -30,6 +32,7 @@ impl SessionState {
         self.model = created.model.to_string();
         self.max_parallel = created.max_parallel;
         self.origin = created.origin.cloned();
+        self.choice = created.choice.clone();
         self.status = SessionStatus::Starting;
         self.created_at_ms = at;
         self.run_started_ms = Some(at);

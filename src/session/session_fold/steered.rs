@@ -67,7 +67,8 @@ impl SessionState {
             | Event::StepStalled { .. }
             | Event::StepRequeued { .. }
             | Event::BudgetSet { .. }
-            | Event::BudgetReached { .. } => {}
+            | Event::BudgetReached { .. }
+            | Event::Inherited { .. } => {}
         }
     }
 

@@ -43,6 +43,7 @@ fn created() -> Event {
         model: "m".into(),
         max_parallel: 3,
         origin: None,
+        choice: Default::default(),
     }
 }
 
