@@ -106,6 +106,35 @@ pub enum Cmd {
         #[command(flatten)]
         approvals: ApprovalFlags,
     },
+    /// Two runs side by side, step by step: outputs (a word diff), tokens, cost, first token,
+    /// tokens/s, tool calls, errors and retries, and a verdict per metric.
+    Compare {
+        a: String,
+        b: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the same plan on two providers at once (planned once, by A's provider), then
+    /// compare them: el-jefe ab "goal" --a local --b openai:gpt-4o-mini
+    #[command(group(clap::ArgGroup::new("what").required(true)))]
+    Ab {
+        /// What to do; with --plan, the plan file's goal when left out.
+        #[arg(group = "what")]
+        goal: Option<String>,
+        #[arg(long, group = "what", value_name = "FILE")]
+        plan: Option<PathBuf>,
+        /// Side A's provider: PROVIDER or PROVIDER:MODEL.
+        #[arg(long, value_name = "PROVIDER[:MODEL]")]
+        a: String,
+        /// Side B's provider.
+        #[arg(long, value_name = "PROVIDER[:MODEL]")]
+        b: String,
+        /// The comparison as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        approvals: ApprovalFlags,
+    },
     /// Change the plan of a saved session; `el-jefe resume` then runs only what changed.
     Step {
         #[command(subcommand)]

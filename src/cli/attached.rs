@@ -3,10 +3,13 @@
 
 use super::Context;
 use super::args::StepCmd;
-use super::saved::{cap_words, print_sessions, print_show, report_budget, report_edit, step_edit};
+use super::saved::{
+    cap_words, print_comparison, print_sessions, print_show, report_budget, report_edit, step_edit,
+};
 use el_jefe::client::{ClientError, Remote, Target};
 use el_jefe::engine::clock::Clock;
 use el_jefe::engine::saved_edit::check_saved_edit;
+use el_jefe::headless::ab::run_ab;
 use el_jefe::headless::{Approvals, Output, RunEnd, Start, run_headless};
 use el_jefe::protocol::PROVIDER_CHOICE;
 use el_jefe::session::budget::apply_cap_words;
@@ -126,6 +129,40 @@ pub fn run(
     })
 }
 
+/// `el-jefe ab` on a server: both sides run there, then the comparison.
+pub fn ab(
+    cx: Context,
+    target: Target,
+    start: Start,
+    sides: (ProviderChoice, ProviderChoice),
+    json: bool,
+    approvals: Approvals,
+) -> anyhow::Result<i32> {
+    cx.runtime.block_on(async {
+        let remote = connect(target, "el-jefe-ab").await?;
+        check_provider_choice(&remote, &sides.0)?;
+        check_provider_choice(&remote, &sides.1)?;
+        eprintln!(
+            "el-jefe: running both sides on the server at {}",
+            remote.url()
+        );
+        let (engine, mut events, _schedules) = remote.attach();
+        let ended = run_ab(
+            &engine,
+            &mut events,
+            start,
+            sides,
+            &approvals,
+            &mut std::io::stderr(),
+        )
+        .await;
+        engine.shutdown().await;
+        let ended = ended?;
+        print_comparison(&ended.a, &ended.b, Clock::new().now_ms(), json)?;
+        Ok(ended.exit_code())
+    })
+}
+
 pub fn list(cx: &Context, target: Target, json: bool) -> anyhow::Result<i32> {
     cx.runtime.block_on(async {
         let mut remote = connect(target, "el-jefe-sessions").await?;
@@ -141,6 +178,17 @@ pub fn show(cx: &Context, target: Target, session_id: &str, json: bool) -> anyho
         let mut remote = connect(target, "el-jefe-show").await?;
         let session = stored(vec![session(&mut remote, &id).await?]);
         print_show(&session[0], Clock::new().now_ms(), json);
+        Ok(0)
+    })
+}
+
+pub fn compare(cx: &Context, target: Target, a: &str, b: &str, json: bool) -> anyhow::Result<i32> {
+    let (a, b) = (SessionId::parse(a)?, SessionId::parse(b)?);
+    cx.runtime.block_on(async {
+        let mut remote = connect(target, "el-jefe-compare").await?;
+        let a = session(&mut remote, &a).await?;
+        let b = session(&mut remote, &b).await?;
+        print_comparison(&a, &b, Clock::new().now_ms(), json)?;
         Ok(0)
     })
 }

@@ -66,7 +66,7 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
             None | Some(Cmd::Run { .. } | Cmd::Schedule { .. })
         );
     // A fork records the providers it runs on, so a later resume runs it on them again.
-    let as_choice = to_server || matches!(cli.command, Some(Cmd::Fork { .. }));
+    let as_choice = to_server || matches!(cli.command, Some(Cmd::Fork { .. } | Cmd::Ab { .. }));
     let mut session_providers = ProviderChoice::default();
     for assignment in &cli.global.agent_provider {
         session_providers
@@ -174,6 +174,31 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
             match server.target(&cx.dirs) {
                 Some(target) => attached::run(cx, target, start, json, approvals.approvals()),
                 None => run::run(cx, start, json, approvals.approvals()),
+            }
+        }
+        Cmd::Compare { a, b, json } => match server.target(&cx.dirs) {
+            Some(target) => attached::compare(&cx, target, &a, &b, json),
+            None => saved::compare(&cx, &a, &b, json),
+        },
+        Cmd::Ab {
+            goal,
+            plan,
+            a,
+            b,
+            json,
+            approvals,
+        } => {
+            let start = run::start_of(goal, plan)?;
+            let side = |text: &str, flag: &str| -> anyhow::Result<ProviderChoice> {
+                let mut choice = cx.session_providers.clone();
+                choice.default =
+                    ProviderPick::parse(text).map_err(|e| anyhow::anyhow!("{flag}: {e}"))?;
+                Ok(choice)
+            };
+            let sides = (side(&a, "--a")?, side(&b, "--b")?);
+            match server.target(&cx.dirs) {
+                Some(target) => attached::ab(cx, target, start, sides, json, approvals.approvals()),
+                None => run::ab(cx, start, sides, json, approvals.approvals()),
             }
         }
         Cmd::Pause { session_id, step } => {

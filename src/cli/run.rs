@@ -1,16 +1,21 @@
 //! Commands that run sessions: `run`, `resume`, and the dashboard; with what they start first
 //! (MCP servers, the providers, the embedded model).
 
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::Context;
 use super::providers::load_routes;
+use super::saved::print_comparison;
 use el_jefe::config::Config;
+use el_jefe::engine::clock::Clock;
 use el_jefe::engine::start_engine_routed;
+use el_jefe::headless::ab::run_ab;
 use el_jefe::headless::{Approvals, Output, RunEnd, Start, run_headless};
 use el_jefe::session::ids::SessionId;
 use el_jefe::session::plan_file::{PlanFile, parse_plan_file};
+use el_jefe::session::provider_choice::ProviderChoice;
 use el_jefe::store::Store;
 use el_jefe::tools::ToolRegistry;
 use el_jefe::tools::mcp::{McpHub, ServerStatus, load_servers};
@@ -148,4 +153,37 @@ pub async fn start_tools(
         ToolRegistry::new(config.tool_policies.clone(), config.tool_limits).with_mcp(hub.clone());
     config.engine.tools = Arc::new(registry);
     Ok(Some(hub))
+}
+
+/// `el-jefe ab` in this process: both sides on this engine, then the comparison.
+pub fn ab(
+    cx: Context,
+    start: Start,
+    sides: (ProviderChoice, ProviderChoice),
+    json: bool,
+    approvals: Approvals,
+) -> anyhow::Result<i32> {
+    let store = Store::open(&cx.dirs.sessions())?;
+    let mut config = cx.config;
+    cx.runtime.block_on(async {
+        let hub = start_tools(&mut config, false).await?;
+        let routes = load_routes(&config, false).await?;
+        let (engine, mut events) = start_engine_routed(config.engine, routes, store);
+        let ended = run_ab(
+            &engine,
+            &mut events,
+            start,
+            sides,
+            &approvals,
+            &mut io::stderr(),
+        )
+        .await;
+        engine.shutdown().await;
+        if let Some(hub) = hub {
+            hub.shutdown().await;
+        }
+        let ended = ended?;
+        print_comparison(&ended.a, &ended.b, Clock::new().now_ms(), json)?;
+        Ok(ended.exit_code())
+    })
 }

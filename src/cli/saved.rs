@@ -10,9 +10,11 @@ use super::Context;
 use super::args::StepCmd;
 use el_jefe::engine::clock::Clock;
 use el_jefe::engine::saved_edit::{SavedEdit, edit_saved_session, set_saved_budget};
+use el_jefe::headless::compare_text::comparison_text;
 use el_jefe::headless::listing;
 use el_jefe::headless::step_command::describe_saved_edit;
 use el_jefe::session::budget::{Budget, apply_cap_words};
+use el_jefe::session::compare::compare as compare_sessions;
 use el_jefe::session::ids::{SessionId, StepId};
 use el_jefe::session::plan_edit::{PlanEdit, change_step, new_step};
 use el_jefe::session::plan_file::render_plan_file;
@@ -44,6 +46,29 @@ pub fn show(cx: &Context, session_id: &str, json: bool) -> anyhow::Result<i32> {
     let (store, now) = open_store(&cx.dirs)?;
     print_show(&store.load(&id)?, now, json);
     Ok(0)
+}
+
+pub fn compare(cx: &Context, a: &str, b: &str, json: bool) -> anyhow::Result<i32> {
+    let (a, b) = (SessionId::parse(a)?, SessionId::parse(b)?);
+    let (store, now) = open_store(&cx.dirs)?;
+    print_comparison(&store.load(&a)?.state, &store.load(&b)?.state, now, json)?;
+    Ok(0)
+}
+
+/// `el-jefe compare`'s output, wherever the sessions came from.
+pub fn print_comparison(
+    a: &SessionState,
+    b: &SessionState,
+    now: i64,
+    json: bool,
+) -> anyhow::Result<()> {
+    let comparison = compare_sessions(a, b, now);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&comparison)?);
+    } else {
+        print!("{}", comparison_text(&comparison));
+    }
+    Ok(())
 }
 
 /// `el-jefe show`'s output, wherever the session came from.

@@ -1,5 +1,7 @@
 //! Front ends without a screen: a plain-text story or one JSON event per line.
 
+pub mod ab;
+pub mod compare_text;
 pub mod listing;
 pub(crate) mod plain;
 mod run;

@@ -6,6 +6,7 @@ pub mod budget;
 pub mod builtin;
 pub mod call;
 pub mod command;
+pub mod compare;
 pub(crate) mod dag_index;
 pub mod edit_impact;
 pub mod event;
