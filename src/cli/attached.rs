@@ -4,7 +4,8 @@
 use super::Context;
 use super::args::StepCmd;
 use super::saved::{
-    cap_words, print_comparison, print_sessions, print_show, report_budget, report_edit, step_edit,
+    cap_words, print_comparison, print_sessions, print_show, report_ab, report_budget, report_edit,
+    step_edit,
 };
 use el_jefe::client::{ClientError, Remote, Target};
 use el_jefe::engine::clock::Clock;
@@ -157,9 +158,7 @@ pub fn ab(
         )
         .await;
         engine.shutdown().await;
-        let ended = ended?;
-        print_comparison(&ended.a, &ended.b, Clock::new().now_ms(), json)?;
-        Ok(ended.exit_code())
+        report_ab(&ended?, json)
     })
 }
 

@@ -7,9 +7,8 @@ use std::sync::Arc;
 
 use super::Context;
 use super::providers::load_routes;
-use super::saved::print_comparison;
+use super::saved::report_ab;
 use el_jefe::config::Config;
-use el_jefe::engine::clock::Clock;
 use el_jefe::engine::start_engine_routed;
 use el_jefe::headless::ab::run_ab;
 use el_jefe::headless::{Approvals, Output, RunEnd, Start, run_headless};
@@ -182,8 +181,6 @@ pub fn ab(
         if let Some(hub) = hub {
             hub.shutdown().await;
         }
-        let ended = ended?;
-        print_comparison(&ended.a, &ended.b, Clock::new().now_ms(), json)?;
-        Ok(ended.exit_code())
+        report_ab(&ended?, json)
     })
 }

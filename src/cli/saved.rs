@@ -10,6 +10,7 @@ use super::Context;
 use super::args::StepCmd;
 use el_jefe::engine::clock::Clock;
 use el_jefe::engine::saved_edit::{SavedEdit, edit_saved_session, set_saved_budget};
+use el_jefe::headless::ab::AbEnd;
 use el_jefe::headless::compare_text::comparison_text;
 use el_jefe::headless::listing;
 use el_jefe::headless::step_command::describe_saved_edit;
@@ -69,6 +70,12 @@ pub fn print_comparison(
         print!("{}", comparison_text(&comparison));
     }
     Ok(())
+}
+
+/// `el-jefe ab`'s ending, wherever it ran: the comparison, and 0 when both sides completed.
+pub fn report_ab(ended: &AbEnd, json: bool) -> anyhow::Result<i32> {
+    print_comparison(&ended.a, &ended.b, Clock::new().now_ms(), json)?;
+    Ok(ended.exit_code())
 }
 
 /// `el-jefe show`'s output, wherever the session came from.

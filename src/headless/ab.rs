@@ -69,15 +69,15 @@ pub async fn run_ab(
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     loop {
-        let ended = |id: &Option<SessionId>, states: &HashMap<SessionId, SessionState>| {
-            id.as_ref()
-                .and_then(|id| states.get(id))
+        let ended = |id: Option<&SessionId>| {
+            id.and_then(|id| states.get(id))
                 .is_some_and(|s| s.ended_at_ms.is_some() && !s.status.is_active())
         };
-        if ended(&Some(id_a.clone()), &states) && ended(&id_b, &states) {
+        let a_ended = ended(Some(&id_a));
+        if a_ended && ended(id_b.as_ref()) {
             break;
         }
-        if ended(&Some(id_a.clone()), &states) && id_b.is_none() {
+        if a_ended && id_b.is_none() {
             let a = &states[&id_a];
             anyhow::bail!(
                 "side A ({id_a}) ended before it had a plan ({}); B did not start",

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::metrics::{AgentMetrics, count_words};
+use super::metrics::AgentMetrics;
 use super::session_fold::{SessionState, StepState};
 
 /// One run's figures for a step or for the whole session.
@@ -106,10 +106,8 @@ fn pair(
 }
 
 fn step_figures(step: &StepState, now_ms: i64) -> Figures {
-    let mut m = step.metrics.clone();
-    m.words = count_words(&step.output);
     figures(
-        &m,
+        &step.metrics_with_words(),
         step.status.label(),
         priced(step.cost),
         step.busy_ms(now_ms),
@@ -119,9 +117,7 @@ fn step_figures(step: &StepState, now_ms: i64) -> Figures {
 fn side(state: &SessionState, now_ms: i64) -> Side {
     let mut steps = AgentMetrics::default();
     for step in &state.steps {
-        let mut m = step.metrics.clone();
-        m.words = count_words(&step.output);
-        steps.add(&m);
+        steps.add(&step.metrics_with_words());
     }
     let cost = priced(state.steps.iter().map(|s| s.cost).sum::<f64>());
     let planner = (state.planner_metrics.api_calls > 0).then(|| {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::call::CallStats;
 use super::call::ErrorKind;
 use super::event::ToolStatus;
-use super::session_fold::{SessionState, StepStatus};
+use super::session_fold::{SessionState, StepState, StepStatus};
 
 /// Counters for one step, or summed over the steps of one agent role.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -173,15 +173,23 @@ pub struct SessionMetrics {
     pub inherited: AgentMetrics,
 }
 
+impl StepState {
+    /// The step's metrics with the words of its output counted (the fold counts them only
+    /// when asked: they change with every chunk).
+    pub fn metrics_with_words(&self) -> AgentMetrics {
+        let mut m = self.metrics.clone();
+        m.words = count_words(&self.output);
+        m
+    }
+}
+
 impl SessionState {
     /// Metrics per agent role, in role name order; the planner appears as "planner".
     pub fn agent_metrics(&self) -> BTreeMap<String, AgentMetrics> {
         let mut by_role: BTreeMap<String, AgentMetrics> = BTreeMap::new();
         for step in &self.steps {
             let entry = by_role.entry(step.spec.agent.clone()).or_default();
-            let mut m = step.metrics.clone();
-            m.words = count_words(&step.output);
-            entry.add(&m);
+            entry.add(&step.metrics_with_words());
         }
         let mut planner = self.planner_metrics.clone();
         planner.add(&self.inherited_planner_metrics);
@@ -206,8 +214,7 @@ impl SessionState {
                 StepStatus::Failed => steps.failed += 1,
                 StepStatus::Interrupted => steps.interrupted += 1,
             }
-            let mut m = step.metrics.clone();
-            m.words = count_words(&step.output);
+            let m = step.metrics_with_words();
             totals.add(&m);
             if step.inherited {
                 inherited.add(&m);
