@@ -701,3 +701,77 @@ mod plan_edits {
         );
     }
 }
+
+#[test]
+fn replay_steps_event_by_event_and_forks_at_the_moment_on_screen() {
+    let mut f = running();
+    let id = sid(1);
+    let journal = f.journal(&id);
+    // created, plan, two starts, three words: 7 events; replay opens after the first.
+    assert_eq!(journal.len(), 7);
+    f.app.enter_replay(id.clone(), journal.clone());
+    let shown = |f: &Fixture| f.app.sessions[0].state.clone();
+    let fold =
+        |n: usize| el_jefe::session::session_fold::SessionState::replay(id.clone(), &journal[..n]);
+    assert_eq!(shown(&f), fold(1));
+    f.key(KeyCode::Right);
+    f.key(KeyCode::Right);
+    assert_eq!(shown(&f), fold(3), "two steps forward");
+    f.key(KeyCode::Left);
+    assert_eq!(shown(&f), fold(2), "one back");
+    f.char('$');
+    assert_eq!(shown(&f), fold(7), "to the end");
+    f.char('0');
+    assert_eq!(shown(&f), fold(0), "to the start");
+
+    // Steering keys would act on the present, not on the moment shown.
+    f.char('p');
+    assert!(f.sent().is_empty());
+    assert!(
+        f.app
+            .message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("esc leaves replay")
+    );
+
+    // A live event while looking at the past leaves the screen where it was.
+    f.stream(&id, "1", 5, "more ");
+    assert_eq!(shown(&f), fold(0));
+
+    f.char('l');
+    f.char('l');
+    f.char('l');
+    f.char('f');
+    let Command::ForkSession { parent, at, .. } = one(&mut f) else {
+        panic!("f forks");
+    };
+    assert_eq!(parent, id);
+    assert_eq!(at, el_jefe::session::fork::ForkPoint::Event { seq: 3 });
+    assert!(f.app.replay_deck.is_none(), "forking leaves replay");
+    // The whole session is back on screen, with the live event replay held back.
+    assert_eq!(
+        f.app.sessions[0].state,
+        el_jefe::session::session_fold::SessionState::replay(id.clone(), &f.journal(&id))
+    );
+}
+
+#[test]
+fn esc_leaves_replay_and_space_plays_it() {
+    let mut f = running();
+    let id = sid(1);
+    let journal = f.journal(&id);
+    f.app.enter_replay(id, journal);
+    f.key(KeyCode::Char(' '));
+    assert!(f.app.replay_is_playing());
+    f.key(KeyCode::Char(' '));
+    assert!(!f.app.replay_is_playing());
+    f.key(KeyCode::Esc);
+    assert!(f.app.replay_deck.is_none());
+    f.char('p');
+    assert!(
+        matches!(one(&mut f), Command::PauseStep { .. }),
+        "steering works again"
+    );
+}

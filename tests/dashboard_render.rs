@@ -411,3 +411,18 @@ fn agent_held_by_a_spent_budget_needs_attention() {
     f.event(&sid(2), 64, Event::StepPaused { step: "2".into() });
     insta::assert_snapshot!(f.render(W, H));
 }
+
+/// The finished four-step session in replay, paused with two steps done and the third on
+/// its way: the panes show that moment, the replay bar where it is in the run.
+#[test]
+fn replay_paused_mid_run() {
+    let mut f = finished_four_steps();
+    let id = sid(1);
+    let journal = f.journal(&id);
+    f.app.enter_replay(id, journal);
+    // Event 20 is the third word of step 2: steps 1 and 4 are done, 2 streams, 3 waits.
+    f.char('t');
+    f.type_text("#20");
+    f.key(KeyCode::Enter);
+    insta::assert_snapshot!(f.render(W, H));
+}

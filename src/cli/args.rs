@@ -106,6 +106,9 @@ pub enum Cmd {
         #[command(flatten)]
         approvals: ApprovalFlags,
     },
+    /// The dashboard, playing a session back as it happened: space plays or pauses, arrows
+    /// step event by event, s changes speed (1x, 10x, max), f forks at the moment on screen.
+    Replay { session_id: String },
     /// Two runs side by side, step by step: outputs (a word diff), tokens, cost, first token,
     /// tokens/s, tool calls, errors and retries, and a verdict per metric.
     Compare {

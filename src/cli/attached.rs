@@ -68,7 +68,8 @@ async fn session(remote: &mut Remote, id: &SessionId) -> anyhow::Result<SessionS
         .ok_or_else(|| anyhow::anyhow!("the server at {} has no session {id}", remote.url()))
 }
 
-pub fn dashboard(cx: Context, target: Target) -> anyhow::Result<i32> {
+/// The dashboard on a server; with `replay`, opened in replay of that session.
+pub fn dashboard(cx: Context, target: Target, replay: Option<SessionId>) -> anyhow::Result<i32> {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() {
         anyhow::bail!(
@@ -77,9 +78,14 @@ pub fn dashboard(cx: Context, target: Target) -> anyhow::Result<i32> {
     }
     let roles = cx.config.engine.roles.names();
     cx.runtime.block_on(async {
-        let mut remote = connect(target, "el-jefe-dashboard").await?;
+        let mut remote = connect(target.clone(), "el-jefe-dashboard").await?;
         check_provider_choice(&remote, &cx.session_providers)?;
         let states = remote.snapshot(None).await?;
+        if let Some(id) = &replay
+            && !states.iter().any(|s| &s.id == id)
+        {
+            anyhow::bail!("the server at {} has no session {id}", remote.url());
+        }
         let welcome = remote.welcome().clone();
         let url = remote.url().to_string();
         let (engine, events, schedules) = remote.attach();
@@ -93,9 +99,25 @@ pub fn dashboard(cx: Context, target: Target) -> anyhow::Result<i32> {
             roles,
             attached_to: Some(url),
             schedules: Some(schedules),
+            history: Some(server_history(target)),
+            replay,
         })
         .await?;
         Ok(0)
+    })
+}
+
+/// Replay asks the server for a session's journal, on a connection of its own so the
+/// dashboard's stays live.
+fn server_history(target: Target) -> el_jefe::tui::history::LoadHistory {
+    std::sync::Arc::new(move |id| {
+        let target = target.clone();
+        Box::pin(async move {
+            let mut remote = Remote::connect(target, "el-jefe-replay")
+                .await
+                .map_err(|e| e.to_string())?;
+            remote.history(&id).await.map_err(|e| e.to_string())
+        })
     })
 }
 

@@ -110,8 +110,8 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
     };
     let Some(command) = cli.command else {
         return match server.target(&cx.dirs) {
-            Some(target) => attached::dashboard(cx, target),
-            None => run::dashboard(cx),
+            Some(target) => attached::dashboard(cx, target, None),
+            None => run::dashboard(cx, None),
         };
     };
     match command {
@@ -174,6 +174,13 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
             match server.target(&cx.dirs) {
                 Some(target) => attached::run(cx, target, start, json, approvals.approvals()),
                 None => run::run(cx, start, json, approvals.approvals()),
+            }
+        }
+        Cmd::Replay { session_id } => {
+            let id = SessionId::parse(&session_id)?;
+            match server.target(&cx.dirs) {
+                Some(target) => attached::dashboard(cx, target, Some(id)),
+                None => run::dashboard(cx, Some(id)),
             }
         }
         Cmd::Compare { a, b, json } => match server.target(&cx.dirs) {

@@ -61,7 +61,8 @@ fn read_plan_file(path: &Path) -> Result<PlanFile, String> {
     parse_plan_file(&text).map_err(|e| format!("plan file {}: {e}", path.display()))
 }
 
-pub fn dashboard(cx: Context) -> anyhow::Result<i32> {
+/// The dashboard; with `replay`, opened in replay of that session.
+pub fn dashboard(cx: Context, replay: Option<SessionId>) -> anyhow::Result<i32> {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() {
         anyhow::bail!(
@@ -69,6 +70,10 @@ pub fn dashboard(cx: Context) -> anyhow::Result<i32> {
         );
     }
     let store = Store::open(&cx.dirs.sessions())?;
+    if let Some(id) = &replay {
+        // Said before the screen changes, where it can be read.
+        store.load(id)?;
+    }
     let mut config = cx.config;
     cx.runtime.block_on(async {
         let hub = start_tools(&mut config, true).await?;
@@ -93,12 +98,27 @@ pub fn dashboard(cx: Context) -> anyhow::Result<i32> {
             roles,
             attached_to: None,
             schedules: None,
+            history: Some(journal_history(store.clone())),
+            replay,
         })
         .await?;
         if let Some(hub) = hub {
             hub.shutdown().await;
         }
         Ok(0)
+    })
+}
+
+/// Replay reads the journals of this machine, off the dashboard's thread.
+fn journal_history(store: Store) -> el_jefe::tui::history::LoadHistory {
+    std::sync::Arc::new(move |id| {
+        let store = store.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || store.events(&id))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())
+        })
     })
 }
 

@@ -63,18 +63,42 @@ impl Remote {
         &mut self,
         sessions: Option<Vec<SessionId>>,
     ) -> Result<Vec<SessionState>, ClientError> {
+        let mut states: BTreeMap<SessionId, SessionState> = BTreeMap::new();
+        self.catch_up(sessions, |envelope| {
+            states
+                .entry(envelope.session.clone())
+                .or_insert_with(|| SessionState::new(envelope.session.clone()))
+                .apply(&envelope);
+        })
+        .await?;
+        Ok(states.into_values().rev().collect())
+    }
+
+    /// Every event of one session so far, one by one and in order: what replay plays.
+    pub async fn history(&mut self, id: &SessionId) -> Result<Vec<Envelope>, ClientError> {
+        let mut events = Vec::new();
+        self.catch_up(Some(vec![id.clone()]), |envelope| {
+            events.push(Arc::unwrap_or_clone(envelope));
+        })
+        .await?;
+        Ok(events)
+    }
+
+    /// Follows these sessions (None: all of them) and hands over each event they hold up to
+    /// now, until the server says the client has caught up.
+    async fn catch_up(
+        &mut self,
+        sessions: Option<Vec<SessionId>>,
+        mut each: impl FnMut(Arc<Envelope>),
+    ) -> Result<(), ClientError> {
         self.tracker.follow(sessions);
         self.link.send(&self.tracker.subscribe()).await?;
         self.tracker.subscribed = true;
-        let mut states: BTreeMap<SessionId, SessionState> = BTreeMap::new();
         loop {
             match self.next().await? {
                 ServerMessage::Events { events } => {
                     for envelope in self.tracker.fresh(events) {
-                        states
-                            .entry(envelope.session.clone())
-                            .or_insert_with(|| SessionState::new(envelope.session.clone()))
-                            .apply(&envelope);
+                        each(envelope);
                     }
                 }
                 ServerMessage::CaughtUp { .. } => break,
@@ -89,7 +113,7 @@ impl Remote {
                 | ServerMessage::Bye { .. } => {}
             }
         }
-        Ok(states.into_values().rev().collect())
+        Ok(())
     }
 
     /// Issues one command and waits for its answer.

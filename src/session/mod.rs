@@ -25,6 +25,7 @@ pub(crate) mod plan_grammar;
 pub mod plan_validation;
 pub mod provider_choice;
 pub mod redact;
+pub mod replay;
 pub(crate) mod scheduling;
 pub mod session_fold;
 pub(crate) mod status;

@@ -3,12 +3,15 @@
 //! (`steer.rs`), and the command bar with its slash commands (`slash.rs`).
 
 mod navigate;
+mod replay;
 mod schedules;
 mod slash;
 mod steer;
 
 use super::app::App;
+use super::slash_command::SeekTarget;
 use crate::engine::EngineClosed;
+use crate::session::ids::SessionId;
 use crate::session::plan_edit::Dependents;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +32,28 @@ pub enum Action {
     Navigate(Navigate),
     Steer(Steer),
     Bar(Bar),
+    Replay(Replay),
+}
+
+/// Replay mode: the selected session played back from its journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Replay {
+    /// Into replay of this session (None: the selected one).
+    Enter(Option<SessionId>),
+    Leave,
+    TogglePlay,
+    /// This many events forward (or back).
+    Step(isize),
+    /// This many milliseconds forward (or back).
+    Jump(i64),
+    /// 1x, 10x, as fast as possible.
+    Speed,
+    Start,
+    /// The last event so far (and with a running session, follow it).
+    End,
+    Seek(SeekTarget),
+    /// A new session with this one's history up to the event on screen.
+    ForkHere,
 }
 
 /// Moving around the dashboard: nothing here reaches the engine.
@@ -126,6 +151,7 @@ impl App {
             }
             Action::Steer(steer) => self.steer(steer),
             Action::Bar(bar) => self.command_bar(bar),
+            Action::Replay(replay) => self.replay(replay),
         };
         if let Err(EngineClosed) = steered {
             self.complain("the engine has stopped; restart el-jefe");

@@ -4,8 +4,10 @@
 use ratatui::layout::Rect;
 
 use super::command_bar::CommandBar;
+use super::history::History;
 use super::panes::streams::StreamsLayout;
 use super::rates::ProcessStats;
+use super::replay_deck::ReplayDeck;
 use super::session_view::SessionView;
 use crate::engine::EngineHandle;
 use crate::scheduler::Views;
@@ -154,6 +156,10 @@ pub struct App {
     /// The schedules as the server last sent them.
     pub schedules: Views,
     pub selected_schedule: usize,
+    /// Replay mode: the session on screen as it stood at a moment of its journal.
+    pub replay_deck: Option<ReplayDeck>,
+    /// Where replay reads journals; None where none can be read.
+    pub history: Option<History>,
 }
 
 impl App {
@@ -199,6 +205,8 @@ impl App {
             schedule_desk: None,
             schedules: Views::default(),
             selected_schedule: 0,
+            replay_deck: None,
+            history: None,
         }
     }
 
@@ -351,6 +359,16 @@ impl App {
             }
         };
         let view = &mut self.sessions[index];
+        if let Some(deck) = self
+            .replay_deck
+            .as_mut()
+            .filter(|d| d.session() == &env.session)
+        {
+            // The replay follows a running session only when it is at the end.
+            deck.on_live(env, &mut view.state);
+            view.running_elsewhere = false;
+            return;
+        }
         let was_live = view.selected().is_some_and(|s| s.status.is_live());
         view.state.apply(env);
         // A failure is what the user needs to read next.
@@ -398,10 +416,23 @@ impl App {
         }
     }
 
+    /// The time a session's elapsed times run to: its replay's moment when it is replayed.
+    pub fn now_for(&self, session: &SessionId) -> i64 {
+        match &self.replay_deck {
+            Some(deck) if deck.session() == session => deck.now_ms(),
+            Some(_) | None => self.now_ms,
+        }
+    }
+
     /// Once a second: token rates of running agents, this process's CPU and memory.
     pub fn tick(&mut self, now_ms: i64, elapsed_secs: f64) {
         self.now_ms = now_ms;
+        let replayed = self.replay_deck.as_ref().map(|d| d.session().clone());
         for view in &mut self.sessions {
+            // A replay's rates would be of its playback speed, not of the agents.
+            if replayed.as_ref() == Some(&view.state.id) {
+                continue;
+            }
             for step in view.state.steps.iter().filter(|s| s.status.is_live()) {
                 view.rates
                     .entry(step.spec.id.clone())

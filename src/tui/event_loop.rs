@@ -11,7 +11,9 @@ use ratatui::backend::Backend;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::{Instant, MissedTickBehavior};
 
+use super::actions::{Action, Replay};
 use super::app::App;
+use super::history::{History, HistoryAnswer, LoadHistory};
 use super::terminal;
 use super::ui;
 use crate::engine::EngineHandle;
@@ -19,10 +21,13 @@ use crate::engine::clock::Clock;
 use crate::scheduler::desk::ScheduleDesk;
 use crate::session::call::CallMode;
 use crate::session::event::EngineEvent;
+use crate::session::ids::SessionId;
 use crate::store::StoredSession;
 
 /// About 60 frames a second at most.
 const FRAME: Duration = Duration::from_millis(16);
+/// A replay moves on about 30 times a second while it plays.
+const PLAY_FRAME: Duration = Duration::from_millis(33);
 
 pub struct DashboardSetup {
     pub engine: EngineHandle,
@@ -36,6 +41,10 @@ pub struct DashboardSetup {
     pub attached_to: Option<String>,
     /// The server's schedules, when attached (schedules run only in `el-jefe serve`).
     pub schedules: Option<ScheduleDesk>,
+    /// Reads a session's journal for replay.
+    pub history: Option<LoadHistory>,
+    /// Opens in replay of this session (`el-jefe replay`).
+    pub replay: Option<SessionId>,
 }
 
 pub async fn run_dashboard(setup: DashboardSetup) -> anyhow::Result<()> {
@@ -48,6 +57,8 @@ pub async fn run_dashboard(setup: DashboardSetup) -> anyhow::Result<()> {
         roles,
         attached_to,
         schedules,
+        history,
+        replay,
     } = setup;
     let (mut tui, _guard) = terminal::setup()?;
     let clock = Clock::new();
@@ -55,6 +66,10 @@ pub async fn run_dashboard(setup: DashboardSetup) -> anyhow::Result<()> {
     app.roles = roles;
     app.attached_to = attached_to;
     app.schedule_desk = schedules;
+    app.history = history.map(History::new);
+    if let Some(id) = replay {
+        app.perform(Action::Replay(Replay::Enter(Some(id))));
+    }
     let signals = Signals::new()?;
     let result = main_loop(
         &mut app,
@@ -97,12 +112,20 @@ where
     let mut batch = Vec::with_capacity(1024);
     // A clone to wait on: the app's own stays free for the keys that ask for changes.
     let mut schedules = app.schedule_desk.clone();
+    let mut histories = app.history.as_mut().and_then(|h| h.answers.take());
+    let mut play = tokio::time::interval(PLAY_FRAME);
+    play.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last_play = Instant::now();
     if let Some(desk) = schedules.as_mut() {
         app.schedules = desk.current();
     }
     loop {
         if app.quit_requested {
             return Ok(());
+        }
+        if !app.replay_is_playing() {
+            // The first played frame measures from when playing started, not from long ago.
+            last_play = Instant::now();
         }
         if app.dirty && next_frame.is_none() {
             next_frame = Some((last_frame + FRAME).max(Instant::now()));
@@ -142,8 +165,25 @@ where
                     app.set_schedules(desk.current());
                 }
             }
+            Some((id, answer)) = next_answer(&mut histories) => match answer {
+                Ok(events) => app.enter_replay(id, events),
+                Err(e) => app.complain(format!("cannot replay {id}: {e}")),
+            },
+            _ = play.tick(), if app.replay_is_playing() => {
+                app.replay_frame(last_play.elapsed().as_secs_f64() * 1000.0);
+                last_play = Instant::now();
+            }
             () = signals.next() => app.quit_requested = true,
         }
+    }
+}
+
+async fn next_answer(
+    answers: &mut Option<UnboundedReceiver<HistoryAnswer>>,
+) -> Option<HistoryAnswer> {
+    match answers {
+        Some(answers) => answers.recv().await,
+        None => std::future::pending().await,
     }
 }
 

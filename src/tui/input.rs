@@ -6,7 +6,7 @@ use crossterm::event::{
 };
 use ratatui::layout::Position;
 
-use super::actions::{Action, Bar, Navigate, Scroll, Steer};
+use super::actions::{Action, Bar, Navigate, Replay, Scroll, Steer};
 use super::app::{App, Focus, Overlay, View};
 use super::panes;
 
@@ -60,7 +60,19 @@ impl App {
         {
             return Some(action);
         }
+        if self.replay_deck.is_some() && self.view == View::Dashboard {
+            if let Some(action) = panes::replay_bar::key(key) {
+                return Some(action);
+            }
+            if panes::replay_bar::steers(key) {
+                self.complain(
+                    "in replay, keys act on the moment on screen: esc leaves replay to steer",
+                );
+                return None;
+            }
+        }
         let action = match key.code {
+            KeyCode::Char('R') => Action::Replay(Replay::Enter(None)),
             KeyCode::Char('q') => Action::Navigate(Navigate::RequestQuit),
             KeyCode::Char('?') => Action::Navigate(Navigate::ShowHelp),
             KeyCode::Char('/') => Action::Bar(Bar::Focus("/".into())),

@@ -5,6 +5,17 @@ use std::path::PathBuf;
 use crate::session::call::CallMode;
 use crate::session::ids::{SessionId, StepId};
 
+/// Where `/seek` moves a replay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeekTarget {
+    /// Milliseconds after the session's first event.
+    Time(u64),
+    /// Right after the event with this number.
+    Event(u64),
+    /// This share of the events, 0 to 100.
+    Percent(u8),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SlashCommand {
     /// `/start-streaming <goal>`, `/start <goal>`, or text without a slash.
@@ -39,6 +50,10 @@ pub enum SlashCommand {
         after: Vec<StepId>,
     },
     SavePlan(PathBuf),
+    /// `/replay [session]`: the session as it happened, from its journal.
+    Replay(Option<SessionId>),
+    /// `/seek 1m20s | #1234 | 50%`: in replay, to a time into the run, an event or a share.
+    Seek(SeekTarget),
     /// `/budget` shows the caps and what is spent; `/budget [role] <limit> <value>` sets one.
     Budget(Vec<String>),
     Help,
@@ -120,12 +135,22 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "<file>",
         "write the plan for el-jefe run --plan <file>",
     ),
+    (
+        "/replay",
+        "[session]",
+        "play a session back as it happened (key R)",
+    ),
+    (
+        "/seek",
+        "<1m20s | #event | 50%>",
+        "in replay: go to a time into the run, an event or a share",
+    ),
     ("/help", "", "keys and commands"),
     ("/quit", "", "leave (asks first if work is running)"),
 ];
 
 fn takes_session(name: &str) -> bool {
-    matches!(name, "/interrupt" | "/pause" | "/resume")
+    matches!(name, "/interrupt" | "/pause" | "/resume" | "/replay")
 }
 
 /// `//start-streaming` as `/start-streaming`: pressing `/` opens the bar with a slash, and the
@@ -176,6 +201,8 @@ pub fn parse(input: &str) -> Result<Option<SlashCommand>, String> {
         "/interrupt" => Ok(Some(SlashCommand::Interrupt(session(rest)?))),
         "/pause" => Ok(Some(SlashCommand::Pause(session(rest)?))),
         "/resume" => Ok(Some(SlashCommand::Resume(session(rest)?))),
+        "/replay" => Ok(Some(SlashCommand::Replay(session(rest)?))),
+        "/seek" => parse_seek(rest).map(|at| Some(SlashCommand::Seek(at))),
         "/status" => no_args(SlashCommand::Status),
         "/monitor" => no_args(SlashCommand::Monitor),
         "/metrics" => no_args(SlashCommand::Metrics),
@@ -228,6 +255,28 @@ pub fn parse(input: &str) -> Result<Option<SlashCommand>, String> {
         },
         other => Err(format!("unknown command {other} (type /help for the list)")),
     }
+}
+
+fn parse_seek(text: &str) -> Result<SeekTarget, String> {
+    const USAGE: &str = "usage: /seek <time into the run, like 1m20s> | #<event> | <percent>%";
+    if let Some(seq) = text.strip_prefix('#') {
+        return seq
+            .parse()
+            .map(SeekTarget::Event)
+            .map_err(|_| format!("`{text}` is not an event number; {USAGE}"));
+    }
+    if let Some(share) = text.strip_suffix('%') {
+        return match share.trim().parse::<u8>() {
+            Ok(p) if p <= 100 => Ok(SeekTarget::Percent(p)),
+            _ => Err(format!("`{text}` is not a share from 0% to 100%; {USAGE}")),
+        };
+    }
+    if text.is_empty() {
+        return Err(USAGE.into());
+    }
+    humantime::parse_duration(text)
+        .map(|d| SeekTarget::Time(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)))
+        .map_err(|e| format!("`{text}`: {e}; {USAGE}"))
 }
 
 /// Step ids separated by spaces or commas.

@@ -5,7 +5,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 
-use super::app::{App, Overlay, View};
+use super::app::{App, Focus, Overlay, View};
 use super::panes;
 
 /// Below this the layout cannot show its panes readably.
@@ -85,7 +85,12 @@ fn draw(app: &App, screen: &Screen, frame: &mut Frame) {
         View::Schedules => panes::schedules::draw(app, frame, screen.main),
     }
     panes::metrics_bar::draw(app, frame, screen.metrics);
-    panes::command_bar::draw(app, frame, screen.bar);
+    match &app.replay_deck {
+        Some(deck) if app.focus != Focus::CommandBar && app.view == View::Dashboard => {
+            panes::replay_bar::draw(app, deck, frame, screen.bar);
+        }
+        Some(_) | None => panes::command_bar::draw(app, frame, screen.bar),
+    }
     panes::footer::draw(app, frame, screen.footer);
     let area = frame.area();
     match &app.overlay {

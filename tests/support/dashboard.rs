@@ -28,6 +28,8 @@ pub struct Fixture {
     pub app: App,
     pub commands: UnboundedReceiver<Request>,
     seq: HashMap<SessionId, u64>,
+    /// Every event fed, per session: the journal replay reads.
+    journals: HashMap<SessionId, Vec<Envelope>>,
 }
 
 impl Default for Fixture {
@@ -50,20 +52,26 @@ impl Fixture {
             app,
             commands: rx,
             seq: HashMap::new(),
+            journals: HashMap::new(),
         }
     }
 
     pub fn event(&mut self, session: &SessionId, at_secs: i64, event: Event) {
         let seq = self.seq.entry(session.clone()).or_default();
         *seq += 1;
+        let envelope = Envelope {
+            seq: *seq,
+            at_ms: T0 + at_secs * 1000,
+            session: session.clone(),
+            by: None,
+            event,
+        };
+        self.journals
+            .entry(session.clone())
+            .or_default()
+            .push(envelope.clone());
         self.app
-            .on_engine_event(EngineEvent::Events(vec![Arc::new(Envelope {
-                seq: *seq,
-                at_ms: T0 + at_secs * 1000,
-                session: session.clone(),
-                by: None,
-                event,
-            })]));
+            .on_engine_event(EngineEvent::Events(vec![Arc::new(envelope)]));
         // As the event loop does after each batch of engine events.
         self.app.refresh_approval_prompt();
     }
@@ -126,6 +134,11 @@ impl Fixture {
                 duration_ms: 40,
             },
         );
+    }
+
+    /// The events fed to a session so far, as its journal holds them.
+    pub fn journal(&self, session: &SessionId) -> Vec<Envelope> {
+        self.journals.get(session).cloned().unwrap_or_default()
     }
 
     pub fn at(&mut self, secs: i64) {

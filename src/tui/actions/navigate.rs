@@ -51,6 +51,14 @@ impl App {
                 }
             }
         }
+        // Choosing another session ends the replay of this one: the screen shows one moment
+        // of one session or the present of all of them.
+        let replayed = self.replay_deck.as_ref().map(|d| d.session().clone());
+        if let Some(id) = replayed
+            && self.session().map(|s| &s.state.id) != Some(&id)
+        {
+            self.leave_replay();
+        }
     }
 
     /// `by` places along the ring of focusable panes.

@@ -1,6 +1,6 @@
 //! The command bar: a goal typed to start, or a slash command to run.
 
-use super::Bar;
+use super::{Bar, Replay};
 use crate::engine::EngineClosed;
 use crate::tui::app::{App, Focus, Overlay, View};
 use crate::tui::slash_command::{SlashCommand, parse};
@@ -99,6 +99,8 @@ impl App {
                 self.save_plan(file);
                 Ok(())
             }
+            SlashCommand::Replay(id) => self.replay(Replay::Enter(id)),
+            SlashCommand::Seek(target) => self.replay(Replay::Seek(target)),
             SlashCommand::Help => {
                 self.overlay = Some(Overlay::Help);
                 Ok(())

@@ -9,6 +9,13 @@ use crate::tui::app::{App, Focus, Overlay, View};
 use crate::tui::theme;
 
 pub fn keys(app: &App) -> &'static str {
+    if app.replay_deck.is_some()
+        && app.overlay.is_none()
+        && app.view == View::Dashboard
+        && app.focus != Focus::CommandBar
+    {
+        return "space play/pause  ←/→ event  [/] 10 s  s speed  0/$ start/end  t go to  f fork here  tab/j/k look  esc leave replay";
+    }
     match (&app.overlay, app.view, app.focus) {
         (Some(Overlay::Help), _, _) => "esc close help",
         (Some(Overlay::Confirm { .. }), _, _) => "y/enter yes  n/esc no",

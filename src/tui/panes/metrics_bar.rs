@@ -21,7 +21,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         return;
     };
     let state = &session.state;
-    let m = state.metrics(app.now_ms);
+    let m = state.metrics(app.now_for(&state.id));
     let t = &m.totals;
     let [gauge_area, text_area] =
         Layout::horizontal([Constraint::Length(24), Constraint::Fill(1)]).areas(inner);
@@ -64,7 +64,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     );
     // The burn rate and where it leads: worth a glance while work runs, or when a cap is set.
     if state.status.is_active()
-        && let Some((per_minute, projected)) = burn_and_projection(state, app.now_ms)
+        && let Some((per_minute, projected)) = burn_and_projection(state, app.now_for(&state.id))
     {
         // Tokens per minute, and the plan's total at that pace (its cap, if any, after it).
         text.push_str(&format!(

@@ -166,7 +166,7 @@ fn status_distribution(app: &App, frame: &mut Frame, area: Rect) {
         ]));
     }
     if let Some(session) = app.session() {
-        let c = session.state.metrics(app.now_ms).steps;
+        let c = session.state.metrics(app.now_for(&session.state.id)).steps;
         lines.push(Line::raw(""));
         lines.push(Line::raw("steps of the selected session"));
         for (label, n) in [
@@ -193,7 +193,7 @@ fn workflow_panel(app: &App, frame: &mut Frame, area: Rect) {
         frame.render_widget(block, area);
         return;
     };
-    let m = session.state.metrics(app.now_ms);
+    let m = session.state.metrics(app.now_for(&session.state.id));
     let t = &m.totals;
     let lines = vec![
         Line::raw(format!(

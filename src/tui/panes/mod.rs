@@ -10,6 +10,7 @@ pub(crate) mod metrics_view;
 pub(crate) mod monitor;
 pub(crate) mod overlays;
 pub(crate) mod plan_edit;
+pub(crate) mod replay_bar;
 pub(crate) mod schedules;
 pub(crate) mod sessions;
 pub(crate) mod steps;

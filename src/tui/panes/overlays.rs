@@ -25,8 +25,10 @@ const KEYS: &[(&str, &str)] = &[
         "enter",
         "open: session -> steps -> the step's stream at full width",
     ),
-    ("p", "pause or resume the selected agent"),
-    ("P", "pause or unpause the whole session"),
+    (
+        "p / P",
+        "pause or resume the selected agent / pause or unpause the whole session",
+    ),
     (
         "i / I",
         "interrupt the selected agent / the whole session (asks first)",
@@ -49,10 +51,13 @@ const KEYS: &[(&str, &str)] = &[
         "the command bar, to type a goal (:) or a command (/); esc leaves it",
     ),
     (
-        "esc",
-        "back: out of full width, out of a view, clear the message",
+        "R",
+        "replay the session: space play, ←/→ step, s speed, f fork here, /seek 1m20s",
     ),
-    ("?", "this help"),
+    (
+        "esc",
+        "back: out of full width, out of a view or replay, clear the message",
+    ),
     (
         "q, ctrl-c",
         "quit (asks first if work is running; sessions are saved)",
@@ -91,8 +96,8 @@ pub fn help(frame: &mut Frame, area: Rect) {
     lines.extend(
         COMMANDS
             .iter()
-            // The alias is named in /start-streaming's line.
-            .filter(|(name, _, _)| *name != "/start")
+            // The alias is named in /start-streaming's line, /seek in R's.
+            .filter(|(name, _, _)| !matches!(*name, "/start" | "/seek"))
             .map(|(name, args, what)| {
                 Line::from(vec![
                     Span::styled(format!("  {:<width$}", format!("{name} {args}")), bold),
@@ -108,7 +113,7 @@ pub fn help(frame: &mut Frame, area: Rect) {
     let rect = centered(area, 110, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" Help: esc closes ")),
+        Paragraph::new(lines).block(Block::bordered().title(" Help (?): esc closes ")),
         rect,
     );
 }

@@ -46,8 +46,11 @@ pub struct StreamPane {
 /// anything (stream views index new text and cache wrapped heights).
 pub fn prepare(app: &mut App, area: Rect) {
     let expanded = app.expanded;
-    let now_ms = app.now_ms;
     let selected = app.selected;
+    let now_ms = app
+        .sessions
+        .get(selected)
+        .map_or(app.now_ms, |s| app.now_for(&s.state.id));
     let layout = &mut app.areas.streams;
     *layout = StreamsLayout::default();
     let Some(session) = app.sessions.get_mut(selected) else {
@@ -106,7 +109,10 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         );
         return;
     };
-    if let (Some(line), Some(top)) = (banner(session, app.now_ms), layout.banner) {
+    if let (Some(line), Some(top)) = (
+        banner(session, app.now_for(&session.state.id)),
+        layout.banner,
+    ) {
         frame.render_widget(Paragraph::new(line), top);
     }
     if layout.panes.is_empty() {

@@ -141,3 +141,28 @@ fn tab_completes_command_names_then_session_ids() {
     assert!(completions("/status ", &ids).is_empty());
     assert!(completions("a goal", &ids).is_empty());
 }
+
+#[test]
+fn seek_takes_a_time_an_event_or_a_share() {
+    use super::SeekTarget;
+    assert_eq!(
+        parse("/seek 1m20s"),
+        Ok(Some(SlashCommand::Seek(SeekTarget::Time(80_000))))
+    );
+    assert_eq!(
+        parse("/seek #1234"),
+        Ok(Some(SlashCommand::Seek(SeekTarget::Event(1234))))
+    );
+    assert_eq!(
+        parse("/seek 50%"),
+        Ok(Some(SlashCommand::Seek(SeekTarget::Percent(50))))
+    );
+    assert!(parse("/seek 150%").unwrap_err().contains("0% to 100%"));
+    assert!(
+        parse("/seek #x")
+            .unwrap_err()
+            .contains("not an event number")
+    );
+    assert!(parse("/seek").unwrap_err().starts_with("usage: /seek"));
+    assert_eq!(parse("/replay"), Ok(Some(SlashCommand::Replay(None))));
+}
