@@ -10,7 +10,7 @@ use super::session_fold::SessionState;
 
 /// A saved state every this many events: a seek folds at most this many. Small enough that the
 /// fold is cheap, large enough that the saved states of a 100,000-event session stay few.
-pub const CHECKPOINT_EVERY: usize = 2048;
+pub const CHECKPOINT_EVERY: usize = 8192;
 
 pub struct Timeline {
     id: SessionId,
