@@ -106,6 +106,19 @@ pub enum Cmd {
         #[command(flatten)]
         approvals: ApprovalFlags,
     },
+    /// Analytics over the sessions on this machine: per role, provider, model or day the
+    /// median and p90 first token, tokens/s, tokens per step, cost per session, failure,
+    /// retry and failover rates, the days as charts, and recommendations with their numbers.
+    Stats {
+        /// Only sessions created within this age: 30d, 12h, 2w.
+        #[arg(long, value_name = "AGE", value_parser = age_arg)]
+        since: Option<std::time::Duration>,
+        /// role, provider, model or day.
+        #[arg(long, default_value = "role", value_parser = group_arg)]
+        by: el_jefe::session::stats::GroupBy,
+        #[arg(long)]
+        json: bool,
+    },
     /// The dashboard, playing a session back as it happened: space plays or pauses, arrows
     /// step event by event, s changes speed (1x, 10x, max), f forks at the moment on screen.
     Replay { session_id: String },
@@ -286,6 +299,10 @@ pub enum StepCmd {
         step: String,
         after: Vec<String>,
     },
+}
+
+fn group_arg(text: &str) -> Result<el_jefe::session::stats::GroupBy, String> {
+    el_jefe::session::stats::GroupBy::parse(text)
 }
 
 fn age_arg(text: &str) -> Result<std::time::Duration, String> {

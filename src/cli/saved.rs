@@ -13,6 +13,7 @@ use el_jefe::engine::saved_edit::{SavedEdit, edit_saved_session, set_saved_budge
 use el_jefe::headless::ab::AbEnd;
 use el_jefe::headless::compare_text::comparison_text;
 use el_jefe::headless::listing;
+use el_jefe::headless::stats_text::stats_text;
 use el_jefe::headless::step_command::describe_saved_edit;
 use el_jefe::session::budget::{Budget, apply_cap_words};
 use el_jefe::session::compare::compare as compare_sessions;
@@ -20,6 +21,7 @@ use el_jefe::session::ids::{SessionId, StepId};
 use el_jefe::session::plan_edit::{PlanEdit, change_step, new_step};
 use el_jefe::session::plan_file::render_plan_file;
 use el_jefe::session::session_fold::SessionState;
+use el_jefe::session::stats::{GroupBy, compute as compute_stats};
 use el_jefe::store::paths::AppDirs;
 use el_jefe::store::{Store, StoredSession};
 
@@ -53,6 +55,42 @@ pub fn compare(cx: &Context, a: &str, b: &str, json: bool) -> anyhow::Result<i32
     let (a, b) = (SessionId::parse(a)?, SessionId::parse(b)?);
     let (store, now) = open_store(&cx.dirs)?;
     print_comparison(&store.load(&a)?.state, &store.load(&b)?.state, now, json)?;
+    Ok(0)
+}
+
+/// `el-jefe stats`: the summaries of the sessions in the period (made from journals where the
+/// index lacks them), and every figure over them.
+pub fn stats(
+    cx: &Context,
+    since: Option<Duration>,
+    by: GroupBy,
+    json: bool,
+) -> anyhow::Result<i32> {
+    let (store, now) = open_store(&cx.dirs)?;
+    let from_ms = since.map(|age| now - i64::try_from(age.as_millis()).unwrap_or(i64::MAX));
+    let (mut summaries, report) = store.summaries(|_| true);
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    if report.rebuilt > 0 {
+        eprintln!(
+            "el-jefe: summarized {} of {} sessions from their journals (kept for next time)",
+            report.rebuilt, report.read
+        );
+    }
+    if let Some(from) = from_ms {
+        summaries.retain(|s| s.created_at_ms >= from);
+    }
+    let stats = compute_stats(&summaries, by);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&stats)?);
+    } else {
+        let period = match since {
+            Some(age) => format!("in the last {}", humantime::format_duration(age)),
+            None => "in all".to_string(),
+        };
+        print!("{}", stats_text(&stats, &period));
+    }
     Ok(0)
 }
 

@@ -6,6 +6,7 @@ pub mod listing;
 pub(crate) mod plain;
 mod run;
 pub mod schedules;
+pub mod stats_text;
 pub mod step_command;
 pub mod story;
 pub mod tools_table;

@@ -28,4 +28,6 @@ pub mod redact;
 pub mod replay;
 pub(crate) mod scheduling;
 pub mod session_fold;
+pub mod stats;
 pub(crate) mod status;
+pub mod summary;

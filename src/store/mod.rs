@@ -7,6 +7,8 @@
 pub(crate) mod cleanup;
 mod file_writer;
 pub(crate) mod journal;
+mod summaries;
+pub use summaries::IndexReport;
 pub mod paths;
 pub mod schedules;
 pub mod server_file;

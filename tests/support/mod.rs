@@ -11,6 +11,7 @@ pub mod browser;
 pub mod cli;
 pub mod dashboard;
 pub mod harness;
+pub mod histories;
 pub mod litellm;
 pub mod model;
 pub mod openai_server;
