@@ -136,12 +136,18 @@ fn stats_as_text_and_with_nothing_to_say() {
     assert!(out.status.success());
     assert_eq!(stdout(&out).trim(), "No sessions in all.");
 
-    write_store(&home.data().join("sessions"), 30, now_ms(), 0);
+    let sessions = home.data().join("sessions");
+    write_store(&sessions, 31, now_ms(), 0);
+    // Session 30's process died while its researcher ran: the journal stops there.
+    let journal = sessions.join(session_id(30).as_str()).join("journal.jsonl");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let cut: Vec<&str> = text.lines().take(6).collect();
+    std::fs::write(&journal, cut.join("\n") + "\n").unwrap();
     let out = home.run(&["stats", "--by", "day"]);
     let text = stdout(&out);
     assert!(
-        text.starts_with("30 sessions in all (30 completed)"),
-        "{text}"
+        text.starts_with("31 sessions in all (30 completed, 1 interrupted)"),
+        "the dead session is recovered as interrupted: {text}"
     );
     assert!(text.contains("by day"), "{text}");
     assert!(

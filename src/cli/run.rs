@@ -100,12 +100,28 @@ pub fn dashboard(cx: Context, replay: Option<SessionId>) -> anyhow::Result<i32> 
             schedules: None,
             history: Some(journal_history(store.clone())),
             replay,
+            baselines: Some(past_baselines(store.clone())),
         })
         .await?;
         if let Some(hub) = hub {
             hub.shutdown().await;
         }
         Ok(0)
+    })
+}
+
+/// The baselines of the sessions on this machine, from the summary index (made where missing),
+/// off the dashboard's thread.
+fn past_baselines(
+    store: Store,
+) -> futures::future::BoxFuture<'static, el_jefe::session::baseline::Baselines> {
+    Box::pin(async move {
+        tokio::task::spawn_blocking(move || {
+            let (summaries, _) = store.summaries(|_| true);
+            el_jefe::session::baseline::Baselines::from_summaries(&summaries)
+        })
+        .await
+        .unwrap_or_default()
     })
 }
 

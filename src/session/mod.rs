@@ -2,6 +2,7 @@
 //! the fold of events into a session's state, metrics, budgets and health rules. No tasks, no
 //! I/O, and no use of any other folder of ours: everything else stands on this.
 
+pub mod baseline;
 pub mod budget;
 pub mod builtin;
 pub mod call;

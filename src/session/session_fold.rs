@@ -81,6 +81,8 @@ pub struct StepState {
     pub inherited: bool,
     /// US dollars spent on calls whose model has a price.
     pub cost: f64,
+    /// The provider and model its latest call ran on (or failed over to), once known.
+    pub runs_on: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,6 +190,7 @@ impl StepState {
             stalled: false,
             inherited: false,
             cost: 0.0,
+            runs_on: None,
             steered: None,
         }
     }

@@ -240,6 +240,24 @@ impl Store {
         recovered
     }
 
+    /// `recover_orphans` for one session: true when it had died mid-run and is now marked
+    /// interrupted.
+    pub fn recover_if_orphaned(&self, id: &SessionId, now_ms: i64) -> bool {
+        let Ok(s) = self.load(id) else {
+            return false;
+        };
+        if s.running_elsewhere || !s.state.status.is_active() {
+            return false;
+        }
+        match self.mark_interrupted(&s.state, now_ms) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!("could not recover {id}: {e}");
+                false
+            }
+        }
+    }
+
     fn mark_interrupted(&self, state: &SessionState, now_ms: i64) -> Result<(), StoreError> {
         let path = self.journal_path(&state.id);
         let mut file = journal::open_for_append(&path)

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError, paths};
 use crate::session::ids::SessionId;
+use crate::session::status::SessionStatus;
 use crate::session::summary::{SUMMARY_VERSION, SessionSummary, summarize};
 
 const FILE: &str = "summary.json";
@@ -37,6 +38,12 @@ pub struct IndexReport {
     pub warnings: Vec<String>,
 }
 
+fn looks_active(label: &str) -> bool {
+    SessionStatus::ALL
+        .iter()
+        .any(|s| s.label() == label && s.is_active())
+}
+
 fn mark(journal: &Path) -> std::io::Result<JournalMark> {
     let meta = fs::metadata(journal)?;
     let modified_ns = meta
@@ -58,8 +65,18 @@ impl Store {
     ) -> (Vec<SessionSummary>, IndexReport) {
         let mut report = IndexReport::default();
         let mut out = Vec::new();
+        let now_ms = chrono::Utc::now().timestamp_millis();
         for id in self.ids().into_iter().filter(|id| keep(id)) {
-            match self.summary(&id) {
+            let mut summary = self.summary(&id);
+            // A session that looks active but whose process died is interrupted, as every
+            // command that reads the store says; only these few journals are read in full.
+            if let Ok((s, _)) = &summary
+                && looks_active(&s.status)
+                && self.recover_if_orphaned(&id, now_ms)
+            {
+                summary = self.summary(&id);
+            }
+            match summary {
                 Ok((summary, rebuilt)) => {
                     report.read += 1;
                     report.rebuilt += usize::from(rebuilt);

@@ -12,6 +12,7 @@ use super::session_view::SessionView;
 use crate::engine::EngineHandle;
 use crate::scheduler::Views;
 use crate::scheduler::desk::ScheduleDesk;
+use crate::session::baseline::{Baselines, flags};
 use crate::session::call::CallMode;
 use crate::session::event::{EngineEvent, Envelope};
 use crate::session::ids::{SessionId, StepId};
@@ -160,6 +161,11 @@ pub struct App {
     pub replay_deck: Option<ReplayDeck>,
     /// Where replay reads journals; None where none can be read.
     pub history: Option<History>,
+    /// What each role's steps usually take, from past sessions: running agents far off it are
+    /// flagged. Empty until loaded, and where no history can be read.
+    pub baselines: Baselines,
+    /// The baselines being computed, for the event loop to wait on.
+    pub pending_baselines: Option<futures::future::BoxFuture<'static, Baselines>>,
 }
 
 impl App {
@@ -207,6 +213,8 @@ impl App {
             selected_schedule: 0,
             replay_deck: None,
             history: None,
+            baselines: Baselines::default(),
+            pending_baselines: None,
         }
     }
 
@@ -413,6 +421,25 @@ impl App {
                     self.complain(message);
                 }
             }
+        }
+    }
+
+    /// Why a running step is far off its baseline (slower, longer, retrying), in words.
+    pub fn baseline_flags(&self, view: &SessionView, index: usize) -> Vec<String> {
+        let Some(step) = view.state.steps.get(index) else {
+            return Vec::new();
+        };
+        if !step.status.is_live() {
+            return Vec::new();
+        }
+        match self.baselines.get(&step.spec.agent, step.runs_on.as_ref()) {
+            Some(baseline) => flags(
+                step,
+                self.now_for(&view.state.id),
+                view.rate(&step.spec.id),
+                baseline,
+            ),
+            None => Vec::new(),
         }
     }
 

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use crossterm::event::{Event, EventStream};
+use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
@@ -19,6 +20,7 @@ use super::ui;
 use crate::engine::EngineHandle;
 use crate::engine::clock::Clock;
 use crate::scheduler::desk::ScheduleDesk;
+use crate::session::baseline::Baselines;
 use crate::session::call::CallMode;
 use crate::session::event::EngineEvent;
 use crate::session::ids::SessionId;
@@ -45,6 +47,8 @@ pub struct DashboardSetup {
     pub history: Option<LoadHistory>,
     /// Opens in replay of this session (`el-jefe replay`).
     pub replay: Option<SessionId>,
+    /// Computes the baselines running agents are compared with, from past sessions.
+    pub baselines: Option<BoxFuture<'static, Baselines>>,
 }
 
 pub async fn run_dashboard(setup: DashboardSetup) -> anyhow::Result<()> {
@@ -59,6 +63,7 @@ pub async fn run_dashboard(setup: DashboardSetup) -> anyhow::Result<()> {
         schedules,
         history,
         replay,
+        baselines,
     } = setup;
     let (mut tui, _guard) = terminal::setup()?;
     let clock = Clock::new();
@@ -67,6 +72,7 @@ pub async fn run_dashboard(setup: DashboardSetup) -> anyhow::Result<()> {
     app.attached_to = attached_to;
     app.schedule_desk = schedules;
     app.history = history.map(History::new);
+    app.pending_baselines = baselines;
     if let Some(id) = replay {
         app.perform(Action::Replay(Replay::Enter(Some(id))));
     }
@@ -116,6 +122,7 @@ where
     let mut play = tokio::time::interval(PLAY_FRAME);
     play.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_play = Instant::now();
+    let mut baselines = app.pending_baselines.take();
     if let Some(desk) = schedules.as_mut() {
         app.schedules = desk.current();
     }
@@ -169,12 +176,24 @@ where
                 Ok(events) => app.enter_replay(id, events),
                 Err(e) => app.complain(format!("cannot replay {id}: {e}")),
             },
+            computed = wait_for(&mut baselines) => {
+                app.baselines = computed;
+                baselines = None;
+                app.dirty = true;
+            }
             _ = play.tick(), if app.replay_is_playing() => {
                 app.replay_frame(last_play.elapsed().as_secs_f64() * 1000.0);
                 last_play = Instant::now();
             }
             () = signals.next() => app.quit_requested = true,
         }
+    }
+}
+
+async fn wait_for<T>(work: &mut Option<BoxFuture<'static, T>>) -> T {
+    match work {
+        Some(work) => work.await,
+        None => std::future::pending().await,
     }
 }
 

@@ -22,6 +22,7 @@ impl SessionState {
                     s.metrics.record_call(call);
                     s.cost += call.cost_usd.unwrap_or(0.0);
                     s.run_tokens += call.input_tokens + call.output_tokens;
+                    s.runs_on = Some((call.provider.clone(), call.model.clone()));
                     s.call_finished();
                 }
             }
@@ -100,6 +101,7 @@ impl SessionState {
         match step.and_then(|id| self.step_mut(id)) {
             Some(s) => {
                 s.metrics.record_failover(failover.kind);
+                s.runs_on = Some((failover.to.clone(), failover.to_model.clone()));
                 s.restart_call();
                 s.notice = Some(notice.clone());
             }

@@ -4,6 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::symbols;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, LineGauge, Paragraph};
 
 use crate::format::{group_thousands, seconds};
@@ -78,5 +79,20 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             }
         }
     }
-    frame.render_widget(Paragraph::new(text), text_area);
+    // An agent far off what its role usually takes comes first: it is what needs a look.
+    let flagged = (0..state.steps.len()).find_map(|i| {
+        app.baseline_flags(session, i)
+            .into_iter()
+            .next()
+            .map(|flag| format!("⚑ {}: {flag}", state.steps[i].spec.agent))
+    });
+    let line = match flagged {
+        Some(flag) => Line::from(vec![
+            Span::raw("  "),
+            Span::styled(flag, theme::warning()),
+            Span::raw(text),
+        ]),
+        None => Line::raw(text),
+    };
+    frame.render_widget(Paragraph::new(line), text_area);
 }

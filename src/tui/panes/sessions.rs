@@ -50,6 +50,11 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
                     Some(origin) => format!("[{}] {}", origin.schedule, s.state.goal),
                     None => s.state.goal.clone(),
                 };
+                // A fork is marked, as `el-jefe sessions` marks it; `show` names its parent.
+                let goal = match &s.state.forked_from {
+                    Some(_) => format!("⑂ {goal}"),
+                    None => goal,
+                };
                 let goal = theme::clip(&goal, goal_width);
                 let mut line = Line::from(vec![
                     Span::raw(marker),

@@ -132,7 +132,8 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(text).style(theme::dim()), note);
     }
     for pane in &layout.panes {
-        draw_pane(frame, session, pane, focused);
+        let flags = app.baseline_flags(session, pane.step);
+        draw_pane(frame, session, pane, focused, &flags);
     }
 }
 
@@ -195,7 +196,13 @@ fn fitting(panes: Vec<usize>, selected: usize, area: Rect) -> (Vec<usize>, usize
 }
 
 /// One agent's pane, with the rows `prepare` picked.
-fn draw_pane(frame: &mut Frame, session: &SessionView, pane: &StreamPane, focused: bool) {
+fn draw_pane(
+    frame: &mut Frame,
+    session: &SessionView,
+    pane: &StreamPane,
+    focused: bool,
+    flags: &[String],
+) {
     let Some(step) = session.state.steps.get(pane.step) else {
         return;
     };
@@ -215,6 +222,10 @@ fn draw_pane(frame: &mut Frame, session: &SessionView, pane: &StreamPane, focuse
         && let Some(rate) = session.rate(&step.spec.id)
     {
         title.push(Span::raw(format!(" · {rate:.0} tok/s")));
+    }
+    if let Some(flag) = flags.first() {
+        title.push(Span::raw(" · "));
+        title.push(Span::styled(format!("⚑ {flag}"), theme::warning()));
     }
     if !pane.following {
         title.push(Span::styled(" · scrolled, End follows", theme::dim()));
