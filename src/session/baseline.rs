@@ -157,3 +157,120 @@ pub fn flags(step: &StepState, now_ms: i64, rate: Option<f64>, baseline: &Baseli
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::fixtures::writer_session as session;
+    use crate::session::ids::{SessionId, StepId};
+
+    /// A writer that started at 0 ms and has streamed `tokens` tokens.
+    fn running_writer(tokens: u64, retries: u64) -> StepState {
+        let mut state = crate::session::session_fold::SessionState::new(
+            SessionId::parse("session_20261201_000000_000000ff").unwrap(),
+        );
+        let plan = crate::session::plan::Plan {
+            steps: vec![crate::session::fixtures::step("1", "writer", &[])],
+        };
+        let at = |seq: u64, at_ms: i64, event| crate::session::event::Envelope {
+            seq,
+            at_ms,
+            session: state.id.clone(),
+            by: None,
+            event,
+        };
+        let events = vec![
+            at(
+                1,
+                0,
+                crate::session::event::Event::PlanReady {
+                    plan,
+                    source: crate::session::plan::PlanSource::Given,
+                },
+            ),
+            at(
+                2,
+                0,
+                crate::session::event::Event::StepStarted {
+                    step: StepId::new("1"),
+                    agent: "writer".into(),
+                    attempt: 1,
+                    max_tokens: 4096,
+                    continues: false,
+                },
+            ),
+            at(
+                3,
+                0,
+                crate::session::event::Event::TextDelta {
+                    step: StepId::new("1"),
+                    text: "x".repeat(tokens as usize),
+                    chunks: tokens as u32,
+                    parts: vec![],
+                },
+            ),
+        ];
+        for e in &events {
+            state.apply(e);
+        }
+        let mut step = state.steps[0].clone();
+        step.metrics.retries = retries;
+        step
+    }
+
+    #[test]
+    fn a_baseline_is_the_median_of_the_latest_comparable_steps() {
+        // 60 older slow steps on srv, then 50 recent ones: only the latest 50 count.
+        let mut history: Vec<SessionSummary> =
+            (0..60).map(|k| session(k, "srv", 90_000, 900, 0)).collect();
+        history.extend((60..110).map(|k| session(k, "srv", 10_000 + u64::from(k), 200, 0)));
+        history.extend((110..114).map(|k| session(k, "other", 1_000, 10, 0)));
+        let b = Baselines::from_summaries(&history);
+        let on_srv = b.get("writer", Some(&("srv".into(), "m".into()))).unwrap();
+        assert_eq!(on_srv.samples, WINDOW);
+        assert_eq!(on_srv.step_tokens, 200.0);
+        assert_eq!(on_srv.step_ms, 10_085.0);
+        assert_eq!(on_srv.tokens_per_second, Some(50.0));
+        // Four steps on `other` are too few for a baseline of their own: the role's stands in.
+        let other = b
+            .get("writer", Some(&("other".into(), "m".into())))
+            .unwrap();
+        assert_eq!(other.samples, WINDOW);
+        assert!(b.get("analyst", None).is_none());
+    }
+
+    #[test]
+    fn an_agent_far_off_its_baseline_is_flagged_with_the_numbers() {
+        let b = Baseline {
+            samples: 50,
+            step_ms: 10_000.0,
+            step_tokens: 200.0,
+            tokens_per_second: Some(40.0),
+            retries: 0.0,
+        };
+        let usual = running_writer(150, 0);
+        assert!(flags(&usual, 5_000, Some(35.0), &b).is_empty());
+
+        let long = running_writer(500, 0);
+        assert_eq!(
+            flags(&long, 5_000, None, &b),
+            ["2.5x its usual length (500 tokens vs 200)"]
+        );
+        let slow_and_retrying = running_writer(10, 3);
+        assert_eq!(
+            flags(&slow_and_retrying, 40_000, Some(5.0), &b),
+            [
+                "running 4.0x its usual time (40s vs 10s)",
+                "slow: 5 tokens/s vs 40 usually",
+                "3 retries (usually 0)"
+            ]
+        );
+        // Under the floors nothing is said, whatever the multiple.
+        let quick_baseline = Baseline {
+            step_ms: 1_000.0,
+            step_tokens: 20.0,
+            ..b
+        };
+        assert!(flags(&usual, 5_000, None, &quick_baseline).is_empty());
+    }
+}

@@ -410,3 +410,83 @@ pub fn recommend(summaries: &[SessionSummary]) -> Vec<Recommendation> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::fixtures::writer_session;
+    use crate::session::summary::CallOutcome;
+
+    fn rules(summaries: &[SessionSummary]) -> Vec<&'static str> {
+        recommend(summaries).iter().map(|r| r.rule).collect()
+    }
+
+    #[test]
+    fn a_provider_that_fails_over_or_retries_often_is_named_with_its_share() {
+        // 20 sessions of 2 attempts on flaky: 5 fail over, 4 retry... as crafted below.
+        let mut history: Vec<SessionSummary> = (0..20)
+            .map(|k| writer_session(k, "flaky", 1_000, 100, 0))
+            .collect();
+        for s in history.iter_mut().take(3) {
+            s.calls[0].outcome = CallOutcome::FailedOver;
+            s.calls.push(s.calls[0].clone());
+            s.calls[1].outcome = CallOutcome::Ok;
+        }
+        let advice = recommend(&history);
+        let failover = advice.iter().find(|r| r.rule == "failover").unwrap();
+        assert_eq!(
+            failover.advice,
+            "flaky failed over in 13 % of its calls (3 of 23): check its health, or put its \
+             fallback first"
+        );
+        assert!(!rules(&history).contains(&"retries"));
+
+        let retried: Vec<SessionSummary> = (0..20)
+            .map(|k| writer_session(k, "busy", 1_000, 100, usize::from(k % 4 == 0)))
+            .collect();
+        let advice = recommend(&retried);
+        assert!(
+            advice.iter().any(|r| r
+                .advice
+                .starts_with("busy needed a retry in 20 % of its calls (5 of 25)")),
+            "{advice:?}"
+        );
+    }
+
+    #[test]
+    fn thin_data_and_quiet_data_say_nothing() {
+        // Two sessions both at their budget cap: too few to call it a pattern.
+        let mut two: Vec<SessionSummary> = (0..2)
+            .map(|k| writer_session(k, "p", 1_000, 100, 0))
+            .collect();
+        for s in &mut two {
+            s.budget_hits = 1;
+        }
+        assert!(recommend(&two).is_empty());
+        // Five sessions, one at a cap: 20 % is the threshold, and it is said.
+        let mut five: Vec<SessionSummary> = (0..5)
+            .map(|k| writer_session(k, "p", 1_000, 100, 0))
+            .collect();
+        five[0].budget_hits = 2;
+        assert_eq!(
+            recommend(&five)[0].advice,
+            "1 of 5 sessions stopped at a budget cap: raise the cap that stops them (el-jefe \
+             show names it), or narrow the goals"
+        );
+        five[0].budget_hits = 0;
+        assert!(recommend(&five).is_empty());
+    }
+
+    #[test]
+    fn figures_per_group_count_failed_attempts_against_their_provider() {
+        let history: Vec<SessionSummary> = (0..4)
+            .map(|k| writer_session(k, if k < 2 { "a" } else { "b" }, 1_000, 100, 1))
+            .collect();
+        let stats = compute(&history, GroupBy::Provider);
+        let a = stats.groups.iter().find(|g| g.key == "a").unwrap();
+        assert_eq!((a.calls, a.answered_calls), (4, 2));
+        assert_eq!(a.retry_rate, 0.5);
+        assert_eq!(a.tokens_per_step.unwrap().median, 100.0);
+        assert_eq!(stats.overall.calls, 8);
+    }
+}
