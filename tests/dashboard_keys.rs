@@ -775,3 +775,23 @@ fn esc_leaves_replay_and_space_plays_it() {
         "steering works again"
     );
 }
+
+#[test]
+fn the_analytics_view_groups_another_way_with_b() {
+    let mut f = running();
+    // This fixture has no journals to read: the view says so instead of showing nothing.
+    f.char('/');
+    f.type_text("stats");
+    f.key(KeyCode::Enter);
+    assert_eq!(f.app.view, View::Analytics);
+    assert!(f.app.message.as_ref().unwrap().is_error);
+    let id = sid(1);
+    let summary = el_jefe::session::summary::summarize(&id, &f.journal(&id));
+    f.app.on_summaries(vec![summary]);
+    let by = |f: &Fixture| f.app.analytics.as_ref().unwrap().by;
+    assert_eq!(by(&f), el_jefe::session::stats::GroupBy::Role);
+    f.char('b');
+    assert_eq!(by(&f), el_jefe::session::stats::GroupBy::Provider);
+    f.key(KeyCode::Esc);
+    assert_eq!(f.app.view, View::Dashboard);
+}

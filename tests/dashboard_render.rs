@@ -426,3 +426,14 @@ fn replay_paused_mid_run() {
     f.key(KeyCode::Enter);
     insta::assert_snapshot!(f.render(W, H));
 }
+
+/// `/stats`: the figures over the sessions here (one, the finished four-step run), by role.
+#[test]
+fn analytics_view() {
+    let mut f = finished_four_steps();
+    let id = sid(1);
+    let summary = el_jefe::session::summary::summarize(&id, &f.journal(&id));
+    f.app.on_summaries(vec![summary]);
+    f.app.view = View::Analytics;
+    insta::assert_snapshot!(f.render(W, H));
+}

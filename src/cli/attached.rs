@@ -101,8 +101,8 @@ pub fn dashboard(cx: Context, target: Target, replay: Option<SessionId>) -> anyh
             schedules: Some(schedules),
             history: Some(server_history(target)),
             replay,
-            // The server's sessions are on its machine: no baselines to flag against here.
-            baselines: None,
+            // The server's sessions are on its machine: no baselines or analytics here.
+            summaries: None,
         })
         .await?;
         Ok(0)

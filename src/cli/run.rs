@@ -100,7 +100,7 @@ pub fn dashboard(cx: Context, replay: Option<SessionId>) -> anyhow::Result<i32> 
             schedules: None,
             history: Some(journal_history(store.clone())),
             replay,
-            baselines: Some(past_baselines(store.clone())),
+            summaries: Some(summaries_of(store.clone())),
         })
         .await?;
         if let Some(hub) = hub {
@@ -110,18 +110,16 @@ pub fn dashboard(cx: Context, replay: Option<SessionId>) -> anyhow::Result<i32> 
     })
 }
 
-/// The baselines of the sessions on this machine, from the summary index (made where missing),
-/// off the dashboard's thread.
-fn past_baselines(
-    store: Store,
-) -> futures::future::BoxFuture<'static, el_jefe::session::baseline::Baselines> {
-    Box::pin(async move {
-        tokio::task::spawn_blocking(move || {
-            let (summaries, _) = store.summaries(|_| true);
-            el_jefe::session::baseline::Baselines::from_summaries(&summaries)
+/// The summaries of the sessions on this machine, from the summary index (made where
+/// missing), off the dashboard's thread.
+fn summaries_of(store: Store) -> el_jefe::tui::summaries::LoadSummaries {
+    std::sync::Arc::new(move || {
+        let store = store.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || store.summaries(|_| true).0)
+                .await
+                .unwrap_or_default()
         })
-        .await
-        .unwrap_or_default()
     })
 }
 

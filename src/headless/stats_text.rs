@@ -49,17 +49,22 @@ fn percent(share: f64) -> String {
     format!("{:.1} %", share * 100.0)
 }
 
-fn row(out: &mut String, g: &GroupFigures) {
+/// One line of the table; the cost column only where some call had a price.
+fn row(out: &mut String, g: &GroupFigures, priced: bool) {
+    let cost = if priced {
+        format!(" {:>19}", dollars(g.cost_per_session))
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "{:<28} {:>6} {:>6} {:>17} {:>13} {:>13} {:>19} {:>7} {:>7} {:>7} {:>4}",
-        crate::format::clip_chars(&g.key, 28),
+        "{:<22} {:>5} {:>6} {:>15} {:>12} {:>12}{cost} {:>7} {:>7} {:>7} {:>4}",
+        crate::format::clip_chars(&g.key, 22),
         g.sessions,
         g.calls,
         ms(g.ttft_ms),
         number(g.tokens_per_second, 1),
         number(g.tokens_per_step, 0),
-        dollars(g.cost_per_session),
         percent(g.failure_rate),
         percent(g.retry_rate),
         percent(g.failover_rate),
@@ -118,16 +123,24 @@ pub fn stats_text(stats: &Stats, period: &str) -> String {
         o.answered_calls,
     );
     out.push('\n');
+    let priced = stats.groups.iter().any(|g| g.cost_per_session.is_some());
+    let (cost_head, cost_sub) = if priced {
+        (
+            format!(" {:>19}", "cost/session"),
+            format!(" {:>19}", "median / p90"),
+        )
+    } else {
+        (String::new(), String::new())
+    };
     let _ = writeln!(
         out,
-        "{:<28} {:>6} {:>6} {:>17} {:>13} {:>13} {:>19} {:>7} {:>7} {:>7} {:>4}",
+        "{:<22} {:>5} {:>6} {:>15} {:>12} {:>12}{cost_head} {:>7} {:>7} {:>7} {:>4}",
         format!("by {}", stats.by.label()),
         "sess",
         "calls",
         "first token",
         "tokens/s",
         "tokens/step",
-        "cost/session",
         "failed",
         "retry",
         "failov",
@@ -135,13 +148,13 @@ pub fn stats_text(stats: &Stats, period: &str) -> String {
     );
     let _ = writeln!(
         out,
-        "{:<28} {:>6} {:>6} {:>17} {:>13} {:>13} {:>19}",
-        "", "", "", "median / p90", "median / p90", "median / p90", "median / p90"
+        "{:<22} {:>5} {:>6} {:>15} {:>12} {:>12}{cost_sub}",
+        "", "", "", "median / p90", "median / p90", "median / p90"
     );
     for g in &stats.groups {
-        row(&mut out, g);
+        row(&mut out, g, priced);
     }
-    row(&mut out, o);
+    row(&mut out, o, priced);
     if stats.days.len() > 1 {
         out.push('\n');
         let first = stats.days.first().map_or("", |d| d.day.as_str());

@@ -110,14 +110,8 @@ pub struct SlotWait {
 pub fn summarize(id: &SessionId, events: &[Envelope]) -> SessionSummary {
     let state = SessionState::replay(id.clone(), events);
     let mut calls = CallLog::default();
-    let mut budget_hits = 0;
     for env in events {
-        match &env.event {
-            Event::BudgetReached { .. } => budget_hits += 1,
-            // A fork's inherited work was measured in its parent, and counted there.
-            Event::Inherited { .. } => {}
-            other => calls.note(&state, env.at_ms, other),
-        }
+        calls.note(&state, env.at_ms, &env.event);
     }
     let metrics = state.metrics(state.ended_at_ms.unwrap_or(state.created_at_ms));
     let steps = state
@@ -144,14 +138,15 @@ pub fn summarize(id: &SessionId, events: &[Envelope]) -> SessionSummary {
         max_parallel: state.max_parallel,
         steps_wall_ms: metrics.steps_wall_ms,
         speedup: metrics.speedup,
-        budget_hits,
+        budget_hits: calls.budget_hits,
         calls: calls.records,
         steps,
         slot_waits,
     }
 }
 
-/// Collects call records as the events go by, remembering what a failure does not say.
+/// Collects call records (and budget stops) as the events go by, remembering what a failure
+/// does not say.
 #[derive(Default)]
 struct CallLog {
     records: Vec<CallRecord>,
@@ -160,6 +155,7 @@ struct CallLog {
     /// Where each waiting call waits, until it gets its slot.
     queued: HashMap<Option<StepId>, String>,
     waits: Vec<SlotWait>,
+    budget_hits: u32,
 }
 
 impl CallLog {
@@ -237,7 +233,6 @@ impl CallLog {
             | Event::StepStalled { .. }
             | Event::StepRequeued { .. }
             | Event::BudgetSet { .. }
-            | Event::BudgetReached { .. }
             | Event::PlanEdited { .. }
             | Event::SessionPaused
             | Event::SessionUnpaused
@@ -245,7 +240,9 @@ impl CallLog {
             | Event::SessionResumed
             | Event::SessionCompleted
             | Event::SessionFailed { .. }
+            // A fork's inherited work was measured in its parent, and counted there.
             | Event::Inherited { .. } => {}
+            Event::BudgetReached { .. } => self.budget_hits += 1,
         }
     }
 

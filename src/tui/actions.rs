@@ -90,6 +90,11 @@ pub enum Navigate {
     ShowApprovals,
     /// `e`: the command bar, ready to edit the selected step.
     EditSelectedStep,
+    /// The analytics view groups by the next of role, provider, model and day.
+    AnalyticsGrouping,
+    /// The analytics view reads the summaries again.
+    AnalyticsUpdate,
+    AnalyticsScroll(i32),
 }
 
 /// Steering the work: pause, interrupt, resume, approvals and plan edits, asked of the engine.

@@ -9,6 +9,7 @@ use super::panes::streams::StreamsLayout;
 use super::rates::ProcessStats;
 use super::replay_deck::ReplayDeck;
 use super::session_view::SessionView;
+use super::summaries::Summaries;
 use crate::engine::EngineHandle;
 use crate::scheduler::Views;
 use crate::scheduler::desk::ScheduleDesk;
@@ -18,6 +19,8 @@ use crate::session::event::{EngineEvent, Envelope};
 use crate::session::ids::{SessionId, StepId};
 use crate::session::plan_edit::PlanEdit;
 use crate::session::session_fold::SessionState;
+use crate::session::stats::{GroupBy, Stats, compute};
+use crate::session::summary::SessionSummary;
 use crate::store::StoredSession;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +43,8 @@ pub enum View {
     Monitor,
     /// Charts: agents, the session, the system.
     Metrics,
+    /// Figures over every session on this machine, and recommendations (`el-jefe stats`).
+    Analytics,
     /// The server's schedules: next runs, history, pause and run now.
     Schedules,
 }
@@ -164,8 +169,14 @@ pub struct App {
     /// What each role's steps usually take, from past sessions: running agents far off it are
     /// flagged. Empty until loaded, and where no history can be read.
     pub baselines: Baselines,
-    /// The baselines being computed, for the event loop to wait on.
-    pub pending_baselines: Option<futures::future::BoxFuture<'static, Baselines>>,
+    /// Where the sessions' summaries come from (None: this dashboard cannot read them).
+    pub summary_source: Option<Summaries>,
+    /// The analytics view's figures, over the summaries last read.
+    pub analytics: Option<Stats>,
+    pub analytics_by: GroupBy,
+    pub analytics_scroll: u16,
+    /// The summaries last read, to group them another way without reading again.
+    pub summaries: Vec<SessionSummary>,
 }
 
 impl App {
@@ -214,7 +225,11 @@ impl App {
             replay_deck: None,
             history: None,
             baselines: Baselines::default(),
-            pending_baselines: None,
+            summary_source: None,
+            analytics: None,
+            analytics_by: GroupBy::Role,
+            analytics_scroll: 0,
+            summaries: Vec::new(),
         }
     }
 
@@ -441,6 +456,39 @@ impl App {
             ),
             None => Vec::new(),
         }
+    }
+
+    /// Fresh summaries: the baselines and the analytics view are made from them.
+    pub fn on_summaries(&mut self, summaries: Vec<SessionSummary>) {
+        self.baselines = Baselines::from_summaries(&summaries);
+        self.analytics = Some(compute(&summaries, self.analytics_by));
+        self.summaries = summaries;
+        self.dirty = true;
+    }
+
+    /// Reads the summaries again (sessions finished since show up); says so when it cannot.
+    pub fn update_analytics(&mut self) {
+        match &self.summary_source {
+            Some(source) => {
+                source.request();
+                self.say("reading the sessions' summaries...");
+            }
+            None => self.complain(
+                "analytics reads this machine's journals: run `el-jefe stats` where the server runs",
+            ),
+        }
+    }
+
+    /// The analytics view groups by the next of role, provider, model and day.
+    pub fn next_grouping(&mut self) {
+        self.analytics_by = match self.analytics_by {
+            GroupBy::Role => GroupBy::Provider,
+            GroupBy::Provider => GroupBy::Model,
+            GroupBy::Model => GroupBy::Day,
+            GroupBy::Day => GroupBy::Role,
+        };
+        self.analytics = Some(compute(&self.summaries, self.analytics_by));
+        self.analytics_scroll = 0;
     }
 
     /// The time a session's elapsed times run to: its replay's moment when it is replayed.

@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use crossterm::event::{Event, EventStream};
-use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
@@ -14,13 +13,13 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use super::actions::{Action, Replay};
 use super::app::App;
-use super::history::{History, HistoryAnswer, LoadHistory};
+use super::history::{History, LoadHistory};
+use super::summaries::{LoadSummaries, Summaries};
 use super::terminal;
 use super::ui;
 use crate::engine::EngineHandle;
 use crate::engine::clock::Clock;
 use crate::scheduler::desk::ScheduleDesk;
-use crate::session::baseline::Baselines;
 use crate::session::call::CallMode;
 use crate::session::event::EngineEvent;
 use crate::session::ids::SessionId;
@@ -47,8 +46,9 @@ pub struct DashboardSetup {
     pub history: Option<LoadHistory>,
     /// Opens in replay of this session (`el-jefe replay`).
     pub replay: Option<SessionId>,
-    /// Computes the baselines running agents are compared with, from past sessions.
-    pub baselines: Option<BoxFuture<'static, Baselines>>,
+    /// Reads the sessions' summaries: for the baselines running agents are compared with,
+    /// and the analytics view.
+    pub summaries: Option<LoadSummaries>,
 }
 
 pub async fn run_dashboard(setup: DashboardSetup) -> anyhow::Result<()> {
@@ -63,7 +63,7 @@ pub async fn run_dashboard(setup: DashboardSetup) -> anyhow::Result<()> {
         schedules,
         history,
         replay,
-        baselines,
+        summaries,
     } = setup;
     let (mut tui, _guard) = terminal::setup()?;
     let clock = Clock::new();
@@ -72,7 +72,10 @@ pub async fn run_dashboard(setup: DashboardSetup) -> anyhow::Result<()> {
     app.attached_to = attached_to;
     app.schedule_desk = schedules;
     app.history = history.map(History::new);
-    app.pending_baselines = baselines;
+    app.summary_source = summaries.map(Summaries::new);
+    if let Some(source) = &app.summary_source {
+        source.request();
+    }
     if let Some(id) = replay {
         app.perform(Action::Replay(Replay::Enter(Some(id))));
     }
@@ -122,7 +125,7 @@ where
     let mut play = tokio::time::interval(PLAY_FRAME);
     play.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_play = Instant::now();
-    let mut baselines = app.pending_baselines.take();
+    let mut summaries = app.summary_source.as_mut().and_then(|s| s.answers.take());
     if let Some(desk) = schedules.as_mut() {
         app.schedules = desk.current();
     }
@@ -176,11 +179,7 @@ where
                 Ok(events) => app.enter_replay(id, events),
                 Err(e) => app.complain(format!("cannot replay {id}: {e}")),
             },
-            computed = wait_for(&mut baselines) => {
-                app.baselines = computed;
-                baselines = None;
-                app.dirty = true;
-            }
+            Some(list) = next_answer(&mut summaries) => app.on_summaries(list),
             _ = play.tick(), if app.replay_is_playing() => {
                 app.replay_frame(last_play.elapsed().as_secs_f64() * 1000.0);
                 last_play = Instant::now();
@@ -190,16 +189,7 @@ where
     }
 }
 
-async fn wait_for<T>(work: &mut Option<BoxFuture<'static, T>>) -> T {
-    match work {
-        Some(work) => work.await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn next_answer(
-    answers: &mut Option<UnboundedReceiver<HistoryAnswer>>,
-) -> Option<HistoryAnswer> {
+async fn next_answer<T>(answers: &mut Option<UnboundedReceiver<T>>) -> Option<T> {
     match answers {
         Some(answers) => answers.recv().await,
         None => std::future::pending().await,

@@ -60,6 +60,11 @@ impl App {
         {
             return Some(action);
         }
+        if self.view == View::Analytics
+            && let Some(action) = panes::analytics::key(key)
+        {
+            return Some(action);
+        }
         if self.replay_deck.is_some() && self.view == View::Dashboard {
             if let Some(action) = panes::replay_bar::key(key) {
                 return Some(action);

@@ -14,6 +14,7 @@ pub(crate) mod session_view;
 pub(crate) mod slash_command;
 pub(crate) mod step_badge;
 pub(crate) mod stream_view;
+pub mod summaries;
 pub mod terminal;
 pub(crate) mod theme;
 pub mod ui;

@@ -27,6 +27,8 @@ pub enum SlashCommand {
     Status,
     Monitor,
     Metrics,
+    /// Figures over every session here, and recommendations.
+    Stats,
     /// The server's schedules (attached dashboards).
     Schedules,
     /// `/mode` toggles; `/mode streaming|legacy` sets.
@@ -88,7 +90,12 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     (
         "/metrics",
         "",
-        "agent, workflow and system metrics with charts",
+        "agent, workflow and system charts (/stats: all sessions)",
+    ),
+    (
+        "/stats",
+        "",
+        "figures over every session here, and recommendations",
     ),
     (
         "/schedules",
@@ -206,6 +213,7 @@ pub fn parse(input: &str) -> Result<Option<SlashCommand>, String> {
         "/status" => no_args(SlashCommand::Status),
         "/monitor" => no_args(SlashCommand::Monitor),
         "/metrics" => no_args(SlashCommand::Metrics),
+        "/stats" => no_args(SlashCommand::Stats),
         "/schedules" => no_args(SlashCommand::Schedules),
         "/sessions" => no_args(SlashCommand::Sessions),
         "/help" => no_args(SlashCommand::Help),

@@ -115,7 +115,7 @@ pub fn session_events(k: usize, now_ms: i64, filler: usize) -> Vec<Envelope> {
             source: PlanSource::Model,
         },
     );
-    if k % 50 == 0 {
+    if k.is_multiple_of(50) {
         w.push(
             0,
             Event::BudgetReached {
@@ -160,7 +160,7 @@ pub fn session_events(k: usize, now_ms: i64, filler: usize) -> Vec<Envelope> {
                 },
             );
         }
-        if agent == "analyst" && k % 10 == 0 {
+        if agent == "analyst" && k.is_multiple_of(10) {
             w.push(
                 500,
                 Event::CallRetry {
@@ -177,7 +177,7 @@ pub fn session_events(k: usize, now_ms: i64, filler: usize) -> Vec<Envelope> {
                 },
             );
         }
-        if agent == "writer" && k % 20 == 0 {
+        if agent == "writer" && k.is_multiple_of(20) {
             w.push(
                 500,
                 Event::CallFailover {

@@ -50,6 +50,11 @@ impl App {
                     self.focus_bar(format!("/edit-step {step} "));
                 }
             }
+            Navigate::AnalyticsGrouping => self.next_grouping(),
+            Navigate::AnalyticsUpdate => self.update_analytics(),
+            Navigate::AnalyticsScroll(by) => {
+                self.analytics_scroll = self.analytics_scroll.saturating_add_signed(by as i16);
+            }
         }
         // Choosing another session ends the replay of this one: the screen shows one moment
         // of one session or the present of all of them.

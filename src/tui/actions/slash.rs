@@ -76,6 +76,15 @@ impl App {
                 };
                 Ok(())
             }
+            SlashCommand::Stats => {
+                if self.view == View::Analytics {
+                    self.view = View::Dashboard;
+                } else {
+                    self.view = View::Analytics;
+                    self.update_analytics();
+                }
+                Ok(())
+            }
             SlashCommand::Schedules => {
                 self.view = if self.view == View::Schedules {
                     View::Dashboard

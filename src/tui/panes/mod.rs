@@ -2,6 +2,7 @@
 //! step that changes anything), how it draws from the app state read-only, and which keys and
 //! clicks it turns into actions.
 
+pub(crate) mod analytics;
 pub(crate) mod approval;
 pub(crate) mod command_bar;
 pub(crate) mod footer;

@@ -97,7 +97,7 @@ pub fn help(frame: &mut Frame, area: Rect) {
         COMMANDS
             .iter()
             // The alias is named in /start-streaming's line, /seek in R's.
-            .filter(|(name, _, _)| !matches!(*name, "/start" | "/seek"))
+            .filter(|(name, _, _)| !matches!(*name, "/start" | "/seek" | "/stats"))
             .map(|(name, args, what)| {
                 Line::from(vec![
                     Span::styled(format!("  {:<width$}", format!("{name} {args}")), bold),

@@ -1,0 +1,53 @@
+//! The analytics view: `el-jefe stats` over every session on this machine, grouped by role,
+//! provider, model or day, with the recommendations; and its keys.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::widgets::{Block, Paragraph};
+
+use crate::headless::stats_text::stats_text;
+use crate::tui::actions::{Action, Navigate};
+use crate::tui::app::App;
+use crate::tui::theme;
+
+pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+    let block = Block::bordered()
+        .title(format!(
+            " Analytics: every session here, by {} (b groups by another, u updates) ",
+            app.analytics_by.label()
+        ))
+        .border_style(theme::border(true));
+    let text = match (&app.analytics, &app.summary_source) {
+        (Some(stats), _) => stats_text(stats, "in all"),
+        (None, Some(_)) => "Reading the sessions' summaries...".to_string(),
+        (None, None) => {
+            "Analytics reads the journals of this machine; attached to a server, run `el-jefe \
+             stats` on the server's machine."
+                .to_string()
+        }
+    };
+    frame.render_widget(
+        Paragraph::new(text)
+            .block(block)
+            .scroll((app.analytics_scroll, 0)),
+        area,
+    );
+}
+
+#[expect(
+    clippy::wildcard_enum_match_arm,
+    reason = "a key map names the keys it handles; every other key goes to the dashboard"
+)]
+pub fn key(key: KeyEvent) -> Option<Action> {
+    let navigate = match key.code {
+        KeyCode::Char('b') => Navigate::AnalyticsGrouping,
+        KeyCode::Char('u') => Navigate::AnalyticsUpdate,
+        KeyCode::Char('j') | KeyCode::Down => Navigate::AnalyticsScroll(1),
+        KeyCode::Char('k') | KeyCode::Up => Navigate::AnalyticsScroll(-1),
+        KeyCode::PageDown => Navigate::AnalyticsScroll(10),
+        KeyCode::PageUp => Navigate::AnalyticsScroll(-10),
+        _ => return None,
+    };
+    Some(Action::Navigate(navigate))
+}
