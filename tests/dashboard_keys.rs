@@ -795,3 +795,41 @@ fn the_analytics_view_groups_another_way_with_b() {
     f.key(KeyCode::Esc);
     assert_eq!(f.app.view, View::Dashboard);
 }
+
+#[test]
+fn c_on_one_session_then_c_on_another_compares_them() {
+    let mut f = running();
+    let other = f.planned(2, "Another goal", &[("1", "writer", &[])]);
+    f.app.focus = Focus::Sessions;
+    f.app.selected = f.app.find(&sid(1)).unwrap();
+    f.char('c');
+    assert_eq!(f.app.view, View::Dashboard);
+    assert!(
+        f.app
+            .message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("select another and press c")
+    );
+    f.app.selected = f.app.find(&other).unwrap();
+    f.char('c');
+    assert_eq!(f.app.view, View::Compare);
+    assert_eq!(f.app.compared, Some((sid(1), other)));
+    f.key(KeyCode::Esc);
+    assert_eq!(f.app.view, View::Dashboard);
+    // The same session twice is not a comparison.
+    f.app.selected = f.app.find(&sid(1)).unwrap();
+    f.char('/');
+    f.type_text(&format!("compare {}", sid(1)));
+    f.key(KeyCode::Enter);
+    assert_eq!(f.app.view, View::Dashboard);
+    assert!(
+        f.app
+            .message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("two different sessions")
+    );
+}

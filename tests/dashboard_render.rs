@@ -437,3 +437,35 @@ fn analytics_view() {
     f.app.view = View::Analytics;
     insta::assert_snapshot!(f.render(W, H));
 }
+
+/// Two runs of the same plan side by side (`c` on one, `c` on the other, or `/compare`).
+#[test]
+fn compare_view() {
+    let mut f = finished_four_steps();
+    let b = f.planned(
+        2,
+        "A short guide to composting at home",
+        &[
+            ("1", "researcher", &[]),
+            ("2", "analyst", &["1"]),
+            ("3", "writer", &["2"]),
+            ("4", "researcher", &[]),
+        ],
+    );
+    for (step, text) in [
+        ("1", "Greens, browns, no meat or dairy."),
+        ("4", "Too wet, too dry."),
+        ("2", "Balance carbon and nitrogen."),
+        ("3", "Start with a bin and keep it moist."),
+    ] {
+        f.start(&b, step, 3);
+        f.stream(&b, step, 5, text);
+        f.complete(&b, step, 7);
+    }
+    f.event(&b, 7, Event::SessionCompleted);
+    f.char('/');
+    f.type_text(&format!("compare {} {}", sid(1), b));
+    f.key(KeyCode::Enter);
+    assert_eq!(f.app.view, View::Compare);
+    insta::assert_snapshot!(f.render(W, H));
+}

@@ -6,7 +6,9 @@ use crate::session::session_fold::SessionState;
 use crate::store::StoredSession;
 
 use crate::format::{ago, clip_chars, human_size};
-use crate::session::metrics_text::{inherited_line, totals_lines};
+use crate::session::metrics_text::{
+    failed_attempts_line, inherited_line, planner_line, totals_lines,
+};
 
 fn status_label(s: &StoredSession) -> String {
     if s.running_elsewhere {
@@ -136,8 +138,13 @@ pub fn show_text(s: &StoredSession, now_ms: i64) -> String {
     let [produced, timing] = totals_lines(&m);
     let _ = writeln!(out, "Metrics   {produced}");
     let _ = writeln!(out, "          {timing}");
-    if let Some(inherited) = inherited_line(&m) {
-        let _ = writeln!(out, "          {inherited}");
+    // Where the totals came from, each part apart.
+    for line in planner_line(st)
+        .into_iter()
+        .chain(failed_attempts_line(&m))
+        .chain(inherited_line(&m))
+    {
+        let _ = writeln!(out, "          {line}");
     }
     let _ = writeln!(out, "\nSteps");
     for (i, step) in st.steps.iter().enumerate() {

@@ -1,12 +1,10 @@
 //! Front ends without a screen: a plain-text story or one JSON event per line.
 
 pub mod ab;
-pub mod compare_text;
 pub mod listing;
 pub(crate) mod plain;
 mod run;
 pub mod schedules;
-pub mod stats_text;
 pub mod step_command;
 pub mod story;
 pub mod tools_table;

@@ -8,7 +8,7 @@ use crate::session::call::{FailoverNotice, RetryNotice, ToolCall};
 use crate::session::event::{ApprovalDecision, Envelope, Event, InterruptReason, ToolStatus};
 use crate::session::ids::{SessionId, StepId};
 use crate::session::metrics::count_words;
-use crate::session::metrics_text::{inherited_line, totals_lines};
+use crate::session::metrics_text::{failed_attempts_line, inherited_line, totals_lines};
 use crate::session::plan::{Plan, PlanSource};
 use crate::session::plan_edit::join_ids;
 use crate::session::session_fold::{SessionState, StepState, StepStatus, stall_notice};
@@ -431,6 +431,7 @@ impl Teller<'_> {
         let m = state.metrics(state.ended_at_ms.unwrap_or(state.created_at_ms));
         let mut out: Vec<String> = totals_lines(&m)
             .into_iter()
+            .chain(failed_attempts_line(&m))
             .chain(inherited_line(&m))
             .map(|line| format!("{INDENT}{line}"))
             .collect();

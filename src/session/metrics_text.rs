@@ -2,6 +2,7 @@
 
 use crate::format::{group_thousands, seconds, speedup};
 use crate::session::metrics::{AgentMetrics, SessionMetrics};
+use crate::session::session_fold::SessionState;
 
 /// A session's totals in two lines: what it produced, then how long it took.
 pub fn totals_lines(m: &SessionMetrics) -> [String; 2] {
@@ -53,6 +54,31 @@ pub fn token_totals(t: &AgentMetrics) -> String {
         group_thousands(t.words),
         call_totals(t),
     )
+}
+
+/// The planner's share of the totals, when it made calls here: "of which the planner: tokens
+/// 575 (in 400 / out 175) · ...".
+pub fn planner_line(state: &SessionState) -> Option<String> {
+    (state.planner_metrics.api_calls > 0).then(|| {
+        format!(
+            "of which the planner: {}",
+            token_totals(&state.planner_metrics)
+        )
+    })
+}
+
+/// Attempts that failed, apart: their usage is not in the totals because providers do not
+/// report it, which the line says.
+pub fn failed_attempts_line(m: &SessionMetrics) -> Option<String> {
+    let t = &m.totals;
+    (t.errors > 0).then(|| {
+        let gave_up = t.errors.saturating_sub(t.retries + t.failovers);
+        format!(
+            "failed attempts {} ({} retried, {} failed over, {} gave up): providers report no \
+             usage for them, so their tokens are not in the totals",
+            t.errors, t.retries, t.failovers, gave_up
+        )
+    })
 }
 
 /// "API calls 4 (1 retry, 1 failover) · errors 2 (rate limited 1, overloaded 1)".

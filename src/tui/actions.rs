@@ -95,6 +95,9 @@ pub enum Navigate {
     /// The analytics view reads the summaries again.
     AnalyticsUpdate,
     AnalyticsScroll(i32),
+    /// `c`: the selected session is A; `c` on another opens the compare view.
+    MarkForCompare,
+    CompareScroll(i32),
 }
 
 /// Steering the work: pause, interrupt, resume, approvals and plan edits, asked of the engine.

@@ -45,6 +45,8 @@ pub enum View {
     Metrics,
     /// Figures over every session on this machine, and recommendations (`el-jefe stats`).
     Analytics,
+    /// Two sessions side by side, step by step (`el-jefe compare`).
+    Compare,
     /// The server's schedules: next runs, history, pause and run now.
     Schedules,
 }
@@ -177,6 +179,11 @@ pub struct App {
     pub analytics_scroll: u16,
     /// The summaries last read, to group them another way without reading again.
     pub summaries: Vec<SessionSummary>,
+    /// The compare view's sessions, A and B.
+    pub compared: Option<(SessionId, SessionId)>,
+    pub compare_scroll: u16,
+    /// The session `c` marked as A, waiting for B.
+    pub compare_mark: Option<SessionId>,
 }
 
 impl App {
@@ -230,6 +237,9 @@ impl App {
             analytics_by: GroupBy::Role,
             analytics_scroll: 0,
             summaries: Vec::new(),
+            compared: None,
+            compare_scroll: 0,
+            compare_mark: None,
         }
     }
 
@@ -455,6 +465,38 @@ impl App {
                 baseline,
             ),
             None => Vec::new(),
+        }
+    }
+
+    /// Opens the compare view on A and B.
+    pub fn open_compare(&mut self, a: SessionId, b: SessionId) {
+        if a == b {
+            self.complain("compare needs two different sessions");
+            return;
+        }
+        for id in [&a, &b] {
+            if self.find(id).is_none() {
+                self.complain(format!("no session {id} here"));
+                return;
+            }
+        }
+        self.compared = Some((a, b));
+        self.compare_mark = None;
+        self.compare_scroll = 0;
+        self.view = View::Compare;
+    }
+
+    /// `c`: marks the selected session as A, or compares it with the one marked.
+    pub fn mark_for_compare(&mut self) {
+        let Some(selected) = self.session().map(|s| s.state.id.clone()) else {
+            return;
+        };
+        match self.compare_mark.take() {
+            Some(a) if a != selected => self.open_compare(a, selected),
+            Some(_) | None => {
+                self.compare_mark = Some(selected);
+                self.say("compare: this session is A; select another and press c");
+            }
         }
     }
 

@@ -65,6 +65,11 @@ impl App {
         {
             return Some(action);
         }
+        if self.view == View::Compare
+            && let Some(action) = panes::compare::key(key)
+        {
+            return Some(action);
+        }
         if self.replay_deck.is_some() && self.view == View::Dashboard {
             if let Some(action) = panes::replay_bar::key(key) {
                 return Some(action);
@@ -78,6 +83,7 @@ impl App {
         }
         let action = match key.code {
             KeyCode::Char('R') => Action::Replay(Replay::Enter(None)),
+            KeyCode::Char('c') => Action::Navigate(Navigate::MarkForCompare),
             KeyCode::Char('q') => Action::Navigate(Navigate::RequestQuit),
             KeyCode::Char('?') => Action::Navigate(Navigate::ShowHelp),
             KeyCode::Char('/') => Action::Bar(Bar::Focus("/".into())),

@@ -29,6 +29,8 @@ pub enum SlashCommand {
     Metrics,
     /// Figures over every session here, and recommendations.
     Stats,
+    /// `/compare <a> [b]`: two sessions side by side (one id: the selected one and it).
+    Compare(SessionId, Option<SessionId>),
     /// The server's schedules (attached dashboards).
     Schedules,
     /// `/mode` toggles; `/mode streaming|legacy` sets.
@@ -91,6 +93,11 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "/metrics",
         "",
         "agent, workflow and system charts (/stats: all sessions)",
+    ),
+    (
+        "/compare",
+        "<session> [session]",
+        "two sessions side by side (key c, then c on the other)",
     ),
     (
         "/stats",
@@ -157,7 +164,10 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
 ];
 
 fn takes_session(name: &str) -> bool {
-    matches!(name, "/interrupt" | "/pause" | "/resume" | "/replay")
+    matches!(
+        name,
+        "/interrupt" | "/pause" | "/resume" | "/replay" | "/compare"
+    )
 }
 
 /// `//start-streaming` as `/start-streaming`: pressing `/` opens the bar with a slash, and the
@@ -214,6 +224,20 @@ pub fn parse(input: &str) -> Result<Option<SlashCommand>, String> {
         "/monitor" => no_args(SlashCommand::Monitor),
         "/metrics" => no_args(SlashCommand::Metrics),
         "/stats" => no_args(SlashCommand::Stats),
+        "/compare" => {
+            let ids: Vec<&str> = rest.split_whitespace().collect();
+            match ids.as_slice() {
+                [a] => Ok(Some(SlashCommand::Compare(
+                    SessionId::parse(a).map_err(|e| e.to_string())?,
+                    None,
+                ))),
+                [a, b] => Ok(Some(SlashCommand::Compare(
+                    SessionId::parse(a).map_err(|e| e.to_string())?,
+                    Some(SessionId::parse(b).map_err(|e| e.to_string())?),
+                ))),
+                _ => Err("usage: /compare <session> [session]".into()),
+            }
+        }
         "/schedules" => no_args(SlashCommand::Schedules),
         "/sessions" => no_args(SlashCommand::Sessions),
         "/help" => no_args(SlashCommand::Help),

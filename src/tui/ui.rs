@@ -67,7 +67,7 @@ fn prepare(app: &mut App, screen: &Screen) {
             panes::steps::prepare(app, steps);
             panes::streams::prepare(app, streams);
         }
-        View::Monitor | View::Metrics | View::Schedules | View::Analytics => {}
+        View::Monitor | View::Metrics | View::Schedules | View::Analytics | View::Compare => {}
     }
     panes::command_bar::prepare(app);
 }
@@ -83,6 +83,7 @@ fn draw(app: &App, screen: &Screen, frame: &mut Frame) {
         View::Monitor => panes::monitor::draw(app, frame, screen.main),
         View::Metrics => panes::metrics_view::draw(app, frame, screen.main),
         View::Analytics => panes::analytics::draw(app, frame, screen.main),
+        View::Compare => panes::compare::draw(app, frame, screen.main),
         View::Schedules => panes::schedules::draw(app, frame, screen.main),
     }
     panes::metrics_bar::draw(app, frame, screen.metrics);

@@ -52,6 +52,10 @@ impl App {
             }
             Navigate::AnalyticsGrouping => self.next_grouping(),
             Navigate::AnalyticsUpdate => self.update_analytics(),
+            Navigate::MarkForCompare => self.mark_for_compare(),
+            Navigate::CompareScroll(by) => {
+                self.compare_scroll = self.compare_scroll.saturating_add_signed(by as i16);
+            }
             Navigate::AnalyticsScroll(by) => {
                 self.analytics_scroll = self.analytics_scroll.saturating_add_signed(by as i16);
             }

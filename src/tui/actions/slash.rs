@@ -76,6 +76,18 @@ impl App {
                 };
                 Ok(())
             }
+            SlashCommand::Compare(a, b) => {
+                // One id: the selected session is A, the one named B.
+                let pair = match (b, self.session().map(|s| s.state.id.clone())) {
+                    (Some(b), _) => Some((a, b)),
+                    (None, Some(selected)) => Some((selected, a)),
+                    (None, None) => None,
+                };
+                if let Some((a, b)) = pair {
+                    self.open_compare(a, b);
+                }
+                Ok(())
+            }
             SlashCommand::Stats => {
                 if self.view == View::Analytics {
                     self.view = View::Dashboard;

@@ -6,7 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::headless::stats_text::stats_text;
+use crate::session::stats_text::stats_text;
 use crate::tui::actions::{Action, Navigate};
 use crate::tui::app::App;
 use crate::tui::theme;

@@ -35,6 +35,7 @@ pub fn keys(app: &App) -> &'static str {
         (None, View::Schedules, _) => {
             "esc back  j/k move  p pause/resume  n run now  / command  ? help  q quit"
         }
+        (None, View::Compare, _) => "esc back  j/k PgUp/PgDn scroll  ? help  q quit",
         (None, View::Analytics, _) => {
             "esc back  b group by role/provider/model/day  u update  j/k scroll  ? help  q quit"
         }

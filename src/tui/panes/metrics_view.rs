@@ -8,7 +8,9 @@ use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Paragraph, Sparkline};
 
 use crate::format::{group_thousands, seconds, speedup};
 use crate::session::metrics::system_metrics;
-use crate::session::metrics_text::token_totals;
+use crate::session::metrics_text::{
+    failed_attempts_line, inherited_line, planner_line, token_totals,
+};
 use crate::tui::app::App;
 use crate::tui::theme;
 
@@ -195,7 +197,7 @@ fn workflow_panel(app: &App, frame: &mut Frame, area: Rect) {
     };
     let m = session.state.metrics(app.now_for(&session.state.id));
     let t = &m.totals;
-    let lines = vec![
+    let mut lines = vec![
         Line::raw(format!(
             "steps {}/{} · parallel speedup {}",
             m.steps.completed,
@@ -214,7 +216,20 @@ fn workflow_panel(app: &App, frame: &mut Frame, area: Rect) {
             t.avg_response_ms().map_or("-".into(), seconds),
         )),
     ];
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+    // Where the totals came from, each part apart.
+    lines.extend(
+        planner_line(&session.state)
+            .into_iter()
+            .chain(failed_attempts_line(&m))
+            .chain(inherited_line(&m))
+            .map(|line| Line::styled(line, theme::dim())),
+    );
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .block(block),
+        area,
+    );
 }
 
 fn system_panel(app: &App, frame: &mut Frame, area: Rect) {

@@ -5,6 +5,7 @@
 pub(crate) mod analytics;
 pub(crate) mod approval;
 pub(crate) mod command_bar;
+pub(crate) mod compare;
 pub(crate) mod footer;
 pub(crate) mod metrics_bar;
 pub(crate) mod metrics_view;

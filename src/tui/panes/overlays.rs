@@ -51,8 +51,8 @@ const KEYS: &[(&str, &str)] = &[
         "the command bar, to type a goal (:) or a command (/); esc leaves it",
     ),
     (
-        "R",
-        "replay the session: space play, ←/→ step, s speed, f fork here, /seek 1m20s",
+        "R / c",
+        "replay the session (space play, ←/→ step, f fork here); c, c on another: compare",
     ),
     (
         "esc",
@@ -97,7 +97,7 @@ pub fn help(frame: &mut Frame, area: Rect) {
         COMMANDS
             .iter()
             // The alias is named in /start-streaming's line, /seek in R's.
-            .filter(|(name, _, _)| !matches!(*name, "/start" | "/seek" | "/stats"))
+            .filter(|(name, _, _)| !matches!(*name, "/start" | "/seek" | "/stats" | "/compare"))
             .map(|(name, args, what)| {
                 Line::from(vec![
                     Span::styled(format!("  {:<width$}", format!("{name} {args}")), bold),

@@ -121,7 +121,7 @@ fn tab_completes_command_names_then_session_ids() {
     assert_eq!(completions("/mo", &[]), ["/monitor ", "/mode "]);
     assert_eq!(
         completions("/st", &[]),
-        ["/start-streaming ", "/start ", "/status "]
+        ["/start-streaming ", "/start ", "/status ", "/stats "]
     );
     let ids = [
         id("session_20260101_000000_0000000a"),

@@ -214,7 +214,7 @@ mod tests {
 
     #[test]
     fn a_sparkline_scales_to_its_largest_value_and_leaves_gaps_blank() {
-        assert_eq!(sparkline(&[Some(1.0), None, Some(8.0), Some(4.0)]), "▁ █▅");
+        assert_eq!(sparkline(&[Some(1.0), None, Some(8.0), Some(4.0)]), "▂ █▅");
         assert_eq!(sparkline(&[Some(0.0), Some(0.0)]), "▁▁");
     }
 }
