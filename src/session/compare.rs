@@ -46,6 +46,8 @@ pub struct Side {
     pub totals: Figures,
     /// The planner's own calls, when this side planned.
     pub planner: Option<Figures>,
+    /// A fork: its plan came from its parent.
+    pub forked: bool,
 }
 
 /// Which run did better on one metric, in words.
@@ -148,6 +150,7 @@ fn side(state: &SessionState, now_ms: i64) -> Side {
             state.steps_wall_ms(now_ms),
         ),
         planner,
+        forked: state.forked_from.is_some(),
     }
 }
 

@@ -43,8 +43,13 @@ pub fn comparison_text(c: &Comparison) -> String {
             let label = if name == "A" { "PLAN" } else { "" };
             let line = match &side.planner {
                 Some(planner) => row(label, "planner", name, Some(planner)),
+                None if side.forked => format!(
+                    "{label:<5} {:<11} {name:>2}  (a fork: its plan came from its parent)",
+                    ""
+                ),
+                // `ab` with a goal, or a plan file: the plan was given, not made here.
                 None => format!(
-                    "{label:<5} {:<11} {name:>2}  (ran the other side's plan)",
+                    "{label:<5} {:<11} {name:>2}  (did not plan: ran a given plan)",
                     ""
                 ),
             };
