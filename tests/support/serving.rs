@@ -43,6 +43,8 @@ pub struct Watcher {
     pub log: Vec<Arc<Envelope>>,
     /// Connection changes seen: false when lost, true when back.
     pub links: Vec<bool>,
+    /// Received and not read yet.
+    pending: std::collections::VecDeque<Arc<Envelope>>,
 }
 
 impl Watcher {
@@ -57,6 +59,7 @@ impl Watcher {
             schedules,
             log: Vec::new(),
             links: Vec::new(),
+            pending: std::collections::VecDeque::new(),
         }
     }
 
@@ -80,18 +83,20 @@ impl Watcher {
         quiet: Duration,
     ) -> Arc<Envelope> {
         loop {
+            // What came after the last match, in the same batch, is read first.
+            while let Some(envelope) = self.pending.pop_front() {
+                self.log.push(envelope.clone());
+                if wanted(&envelope) {
+                    return envelope;
+                }
+            }
             let next = tokio::time::timeout(quiet, self.events.recv())
                 .await
                 .unwrap_or_else(|_| panic!("nothing for {quiet:?}; log: {:?}", self.types()));
             match next {
-                Some(EngineEvent::Events(batch)) => {
-                    for envelope in batch {
-                        self.log.push(envelope.clone());
-                        if wanted(&envelope) {
-                            return envelope;
-                        }
-                    }
-                }
+                // Read one by one above: the events after a match stay for the next call
+                // (under load batches grow, and dropping their tail read as a gap).
+                Some(EngineEvent::Events(batch)) => self.pending.extend(batch),
                 Some(EngineEvent::Link { connected, .. }) => self.links.push(connected),
                 Some(EngineEvent::Rejected { command, reason }) => {
                     panic!("{command} rejected: {reason}")
