@@ -153,6 +153,53 @@ async fn a_person_runs_and_steers_a_plan_from_the_browser() {
         .await;
     browser.screenshot("5-completed").await;
 
+    // Replay: the finished run from its first event; stepping and the slider show its moments
+    // (the fold of the events up to there), and "Fork here" starts a fork that keeps them.
+    browser
+        .click_button("//*[@id='session-head']", "Replay")
+        .await;
+    browser
+        .until_text("#replay-where", "event 1 of", LONG)
+        .await;
+    browser.click_button("//*[@id='replay-bar']", "▶").await;
+    browser
+        .until_text("#replay-where", "event 2 of", LONG)
+        .await;
+    page.execute(
+        "const s = document.getElementById('replay-pos'); \
+         s.value = String(Math.floor(Number(s.max) / 2)); \
+         s.dispatchEvent(new Event('input')); return s.value",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let facts = browser.text("#session-facts").await;
+    assert!(
+        !facts.contains("completed"),
+        "halfway it had not ended: {facts}"
+    );
+    browser.screenshot("5c-replay-halfway").await;
+    browser.click_button("//*[@id='replay-bar']", "End").await;
+    browser
+        .until_text("#session-facts", "completed", LONG)
+        .await;
+    browser.click_button("//*[@id='replay-bar']", "Start").await;
+    page.execute(
+        "const s = document.getElementById('replay-pos'); \
+         s.value = String(Math.floor(Number(s.max) / 2)); \
+         s.dispatchEvent(new Event('input')); return s.value",
+        vec![],
+    )
+    .await
+    .unwrap();
+    browser
+        .click_button("//*[@id='replay-bar']", "Fork here")
+        .await;
+    browser
+        .until_text("#sessions", "Fork: Look around and write", LONG)
+        .await;
+    browser.screenshot("5d-forked").await;
+
     // A schedule added from the command line shows with its next run; pausing it from the page
     // holds it, and the page says so.
     let added = home

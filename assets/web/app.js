@@ -44,6 +44,10 @@ const app = {
   dirtySchedules: false,
   // Render times, for the browser benchmark (docs/PERFORMANCE.md).
   frameTimes: [],
+  // Every event folded, per session: what replay plays back.
+  journal: new Map(),
+  // Replay of the selected session: { id, pos, state, playing, speed, clock, timer }, or null.
+  replay: null,
 };
 window.elJefe = app;
 
@@ -245,6 +249,15 @@ function fold(env) {
       break;
     case 'session_completed': s.status = 'completed'; s.endedMs = at; s.steered = null; s.note = ''; break;
     case 'session_failed': s.status = 'failed'; s.endedMs = at; s.note = e.error; s.steered = null; break;
+    case 'inherited': {
+      // A fork's head: the parent's events it keeps, folded as this session's history at the
+      // fork's own time (they take none of its wall time, as in the engine's fold) and with no
+      // numbers of their own (the fork's numbering is untouched).
+      for (const inner of e.events) fold({ ...inner, session: env.session, seq: 0, at_ms: at });
+      for (const st of s.steps.values()) if (st.status === 'completed') st.inherited = true;
+      s.forkedFrom = e.parent;
+      break;
+    }
     default: break; // a newer server's event: ignored, as the protocol asks
   }
   // Text goes straight to its pane; the tables and counts it changes are redrawn once a second.
@@ -298,6 +311,9 @@ function onMessage(m) {
         if (env.seq <= at) continue; // seen already
         if (env.seq > at + 1) { hole = true; continue; } // a hole: subscribe again below
         fold(env);
+        let list = app.journal.get(env.session);
+        if (!list) { list = []; app.journal.set(env.session, list); }
+        list.push(env);
       }
       if (hole && !app.holeFilling) { app.holeFilling = true; subscribe(); }
       // A session started elsewhere while none is shown is shown as it starts.
@@ -384,9 +400,10 @@ function render() {
   app.lastFrame = t0;
   renderList();
   if (app.dirtySchedules) { renderSchedules(); app.dirtySchedules = false; }
-  const s = app.sessions.get(app.selected);
+  const s = shownSession();
   $('empty').hidden = !!s;
   $('session').hidden = !s;
+  if (app.replay) renderReplayBar();
   if (s && app.dirtySession) { renderSession(s); app.dirtySession = false; }
   if (s) renderStreams(s);
   // Style and layout, which the browser would do right after this callback anyway, done here
@@ -480,7 +497,7 @@ function renderList() {
       li.onclick = () => select(id);
       listRows.set(id, li); added = true;
     }
-    li.firstChild.textContent = s.goal || id;
+    li.firstChild.textContent = `${s.forkedFrom ? 'Fork: ' : ''}${s.goal || id}`;
     li.lastChild.textContent = '';
     li.lastChild.append(statusSpan(s.status, words(s.status, s.steered)), ` · ${s.steps.size} steps · ${fmt(s.tokensIn + s.tokensOut)} tokens${s.origin ? ` · by schedule ${s.origin.schedule}` : ''}`);
     li.classList.toggle('selected', id === app.selected);
@@ -497,13 +514,155 @@ function selectNewestIfNone() {
 }
 
 function select(id) {
+  // Choosing another session ends the replay of this one.
+  if (app.replay && app.replay.id !== id) leaveReplay();
   const before = app.selected;
   app.selected = id;
   for (const [rid, li] of listRows) li.classList.toggle('selected', rid === id);
-  if (before !== id) { $('streams').textContent = ''; paneSeen.disconnect(); streamPanes.clear(); stepRows.clear(); $('steps').tBodies[0].textContent = ''; }
+  if (before !== id) clearSessionView();
   app.dirtySession = true;
   schedule();
 }
+
+// The session pane's cached rows and panes, dropped when what it shows is replaced.
+function clearSessionView() {
+  $('streams').textContent = ''; paneSeen.disconnect(); streamPanes.clear(); stepRows.clear();
+  $('steps').tBodies[0].textContent = '';
+}
+
+// ---- Replay: the selected session as it stood at any of its events ---------------------------
+
+// What the session pane shows: the replayed moment, or the session as it is.
+function shownSession() {
+  return app.replay ? app.replay.state : app.sessions.get(app.selected);
+}
+
+// Moves the replay to just after its first n events, folded apart from the live state (the
+// same fold); forward it folds only the new events, backward it starts again from nothing.
+function replayTo(n, keepClock) {
+  const r = app.replay;
+  const events = app.journal.get(r.id) || [];
+  n = Math.max(0, Math.min(n, events.length));
+  const back = !r.map || n < r.pos;
+  if (back) { r.map = new Map(); r.pos = 0; }
+  const live = app.sessions;
+  app.sessions = r.map;
+  try { for (let i = r.pos; i < n; i++) fold(events[i]); } finally { app.sessions = live; }
+  r.pos = n;
+  r.state = r.map.get(r.id) || newSession(r.id);
+  if (back) { clearSessionView(); for (const st of r.state.steps.values()) st.reset = true; }
+  if (!keepClock) r.clock = n > 0 ? events[n - 1].at_ms : (events.length ? events[0].at_ms : 0);
+  app.dirtySession = true;
+  schedule();
+}
+
+function enterReplay() {
+  const id = app.selected;
+  const events = app.journal.get(id);
+  if (!id || !events || !events.length) { notice('Nothing to replay yet.', true); return; }
+  app.replay = { id, pos: 0, map: null, state: null, playing: false, speed: $('replay-speed').value, clock: 0, timer: null };
+  document.body.classList.add('replaying');
+  $('replay-bar').hidden = false;
+  replayTo(1);
+}
+
+function leaveReplay() {
+  const r = app.replay;
+  if (!r) return;
+  if (r.timer) clearInterval(r.timer);
+  app.replay = null;
+  document.body.classList.remove('replaying');
+  $('replay-bar').hidden = true;
+  clearSessionView();
+  const s = app.sessions.get(app.selected);
+  if (s) for (const st of s.steps.values()) st.reset = true;
+  app.dirtySession = true;
+  schedule();
+}
+
+function togglePlay() {
+  const r = app.replay;
+  const events = app.journal.get(r.id) || [];
+  if (r.playing) {
+    clearInterval(r.timer); r.timer = null; r.playing = false;
+  } else {
+    // Play at the end starts over, as a player does.
+    if (r.pos >= events.length) replayTo(0);
+    r.playing = true;
+    let last = performance.now();
+    r.timer = setInterval(() => {
+      const now = performance.now();
+      const elapsed = now - last; last = now;
+      let n = r.pos;
+      if (r.speed === 'max') n += Math.max(1, Math.ceil(events.length / 300));
+      else {
+        r.clock += elapsed * Number(r.speed);
+        while (n < events.length && events[n].at_ms <= r.clock) n++;
+      }
+      if (n !== r.pos) replayTo(n, true);
+      if (r.pos >= events.length) togglePlay();
+      renderReplayBar();
+    }, FRAME_MS);
+  }
+  renderReplayBar();
+}
+
+function renderReplayBar() {
+  const r = app.replay;
+  const events = app.journal.get(r.id) || [];
+  const start = events.length ? events[0].at_ms : 0;
+  const end = events.length ? events[events.length - 1].at_ms : 0;
+  const slider = $('replay-pos');
+  if (Number(slider.max) !== events.length) slider.max = String(events.length);
+  if (Number(slider.value) !== r.pos) slider.value = String(r.pos);
+  const seq = r.pos > 0 ? events[r.pos - 1].seq : 0;
+  const last = events.length ? events[events.length - 1].seq : 0;
+  const secs = (ms) => `${Math.max(0, Math.round(ms / 1000))} s`;
+  const at = Math.max(r.clock, r.pos > 0 ? events[r.pos - 1].at_ms : start);
+  setText($('replay-where'), `${r.playing ? 'playing' : 'paused'} · ${secs(at - start)} of ${secs(end - start)} · event ${seq} of ${last}`);
+  setText($('replay-play'), r.playing ? 'Pause' : 'Play');
+}
+
+// A new session with the replayed one's history up to the event on screen.
+function forkHere() {
+  const r = app.replay;
+  const events = app.journal.get(r.id) || [];
+  if (!r.pos) { notice('Step forward first: there is nothing before the first event to keep.', true); return; }
+  const seq = events[r.pos - 1].seq;
+  const parent = r.id;
+  const id = newSessionId();
+  command(`fork after event ${seq}`, { command: 'fork_session', id, parent, at: { at: 'event', seq }, created_at: new Date().toISOString() });
+  leaveReplay();
+  app.selected = null;
+  select(id);
+}
+
+$('replay-open').onclick = () => enterReplay();
+$('replay-bar').onclick = (ev) => {
+  const act = ev.target.dataset && ev.target.dataset.rp;
+  const r = app.replay;
+  if (!act || !r) return;
+  const stop = () => { if (r.playing) togglePlay(); };
+  switch (act) {
+    case 'play': togglePlay(); break;
+    case 'start': stop(); replayTo(0); break;
+    case 'back': stop(); replayTo(r.pos - 1); break;
+    case 'forward': stop(); replayTo(r.pos + 1); break;
+    case 'end': stop(); replayTo(Infinity); break;
+    case 'fork': forkHere(); break;
+    case 'leave': leaveReplay(); break;
+    default: break;
+  }
+  if (app.replay) renderReplayBar();
+};
+$('replay-pos').oninput = (ev) => {
+  const r = app.replay;
+  if (!r) return;
+  if (r.playing) togglePlay();
+  replayTo(Number(ev.target.value));
+  renderReplayBar();
+};
+$('replay-speed').onchange = (ev) => { if (app.replay) app.replay.speed = ev.target.value; };
 
 function statusSpan(status, text) { return el('span', `status s-${status}`, text); }
 
@@ -717,7 +876,8 @@ function sampleRates() {
     }
   }
   const s = app.sessions.get(app.selected);
-  if (s) { renderRates(s); app.dirtySession = true; app.dirtyList.add(s.id); schedule(); }
+  // A replay shows the rates it folded, not the present's.
+  if (s && !app.replay) { renderRates(s); app.dirtySession = true; app.dirtyList.add(s.id); schedule(); }
 }
 
 function colorOf(s, id) { return COLORS[s.order.indexOf(id) % COLORS.length]; }
