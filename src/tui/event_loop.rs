@@ -121,11 +121,14 @@ where
     let mut batch = Vec::with_capacity(1024);
     // A clone to wait on: the app's own stays free for the keys that ask for changes.
     let mut schedules = app.schedule_desk.clone();
-    let mut histories = app.history.as_mut().and_then(|h| h.answers.take());
+    let mut histories = app.history.as_mut().and_then(History::take_answers);
     let mut play = tokio::time::interval(PLAY_FRAME);
     play.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_play = Instant::now();
-    let mut summaries = app.summary_source.as_mut().and_then(|s| s.answers.take());
+    let mut summaries = app
+        .summary_source
+        .as_mut()
+        .and_then(Summaries::take_answers);
     if let Some(desk) = schedules.as_mut() {
         app.schedules = desk.current();
     }

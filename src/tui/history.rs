@@ -5,8 +5,9 @@
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::sync::mpsc::UnboundedReceiver;
 
+use super::background::Background;
 use crate::session::event::Envelope;
 use crate::session::ids::SessionId;
 
@@ -18,29 +19,24 @@ pub type HistoryAnswer = (SessionId, Result<Vec<Envelope>, String>);
 
 pub struct History {
     load: LoadHistory,
-    done: UnboundedSender<HistoryAnswer>,
-    /// Taken by the event loop, which waits on it.
-    pub(crate) answers: Option<UnboundedReceiver<HistoryAnswer>>,
+    work: Background<HistoryAnswer>,
 }
 
 impl History {
     pub fn new(load: LoadHistory) -> Self {
-        let (done, answers) = unbounded_channel();
         History {
             load,
-            done,
-            answers: Some(answers),
+            work: Background::new(),
         }
     }
 
-    /// Starts reading; the answer arrives on `answers`.
+    /// Starts reading; the answer arrives on `take_answers`'s receiver.
     pub fn request(&self, id: SessionId) {
-        let load = Arc::clone(&self.load);
-        let done = self.done.clone();
-        tokio::spawn(async move {
-            let answer = load(id.clone()).await;
-            // The dashboard may have left meanwhile; nobody is waiting then.
-            let _ = done.send((id, answer));
-        });
+        let read = (self.load)(id.clone());
+        self.work.spawn(Box::pin(async move { (id, read.await) }));
+    }
+
+    pub fn take_answers(&mut self) -> Option<UnboundedReceiver<HistoryAnswer>> {
+        self.work.take_answers()
     }
 }

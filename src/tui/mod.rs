@@ -2,6 +2,7 @@
 
 pub(crate) mod actions;
 pub mod app;
+pub(crate) mod background;
 pub(crate) mod command_bar;
 mod event_loop;
 pub mod history;

@@ -5,37 +5,32 @@
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::sync::mpsc::UnboundedReceiver;
 
+use super::background::Background;
 use crate::session::summary::SessionSummary;
 
 pub type LoadSummaries = Arc<dyn Fn() -> BoxFuture<'static, Vec<SessionSummary>> + Send + Sync>;
 
 pub struct Summaries {
     load: LoadSummaries,
-    done: UnboundedSender<Vec<SessionSummary>>,
-    /// Taken by the event loop, which waits on it.
-    pub(crate) answers: Option<UnboundedReceiver<Vec<SessionSummary>>>,
+    work: Background<Vec<SessionSummary>>,
 }
 
 impl Summaries {
     pub fn new(load: LoadSummaries) -> Self {
-        let (done, answers) = unbounded_channel();
         Summaries {
             load,
-            done,
-            answers: Some(answers),
+            work: Background::new(),
         }
     }
 
-    /// Starts reading; the summaries arrive on `answers`.
+    /// Starts reading; the summaries arrive on `take_answers`'s receiver.
     pub fn request(&self) {
-        let load = Arc::clone(&self.load);
-        let done = self.done.clone();
-        tokio::spawn(async move {
-            let list = load().await;
-            // The dashboard may have left meanwhile; nobody is waiting then.
-            let _ = done.send(list);
-        });
+        self.work.spawn((self.load)());
+    }
+
+    pub fn take_answers(&mut self) -> Option<UnboundedReceiver<Vec<SessionSummary>>> {
+        self.work.take_answers()
     }
 }
