@@ -37,6 +37,10 @@ pub struct AgentMetrics {
     pub slot_wait_ms_total: u64,
     /// Text chunks streamed since the last finished call: a live stand-in for its output tokens.
     pub live_chunks: u64,
+    /// Text chunks that attempts which then failed had streamed, about a token each: output
+    /// the provider made (and may bill) but never reported. An estimate, kept out of the
+    /// reported totals.
+    pub failed_output_estimate: u64,
 }
 
 impl AgentMetrics {
@@ -62,6 +66,7 @@ impl AgentMetrics {
         if let Some(kind) = kind {
             *self.errors_by_kind.entry(kind).or_default() += 1;
         }
+        self.failed_output_estimate += self.live_chunks;
         self.live_chunks = 0;
     }
 
@@ -107,6 +112,7 @@ impl AgentMetrics {
         self.ttft_samples += other.ttft_samples;
         self.response_ms_total += other.response_ms_total;
         self.live_chunks += other.live_chunks;
+        self.failed_output_estimate += other.failed_output_estimate;
     }
 
     /// Output tokens including the call still streaming.

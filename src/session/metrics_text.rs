@@ -68,14 +68,21 @@ pub fn planner_line(state: &SessionState) -> Option<String> {
 }
 
 /// Attempts that failed, apart: their usage is not in the totals because providers do not
-/// report it, which the line says.
+/// report it, which the line says, with our estimate of what they had streamed.
 pub fn failed_attempts_line(m: &SessionMetrics) -> Option<String> {
     let t = &m.totals;
     (t.errors > 0).then(|| {
         let gave_up = t.errors.saturating_sub(t.retries + t.failovers);
+        let streamed = match t.failed_output_estimate {
+            0 => "none had streamed text".to_string(),
+            n => format!(
+                "they had streamed about {} (estimated)",
+                plural(n, "output token", "output tokens")
+            ),
+        };
         format!(
             "failed attempts {} ({} retried, {} failed over, {} gave up): providers report no \
-             usage for them, so their tokens are not in the totals",
+             usage for them, so their tokens are not in the totals; {streamed}",
             t.errors, t.retries, t.failovers, gave_up
         )
     })

@@ -278,3 +278,43 @@ fn failed_planner_calls_count_as_errors() {
     assert_eq!(s.planner_metrics.errors, 1);
     assert_eq!(s.agent_metrics()["planner"].errors, 1);
 }
+
+#[test]
+fn text_a_failed_attempt_had_streamed_is_an_estimate_apart() {
+    let delta = |text: &str, chunks| Event::TextDelta {
+        step: "1".into(),
+        text: text.into(),
+        chunks,
+        parts: Vec::new(),
+    };
+    let mut log = planned();
+    log.push(100, started("1"))
+        .push(150, delta("half an ans", 3))
+        .push(
+            160,
+            Event::CallRetry {
+                step: Some("1".into()),
+                retry: crate::session::call::RetryNotice {
+                    provider: "local".into(),
+                    retry: 1,
+                    max_retries: 2,
+                    delay_ms: 100,
+                    kind: crate::session::call::ErrorKind::Connection,
+                    error: "connection reset".into(),
+                    discarded_text: true,
+                },
+            },
+        )
+        .push(300, delta("a whole answer", 4))
+        .push(
+            400,
+            Event::CallFinished {
+                step: Some("1".into()),
+                call: call(4),
+            },
+        );
+    let m = &log.state().steps[0].metrics;
+    assert_eq!(m.failed_output_estimate, 3, "the failed attempt's chunks");
+    assert_eq!(m.output_tokens, 4, "only what the provider reported");
+    assert_eq!(m.live_chunks, 0);
+}
