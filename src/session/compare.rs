@@ -108,9 +108,16 @@ fn pair(
 }
 
 fn step_figures(step: &StepState, now_ms: i64) -> Figures {
+    // A fork's kept steps ran in its parent: their figures are the parent's, their time here
+    // none.
+    let status = if step.inherited {
+        "inherited"
+    } else {
+        step.status.label()
+    };
     figures(
         &step.metrics_with_words(),
-        step.status.label(),
+        status,
         priced(step.cost),
         step.busy_ms(now_ms),
     )

@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use serde::Serialize;
 use similar::{Algorithm, ChangeTag, TextDiff};
 
 use crate::format::{group_thousands, seconds};
@@ -91,23 +92,58 @@ const DIFF_MIN_SIMILARITY: f32 = 0.4;
 /// Each side's text, when the outputs differ too much for a word diff to help.
 const OUTPUT_PREVIEW_CHARS: usize = 160;
 
-/// The outputs' differences word by word: `[-only in A-]{+only in B+}`, a change spanning
-/// every word up to the next word both share.
-pub fn word_diff(a: &str, b: &str) -> String {
+/// How two outputs differ, word by word, for a front end to render.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WordDiff {
+    /// Neither side wrote anything.
+    NoOutput,
+    Same,
+    /// Too little in common for a word diff to help: a preview of each side.
+    Different {
+        a: String,
+        b: String,
+    },
+    /// The text in order, each part shared or only on one side.
+    Changes {
+        parts: Vec<DiffPart>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DiffPart {
+    pub side: DiffSide,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiffSide {
+    Both,
+    OnlyA,
+    OnlyB,
+}
+
+/// The outputs' differences word by word; a change spans every word up to the next word both
+/// share.
+pub fn diff_words(a: &str, b: &str) -> WordDiff {
     if a == b {
         return if a.is_empty() {
-            "(no output in either)".into()
+            WordDiff::NoOutput
         } else {
-            "(same text)".into()
+            WordDiff::Same
         };
     }
     let diff = TextDiff::configure()
         .algorithm(Algorithm::Myers)
         .diff_words(a, b);
     if diff.ratio() < DIFF_MIN_SIMILARITY {
-        return format!("different: A \"{}\" · B \"{}\"", preview(a), preview(b));
+        return WordDiff::Different {
+            a: preview(a),
+            b: preview(b),
+        };
     }
-    let mut out = String::from("diff: ");
+    let mut parts = Parts::default();
     let (mut only_a, mut only_b) = (String::new(), String::new());
     for change in diff.iter_all_changes() {
         let text = change.value().replace('\n', " ");
@@ -120,31 +156,70 @@ pub fn word_diff(a: &str, b: &str) -> String {
                 only_b.push_str(&text);
             }
             ChangeTag::Equal => {
-                flush_change(&mut out, &mut only_a, &mut only_b);
-                out.push_str(&text);
+                parts.flush_change(&mut only_a, &mut only_b);
+                parts.push(DiffSide::Both, &text);
             }
             ChangeTag::Delete => only_a.push_str(&text),
             ChangeTag::Insert => only_b.push_str(&text),
         }
     }
-    flush_change(&mut out, &mut only_a, &mut only_b);
-    out
+    parts.flush_change(&mut only_a, &mut only_b);
+    WordDiff::Changes { parts: parts.0 }
 }
 
-fn flush_change(out: &mut String, only_a: &mut String, only_b: &mut String) {
-    // Trailing spaces were shared, not changed.
-    let trailing = |s: &str| s.len() - s.trim_end().len();
-    let shared = trailing(only_a).min(trailing(only_b));
-    let tail = only_a[only_a.len() - shared..].to_string();
-    for (text, open, close) in [(&*only_a, "[-", "-]"), (&*only_b, "{+", "+}")] {
-        let text = &text[..text.len() - shared];
-        if !text.trim().is_empty() {
-            let _ = write!(out, "{open}{text}{close}");
+#[derive(Default)]
+struct Parts(Vec<DiffPart>);
+
+impl Parts {
+    /// Adds text, joined to the last part when it is on the same side.
+    fn push(&mut self, side: DiffSide, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        match self.0.last_mut() {
+            Some(last) if last.side == side => last.text.push_str(text),
+            Some(_) | None => self.0.push(DiffPart {
+                side,
+                text: text.to_string(),
+            }),
         }
     }
-    out.push_str(&tail);
-    only_a.clear();
-    only_b.clear();
+
+    fn flush_change(&mut self, only_a: &mut String, only_b: &mut String) {
+        // Trailing spaces were shared, not changed.
+        let trailing = |s: &str| s.len() - s.trim_end().len();
+        let shared = trailing(only_a).min(trailing(only_b));
+        for (text, side) in [(&*only_a, DiffSide::OnlyA), (&*only_b, DiffSide::OnlyB)] {
+            let text = &text[..text.len() - shared];
+            if !text.trim().is_empty() {
+                self.push(side, text);
+            }
+        }
+        self.push(DiffSide::Both, &only_a[only_a.len() - shared..]);
+        only_a.clear();
+        only_b.clear();
+    }
+}
+
+/// The word diff in one line: `[-only in A-]{+only in B+}`.
+pub fn word_diff(a: &str, b: &str) -> String {
+    match diff_words(a, b) {
+        WordDiff::NoOutput => "(no output in either)".into(),
+        WordDiff::Same => "(same text)".into(),
+        WordDiff::Different { a, b } => format!("different: A \"{a}\" · B \"{b}\""),
+        WordDiff::Changes { parts } => {
+            let mut out = String::from("diff: ");
+            for part in parts {
+                let (open, close) = match part.side {
+                    DiffSide::Both => ("", ""),
+                    DiffSide::OnlyA => ("[-", "-]"),
+                    DiffSide::OnlyB => ("{+", "+}"),
+                };
+                let _ = write!(out, "{open}{}{close}", part.text);
+            }
+            out
+        }
+    }
 }
 
 fn preview(text: &str) -> String {
@@ -181,6 +256,26 @@ mod tests {
             "neighbouring changed words make one change"
         );
         assert_eq!(word_diff("same", "same"), "(same text)");
+    }
+
+    #[test]
+    fn the_diff_parts_say_which_side_has_each_word() {
+        let part = |side, text: &str| DiffPart {
+            side,
+            text: text.into(),
+        };
+        assert_eq!(
+            diff_words("the moon pulls water", "the moon lifts water"),
+            WordDiff::Changes {
+                parts: vec![
+                    part(DiffSide::Both, "the moon "),
+                    part(DiffSide::OnlyA, "pulls"),
+                    part(DiffSide::OnlyB, "lifts"),
+                    part(DiffSide::Both, " water"),
+                ]
+            }
+        );
+        assert_eq!(diff_words("", ""), WordDiff::NoOutput);
     }
 
     #[test]
