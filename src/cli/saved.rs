@@ -20,8 +20,8 @@ use el_jefe::session::ids::{SessionId, StepId};
 use el_jefe::session::plan_edit::{PlanEdit, change_step, new_step};
 use el_jefe::session::plan_file::render_plan_file;
 use el_jefe::session::session_fold::SessionState;
-use el_jefe::session::stats::{GroupBy, compute as compute_stats};
-use el_jefe::session::stats_text::stats_text;
+use el_jefe::session::stats::GroupBy;
+use el_jefe::session::stats_text::{period_words, stats_text};
 use el_jefe::store::paths::AppDirs;
 use el_jefe::store::{Store, StoredSession};
 
@@ -71,7 +71,7 @@ pub fn stats(
     let store = Store::open(&cx.dirs.sessions())?;
     let now = Clock::new().now_ms();
     let from_ms = since.map(|age| now - i64::try_from(age.as_millis()).unwrap_or(i64::MAX));
-    let (mut summaries, report) = store.summaries(|_| true);
+    let (stats, report) = store.stats(from_ms, by);
     for w in &report.warnings {
         eprintln!("warning: {w}");
     }
@@ -81,18 +81,10 @@ pub fn stats(
             report.rebuilt, report.read
         );
     }
-    if let Some(from) = from_ms {
-        summaries.retain(|s| s.created_at_ms >= from);
-    }
-    let stats = compute_stats(&summaries, by);
     if json {
         println!("{}", serde_json::to_string_pretty(&stats)?);
     } else {
-        let period = match since {
-            Some(age) => format!("in the last {}", humantime::format_duration(age)),
-            None => "in all".to_string(),
-        };
-        print!("{}", stats_text(&stats, &period));
+        print!("{}", stats_text(&stats, &period_words(since)));
     }
     Ok(0)
 }

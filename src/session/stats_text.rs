@@ -72,6 +72,22 @@ fn row(out: &mut String, g: &GroupFigures, priced: bool) {
     );
 }
 
+/// The period a `since` age covers, as the analytics title says it: "in the last 30 days".
+pub fn period_words(since: Option<std::time::Duration>) -> String {
+    let Some(age) = since else {
+        return "in all".to_string();
+    };
+    let secs = age.as_secs();
+    let (n, unit) = [(86_400, "day"), (3_600, "hour"), (60, "minute")]
+        .into_iter()
+        .find(|(size, _)| secs >= *size && secs % size == 0)
+        .map_or((secs, "second"), |(size, unit)| (secs / size, unit));
+    match n {
+        1 => format!("in the last {unit}"),
+        n => format!("in the last {n} {unit}s"),
+    }
+}
+
 pub fn stats_text(stats: &Stats, period: &str) -> String {
     let mut out = String::new();
     let s = &stats.sessions;
@@ -211,6 +227,16 @@ pub fn stats_text(stats: &Stats, period: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_period_is_said_in_its_largest_whole_unit() {
+        let words = |secs| period_words(Some(std::time::Duration::from_secs(secs)));
+        assert_eq!(words(30 * 86_400), "in the last 30 days");
+        assert_eq!(words(86_400), "in the last day");
+        assert_eq!(words(36 * 3_600), "in the last 36 hours");
+        assert_eq!(words(90), "in the last 90 seconds");
+        assert_eq!(period_words(None), "in all");
+    }
 
     #[test]
     fn a_sparkline_scales_to_its_largest_value_and_leaves_gaps_blank() {

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError, paths};
 use crate::session::ids::SessionId;
+use crate::session::stats::{GroupBy, Stats, compute};
 use crate::session::status::SessionStatus;
 use crate::session::summary::{SUMMARY_VERSION, SessionSummary, summarize};
 
@@ -87,6 +88,15 @@ impl Store {
             }
         }
         (out, report)
+    }
+
+    /// Every figure over the sessions created at or after `from_ms` (all when `None`).
+    pub fn stats(&self, from_ms: Option<i64>, by: GroupBy) -> (Stats, IndexReport) {
+        let (mut summaries, report) = self.summaries(|_| true);
+        if let Some(from) = from_ms {
+            summaries.retain(|s| s.created_at_ms >= from);
+        }
+        (compute(&summaries, by), report)
     }
 
     /// One session's summary; true when it had to be made from the journal.
