@@ -787,7 +787,7 @@ fn the_analytics_view_groups_another_way_with_b() {
     assert!(f.app.message.as_ref().unwrap().is_error);
     let id = sid(1);
     let summary = el_jefe::session::summary::summarize(&id, &f.journal(&id));
-    f.app.on_summaries(vec![summary]);
+    f.app.on_summaries(Ok(vec![summary]));
     let by = |f: &Fixture| f.app.analytics.as_ref().unwrap().by;
     assert_eq!(by(&f), el_jefe::session::stats::GroupBy::Role);
     f.char('b');

@@ -433,7 +433,7 @@ fn analytics_view() {
     let mut f = finished_four_steps();
     let id = sid(1);
     let summary = el_jefe::session::summary::summarize(&id, &f.journal(&id));
-    f.app.on_summaries(vec![summary]);
+    f.app.on_summaries(Ok(vec![summary]));
     f.app.view = View::Analytics;
     insta::assert_snapshot!(f.render(W, H));
 }

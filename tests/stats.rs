@@ -13,7 +13,9 @@ mod support;
 
 use serde_json::Value;
 use support::cli::{Home, stderr, stdout};
-use support::histories::{session_id, write_store};
+use support::histories::{HOUR_MS, session_events, session_id, write_store};
+use support::server_process::free_port;
+use support::serving::{owner, serve};
 
 const SESSIONS: usize = 200;
 
@@ -162,4 +164,168 @@ fn stats_as_text_and_with_nothing_to_say() {
     let out = home.run(&["stats", "--by", "week"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("cannot group by `week`: role, provider, model or day"));
+}
+
+/// Sessions in the store of the server test.
+const SERVED: usize = 30;
+
+/// GET or POST on the server as its owner: (status, JSON body).
+async fn ask(request: reqwest::RequestBuilder, token: &str) -> (u16, Value) {
+    let response = request.bearer_auth(token).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+#[test]
+fn stats_compare_and_flags_from_a_server() {
+    let home = Home::new("");
+    write_store(&home.data().join("sessions"), SERVED, now_ms(), 2);
+    let (local, _) = stats_json(&home, &["--by", "provider"]);
+    let compared = home.run(&[
+        "compare",
+        "--json",
+        session_id(3).as_str(),
+        session_id(4).as_str(),
+    ]);
+    assert!(compared.status.success(), "{}", stderr(&compared));
+    let local_comparison: Value = serde_json::from_str(&stdout(&compared)).unwrap();
+
+    let _server = serve(&home, free_port());
+    // With this home's server running, the command asks it: the same figures.
+    let (remote, _) = stats_json(&home, &["--by", "provider"]);
+    assert_eq!(remote, local);
+    // Sessions k began k and a half hours ago.
+    let text = stdout(&home.run(&["stats", "--since", "12h"]));
+    assert!(
+        text.starts_with("12 sessions in the last 12 hours"),
+        "{text}"
+    );
+
+    let target = owner(&home);
+    let token = target.token.clone().unwrap();
+    let url = |path: &str| target.http_url(path).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let http = reqwest::Client::new();
+    runtime.block_on(async {
+        let (status, answer) = ask(http.get(url("/api/v1/stats?by=role&since=5h")), &token).await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["stats"]["sessions"]["sessions"], 5);
+        assert_eq!(answer["period"], "in the last 5 hours");
+        assert!(answer["text"].as_str().unwrap().contains("by role"));
+
+        let (status, answer) = ask(http.get(url("/api/v1/stats?by=week")), &token).await;
+        assert_eq!(status, 400);
+        assert!(
+            answer["error"]
+                .as_str()
+                .unwrap()
+                .contains("cannot group by `week`")
+        );
+
+        let (a, b) = (session_id(3), session_id(4));
+        let (status, answer) = ask(
+            http.get(url(&format!("/api/v1/compare?a={a}&b={b}"))),
+            &token,
+        )
+        .await;
+        assert_eq!(status, 200, "{answer}");
+        // Everything but the wall time of nothing running: `compare --json`.
+        assert_eq!(answer["comparison"]["steps"], local_comparison["steps"]);
+        assert_eq!(
+            answer["comparison"]["verdicts"],
+            local_comparison["verdicts"]
+        );
+        let steps = answer["comparison"]["steps"].as_array().unwrap();
+        let diffs = answer["diffs"].as_array().unwrap();
+        assert_eq!(diffs.len(), steps.len());
+        assert!(
+            diffs.iter().all(|d| d["kind"].is_string()),
+            "each step's outputs word by word: {diffs:?}"
+        );
+        assert!(answer["text"].as_str().unwrap().contains("Verdict"));
+
+        let (status, answer) = ask(
+            http.get(url(&format!("/api/v1/compare?a={a}&b={a}"))),
+            &token,
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert_eq!(answer["error"], "compare needs two different sessions");
+        let (status, _) = ask(
+            http.get(url(&format!(
+                "/api/v1/compare?a={a}&b=session_20990101_000000_00000000"
+            ))),
+            &token,
+        )
+        .await;
+        assert_eq!(status, 404);
+
+        // A finished session has no running agent to flag.
+        let (status, answer) = ask(
+            http.post(url("/api/v1/flags"))
+                .json(&serde_json::json!({ "session": a.as_str() })),
+            &token,
+        )
+        .await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["steps"], serde_json::json!([]));
+
+        // A researcher running for ten minutes where its usual step takes two seconds, in a
+        // session whose process (this test) holds its journal.
+        let running = session_id(SERVED);
+        let started = now_ms() - 10 * 60_000;
+        let events = session_events(SERVED, started + SERVED as i64 * HOUR_MS + HOUR_MS / 2, 0);
+        let dir = home.data().join("sessions").join(running.as_str());
+        std::fs::create_dir_all(&dir).unwrap();
+        let lines: Vec<String> = events[..5]
+            .iter()
+            .map(|e| serde_json::to_string(e).unwrap())
+            .collect();
+        let journal = dir.join("journal.jsonl");
+        std::fs::write(&journal, lines.join("\n") + "\n").unwrap();
+        let held = std::fs::File::open(&journal).unwrap();
+        held.lock().unwrap();
+        let (status, answer) = ask(
+            http.post(url("/api/v1/flags"))
+                .json(&serde_json::json!({ "session": running.as_str(), "rates": { "1": 2.0 } })),
+            &token,
+        )
+        .await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["steps"][0]["step"], "1", "{answer}");
+        let flags: Vec<&str> = answer["steps"][0]["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap())
+            .collect();
+        assert!(
+            flags.iter().any(|f| {
+                let times = f
+                    .strip_prefix("running ")
+                    .and_then(|rest| rest.split_once("x its usual time ("))
+                    .and_then(|(times, _)| times.parse::<f64>().ok());
+                times.is_some_and(|t| (290.0..310.0).contains(&t))
+            }),
+            "{flags:?}"
+        );
+        assert!(
+            flags.contains(&"slow: 2 tokens/s vs 50 usually"),
+            "{flags:?}"
+        );
+        drop(held);
+
+        let (status, answer) = ask(http.get(url("/api/v1/stats")), "ej_not_a_token").await;
+        assert_eq!(status, 401);
+        assert_eq!(answer["error"], "sign in first");
+    });
+
+    // A wrong token is refused, and says so.
+    let out = home.run(&["stats", "--server", &target.url, "--token", "ej_wrong"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("refused: sign in first"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -106,9 +106,9 @@ pub enum Cmd {
         #[command(flatten)]
         approvals: ApprovalFlags,
     },
-    /// Analytics over the sessions on this machine: per role, provider, model or day the
-    /// median and p90 first token, tokens/s, tokens per step, cost per session, failure,
-    /// retry and failover rates, the days as charts, and recommendations with their numbers.
+    /// Analytics over the sessions (this machine's, or the server's): per role, provider, model
+    /// or day the median and p90 first token, tokens/s, tokens per step, cost per session,
+    /// failure, retry and failover rates, the days as charts, and recommendations with their numbers.
     Stats {
         /// Only sessions created within this age: 30d, 12h, 2w.
         #[arg(long, value_name = "AGE", value_parser = age_arg)]

@@ -7,17 +7,18 @@ use super::saved::{
     cap_words, print_comparison, print_sessions, print_show, report_ab, report_budget, report_edit,
     step_edit,
 };
-use el_jefe::client::{ClientError, Remote, Target};
+use el_jefe::client::{ClientError, Remote, Target, requests};
 use el_jefe::engine::clock::Clock;
 use el_jefe::engine::saved_edit::check_saved_edit;
 use el_jefe::headless::ab::run_ab;
 use el_jefe::headless::{Approvals, Output, RunEnd, Start, run_headless};
-use el_jefe::protocol::PROVIDER_CHOICE;
+use el_jefe::protocol::{ANALYTICS, PROVIDER_CHOICE};
 use el_jefe::session::budget::apply_cap_words;
 use el_jefe::session::command::Command;
 use el_jefe::session::ids::{SessionId, StepId};
 use el_jefe::session::provider_choice::ProviderChoice;
 use el_jefe::session::session_fold::SessionState;
+use el_jefe::session::stats::GroupBy;
 use el_jefe::store::StoredSession;
 
 /// Connects, with what to do when the server refuses.
@@ -88,6 +89,7 @@ pub fn dashboard(cx: Context, target: Target, replay: Option<SessionId>) -> anyh
         }
         let welcome = remote.welcome().clone();
         let url = remote.url().to_string();
+        let analytics = remote.offers(ANALYTICS);
         let (engine, events, schedules) = remote.attach();
         let engine = engine.with_providers(cx.session_providers.clone());
         el_jefe::tui::run_dashboard(el_jefe::tui::DashboardSetup {
@@ -99,10 +101,10 @@ pub fn dashboard(cx: Context, target: Target, replay: Option<SessionId>) -> anyh
             roles,
             attached_to: Some(url),
             schedules: Some(schedules),
-            history: Some(server_history(target)),
+            history: Some(server_history(target.clone())),
             replay,
-            // The server's sessions are on its machine: no baselines or analytics here.
-            summaries: None,
+            // The server's sessions are on its machine: it sends their summaries.
+            summaries: analytics.then(|| server_summaries(target)),
         })
         .await?;
         Ok(0)
@@ -119,6 +121,18 @@ fn server_history(target: Target) -> el_jefe::tui::history::LoadHistory {
                 .await
                 .map_err(|e| e.to_string())?;
             remote.history(&id).await.map_err(|e| e.to_string())
+        })
+    })
+}
+
+/// The baselines and the analytics view read the server's summaries.
+fn server_summaries(target: Target) -> el_jefe::tui::summaries::LoadSummaries {
+    std::sync::Arc::new(move || {
+        let target = target.clone();
+        Box::pin(async move {
+            requests::summaries(&target)
+                .await
+                .map_err(|e| e.to_string())
         })
     })
 }
@@ -214,6 +228,39 @@ pub fn compare(cx: &Context, target: Target, a: &str, b: &str, json: bool) -> an
         print_comparison(&a, &b, Clock::new().now_ms(), json)?;
         Ok(0)
     })
+}
+
+/// `el-jefe stats` over the server's journals.
+pub fn stats(
+    cx: &Context,
+    target: Target,
+    since: Option<std::time::Duration>,
+    by: GroupBy,
+    json: bool,
+) -> anyhow::Result<i32> {
+    let no_token = target.token.is_none();
+    let reply = match cx.runtime.block_on(requests::stats(&target, since, by)) {
+        Ok(reply) => reply,
+        Err(e @ ClientError::Refused { .. }) if no_token => {
+            anyhow::bail!("{e}; give your token with --token or EL_JEFE_TOKEN")
+        }
+        Err(e) => return Err(e.into()),
+    };
+    for w in &reply.warnings {
+        eprintln!("warning: {w}");
+    }
+    if reply.rebuilt > 0 {
+        eprintln!(
+            "el-jefe: the server summarized {} sessions from their journals (kept for next time)",
+            reply.rebuilt
+        );
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&reply.stats)?);
+    } else {
+        print!("{}", reply.text);
+    }
+    Ok(0)
 }
 
 /// `pause` and `interrupt`: what to hold or stop.

@@ -176,16 +176,10 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
                 None => run::run(cx, start, json, approvals.approvals()),
             }
         }
-        Cmd::Stats { since, by, json } => {
-            if let Some(target) = server.target(&cx.dirs) {
-                anyhow::bail!(
-                    "stats reads the journals of this machine; run it where the server at {} \
-                     keeps its sessions (without --server)",
-                    target.url
-                );
-            }
-            saved::stats(&cx, since, by, json)
-        }
+        Cmd::Stats { since, by, json } => match server.target(&cx.dirs) {
+            Some(target) => attached::stats(&cx, target, since, by, json),
+            None => saved::stats(&cx, since, by, json),
+        },
         Cmd::Replay { session_id } => {
             let id = SessionId::parse(&session_id)?;
             match server.target(&cx.dirs) {

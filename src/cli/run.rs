@@ -118,7 +118,7 @@ fn summaries_of(store: Store) -> el_jefe::tui::summaries::LoadSummaries {
         Box::pin(async move {
             tokio::task::spawn_blocking(move || store.summaries(|_| true).0)
                 .await
-                .unwrap_or_default()
+                .map_err(|e| format!("the reading task failed: {e}"))
         })
     })
 }

@@ -5,6 +5,7 @@
 mod bridge;
 mod link;
 mod remote;
+pub mod requests;
 mod target;
 mod tracker;
 

@@ -32,13 +32,27 @@ impl Target {
 
     /// The protocol's WebSocket address for the server's URL.
     pub fn websocket_url(&self) -> Result<String, String> {
+        let (secure, host) = self.host()?;
+        let scheme = if secure { "wss" } else { "ws" };
+        Ok(format!("{scheme}://{host}/api/v1/ws"))
+    }
+
+    /// The address of one of the server's HTTP requests (`path` from its root).
+    pub fn http_url(&self, path: &str) -> Result<String, String> {
+        let (secure, host) = self.host()?;
+        let scheme = if secure { "https" } else { "http" };
+        Ok(format!("{scheme}://{host}{path}"))
+    }
+
+    /// Whether the server speaks TLS, and its host and port.
+    fn host(&self) -> Result<(bool, &str), String> {
         let url = self.url.trim_end_matches('/');
         let (scheme, rest) = url
             .split_once("://")
             .ok_or_else(|| format!("`{url}` is not a server URL (like http://host:7777)"))?;
-        let ws = match scheme {
-            "http" | "ws" => "ws",
-            "https" | "wss" => "wss",
+        let secure = match scheme {
+            "http" | "ws" => false,
+            "https" | "wss" => true,
             other => {
                 return Err(format!(
                     "`{other}` is not a scheme a server speaks (http, https, ws or wss)"
@@ -49,7 +63,7 @@ impl Target {
         if host.is_empty() {
             return Err(format!("`{url}` names no host"));
         }
-        Ok(format!("{ws}://{host}/api/v1/ws"))
+        Ok((secure, host))
     }
 }
 
@@ -63,6 +77,24 @@ mod tests {
             token: None,
         }
         .websocket_url()
+    }
+
+    #[test]
+    fn a_servers_requests_go_to_its_http_address() {
+        let target = |url: &str| Target {
+            url: url.into(),
+            token: None,
+        };
+        assert_eq!(
+            target("ws://127.0.0.1:7777/api/v1/ws")
+                .http_url("/api/v1/stats")
+                .unwrap(),
+            "http://127.0.0.1:7777/api/v1/stats"
+        );
+        assert_eq!(
+            target("wss://jefe.example").http_url("/x").unwrap(),
+            "https://jefe.example/x"
+        );
     }
 
     #[test]

@@ -16,5 +16,9 @@ pub const SCHEDULES: &str = "schedules";
 /// server would ignore the field and run the session on its own routing.
 pub const PROVIDER_CHOICE: &str = "provider_choice";
 
+/// The capability of a server that answers the analytics requests over HTTP (1.3):
+/// `/api/v1/stats`, `/api/v1/compare`, `/api/v1/summaries` and `/api/v1/flags`.
+pub const ANALYTICS: &str = "analytics";
+
 /// The protocol this build speaks. A client of another major version is refused at hello.
-pub const PROTOCOL: Version = Version { major: 1, minor: 2 };
+pub const PROTOCOL: Version = Version { major: 1, minor: 3 };

@@ -12,6 +12,7 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::{Deserialize, Serialize};
 
 use super::Shared;
+use super::analytics::load;
 use super::people::Person;
 use super::web::signed_in;
 use crate::session::budget::Budget;
@@ -83,13 +84,9 @@ pub async fn preview_edit(
     if let Err(refused) = who(&shared, &headers, &jar) {
         return refused.into_response();
     }
-    let store = shared.store.clone();
-    let id = request.session.clone();
-    let loaded = tokio::task::spawn_blocking(move || store.load(&id)).await;
-    let state = match loaded {
-        Ok(Ok(stored)) => stored.state,
-        Ok(Err(e)) => return problem(StatusCode::NOT_FOUND, e.to_string()),
-        Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    let state = match load(&shared.store, request.session.clone()).await {
+        Ok(state) => state,
+        Err(refused) => return refused,
     };
     if !state.has_plan() {
         return problem(
@@ -111,7 +108,11 @@ pub async fn preview_edit(
 }
 
 /// The person asking: a signed-in browser, or `Authorization: Bearer TOKEN`.
-fn who(shared: &Shared, headers: &HeaderMap, jar: &CookieJar) -> Result<Person, Unsigned> {
+pub(super) fn who(
+    shared: &Shared,
+    headers: &HeaderMap,
+    jar: &CookieJar,
+) -> Result<Person, Unsigned> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -127,7 +128,7 @@ fn who(shared: &Shared, headers: &HeaderMap, jar: &CookieJar) -> Result<Person, 
 }
 
 /// Nobody signed in asked: answered 401.
-struct Unsigned;
+pub(super) struct Unsigned;
 
 impl IntoResponse for Unsigned {
     fn into_response(self) -> Response {
@@ -140,6 +141,6 @@ struct Problem {
     error: String,
 }
 
-fn problem(status: StatusCode, error: String) -> Response {
+pub(super) fn problem(status: StatusCode, error: String) -> Response {
     (status, Json(Problem { error })).into_response()
 }

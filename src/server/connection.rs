@@ -18,7 +18,7 @@ use super::hub::{News, Turn};
 use super::people::Person;
 use crate::engine::request::Issued;
 use crate::protocol::{
-    ClientMessage, PROTOCOL, PROVIDER_CHOICE, Position, SCHEDULES, ServerMessage,
+    ANALYTICS, ClientMessage, PROTOCOL, PROVIDER_CHOICE, Position, SCHEDULES, ServerMessage,
 };
 use crate::schedule::change::ScheduleChange;
 use crate::scheduler::Views;
@@ -91,7 +91,7 @@ pub async fn serve(socket: WebSocket, shared: Arc<Shared>, peer: String, browser
 
 /// What this server offers beyond the protocol's core, for the welcome.
 fn capabilities(shared: &Shared) -> Vec<String> {
-    let mut offered = vec![PROVIDER_CHOICE.to_string()];
+    let mut offered = vec![PROVIDER_CHOICE.to_string(), ANALYTICS.to_string()];
     if shared.scheduler.is_some() {
         offered.push(SCHEDULES.to_string());
     }

@@ -2,6 +2,7 @@
 //! the protocol of `crate::protocol` (docs/PROTOCOL.md); `/healthz` says it is up and
 //! `/metrics` gives its numbers to Prometheus.
 
+mod analytics;
 mod api;
 mod board;
 mod client_counts;
@@ -71,6 +72,7 @@ pub struct Shared {
     secure_cookies: bool,
     stalled_send: Duration,
     scheduler: Option<Scheduler>,
+    baselines: analytics::BaselineCache,
 }
 
 pub struct ServerSetup {
@@ -119,6 +121,7 @@ pub async fn serve(
         secure_cookies: matches!(transport, Transport::Tls(_)),
         stalled_send: setup.stalled_send,
         scheduler: setup.scheduler,
+        baselines: analytics::BaselineCache::default(),
     });
     let app = Router::new()
         .route("/", get(web::index))
@@ -129,6 +132,10 @@ pub async fn serve(
         .route("/api/v1/ws", get(websocket))
         .route("/api/v1/plan-file", post(api::plan_file))
         .route("/api/v1/preview-edit", post(api::preview_edit))
+        .route("/api/v1/stats", get(analytics::stats))
+        .route("/api/v1/compare", get(analytics::compare_sessions))
+        .route("/api/v1/summaries", get(analytics::summaries))
+        .route("/api/v1/flags", post(analytics::running_flags))
         .route("/hooks/{name}", post(hooks::call))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))

@@ -98,6 +98,10 @@ pub struct RemovalQuestion {
 /// How the note about a prompt put aside ends, so it can be cleared once answered.
 pub const APPROVAL_NOTE_END: &str = "still waits for approval; press a to answer";
 
+/// Why a dashboard has no analytics: attached to a server too old to answer them.
+pub const NO_ANALYTICS: &str = "this server is an el-jefe older than protocol 1.3, without \
+     analytics: run `el-jefe stats` where it runs, or upgrade it";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApprovalPrompt {
     pub session: SessionId,
@@ -179,6 +183,8 @@ pub struct App {
     pub analytics_scroll: u16,
     /// The summaries last read, to group them another way without reading again.
     pub summaries: Vec<SessionSummary>,
+    /// Why the summaries last asked for could not be read.
+    pub analytics_problem: Option<String>,
     /// The compare view's sessions, A and B.
     pub compared: Option<(SessionId, SessionId)>,
     pub compare_scroll: u16,
@@ -237,6 +243,7 @@ impl App {
             analytics_by: GroupBy::Role,
             analytics_scroll: 0,
             summaries: Vec::new(),
+            analytics_problem: None,
             compared: None,
             compare_scroll: 0,
             compare_mark: None,
@@ -500,8 +507,18 @@ impl App {
         }
     }
 
-    /// Fresh summaries: the baselines and the analytics view are made from them.
-    pub fn on_summaries(&mut self, summaries: Vec<SessionSummary>) {
+    /// Fresh summaries, or why there are none: the baselines and the analytics view are made from them.
+    /// When they cannot be read, the figures last read stay and the person is told why.
+    pub fn on_summaries(&mut self, summaries: Result<Vec<SessionSummary>, String>) {
+        let summaries = match summaries {
+            Ok(summaries) => summaries,
+            Err(problem) => {
+                self.complain(format!("analytics: {problem}"));
+                self.analytics_problem = Some(problem);
+                return;
+            }
+        };
+        self.analytics_problem = None;
         self.baselines = Baselines::from_summaries(&summaries);
         self.analytics = Some(compute(&summaries, self.analytics_by));
         self.summaries = summaries;
@@ -515,9 +532,7 @@ impl App {
                 source.request();
                 self.say("reading the sessions' summaries...");
             }
-            None => self.complain(
-                "analytics reads this machine's journals: run `el-jefe stats` where the server runs",
-            ),
+            None => self.complain(NO_ANALYTICS),
         }
     }
 

@@ -1,6 +1,6 @@
 //! The sessions' summaries for the analytics view and the baselines: read from the summary
 //! index (made from journals where missing) on a task, the answer coming back through the
-//! event loop. Only where the journals are on this machine.
+//! event loop. Where the journals are on this machine, or from the server that holds them.
 
 use std::sync::Arc;
 
@@ -10,11 +10,13 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use super::background::Background;
 use crate::session::summary::SessionSummary;
 
-pub type LoadSummaries = Arc<dyn Fn() -> BoxFuture<'static, Vec<SessionSummary>> + Send + Sync>;
+/// Reads every summary; the error says why it could not, in words for the person.
+pub type LoadSummaries =
+    Arc<dyn Fn() -> BoxFuture<'static, Result<Vec<SessionSummary>, String>> + Send + Sync>;
 
 pub struct Summaries {
     load: LoadSummaries,
-    work: Background<Vec<SessionSummary>>,
+    work: Background<Result<Vec<SessionSummary>, String>>,
 }
 
 impl Summaries {
@@ -30,7 +32,9 @@ impl Summaries {
         self.work.spawn((self.load)());
     }
 
-    pub fn take_answers(&mut self) -> Option<UnboundedReceiver<Vec<SessionSummary>>> {
+    pub fn take_answers(
+        &mut self,
+    ) -> Option<UnboundedReceiver<Result<Vec<SessionSummary>, String>>> {
         self.work.take_answers()
     }
 }

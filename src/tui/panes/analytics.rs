@@ -1,4 +1,4 @@
-//! The analytics view: `el-jefe stats` over every session on this machine, grouped by role,
+//! The analytics view: `el-jefe stats` over every session (of this machine, or of the server), grouped by role,
 //! provider, model or day, with the recommendations; and its keys.
 
 use crossterm::event::{KeyCode, KeyEvent};
@@ -8,24 +8,26 @@ use ratatui::widgets::{Block, Paragraph};
 
 use crate::session::stats_text::stats_text;
 use crate::tui::actions::{Action, Navigate};
-use crate::tui::app::App;
+use crate::tui::app::{App, NO_ANALYTICS};
 use crate::tui::theme;
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+    let whose = if app.attached_to.is_some() {
+        "every session of the server"
+    } else {
+        "every session here"
+    };
     let block = Block::bordered()
         .title(format!(
-            " Analytics: every session here, by {} (b groups by another, u updates) ",
+            " Analytics: {whose}, by {} (b groups by another, u updates) ",
             app.analytics_by.label()
         ))
         .border_style(theme::border(true));
-    let text = match (&app.analytics, &app.summary_source) {
-        (Some(stats), _) => stats_text(stats, "in all"),
-        (None, Some(_)) => "Reading the sessions' summaries...".to_string(),
-        (None, None) => {
-            "Analytics reads the journals of this machine; attached to a server, run `el-jefe \
-             stats` on the server's machine."
-                .to_string()
-        }
+    let text = match (&app.analytics, &app.analytics_problem, &app.summary_source) {
+        (Some(stats), _, _) => stats_text(stats, "in all"),
+        (None, Some(problem), _) => format!("Could not read the sessions' summaries: {problem}"),
+        (None, None, Some(_)) => "Reading the sessions' summaries...".to_string(),
+        (None, None, None) => format!("No analytics: {NO_ANALYTICS}."),
     };
     frame.render_widget(
         Paragraph::new(text)
