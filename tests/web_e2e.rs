@@ -1,6 +1,7 @@
 //! The web dashboard in a real Chromium, against `el-jefe serve` on the embedded model: signing
 //! in with the printed link, starting a plan file, text streaming in, pausing, approving a tool
-//! call, another person's pause showing up, a phone-sized screen, and no secret in the page.
+//! call, another person's pause showing up, replay and fork, the compare and analytics views, a
+//! phone-sized screen, and no secret in the page.
 //! Screenshots of each state are kept in target/tmp/web-screenshots.
 #![allow(
     clippy::unwrap_used,
@@ -199,6 +200,48 @@ async fn a_person_runs_and_steers_a_plan_from_the_browser() {
         .until_text("#sessions", "Fork: Look around and write", LONG)
         .await;
     browser.screenshot("5d-forked").await;
+
+    // The fork side by side with its parent: figures per step, a verdict per metric, and the
+    // outputs word by word.
+    browser
+        .until_text("#compare-with", "parent: Look around and write", LONG)
+        .await;
+    page.execute(
+        "const s = document.getElementById('compare-with'); \
+         s.value = [...s.options].find((o) => o.text.startsWith('parent:')).value; \
+         s.dispatchEvent(new Event('change')); return s.value",
+        vec![],
+    )
+    .await
+    .unwrap();
+    browser.until_text("#cmp-sides", "a fork", LONG).await;
+    browser.until_text("#cmp-steps", "1 · lister", LONG).await;
+    browser.until_text("#cmp-verdicts", "tokens", LONG).await;
+    browser.screenshot("5e-compare").await;
+
+    // Analytics over this server's sessions: the groups, the days, and what to change.
+    browser.click_button("//*[@id='top']", "Analytics").await;
+    browser.until_text("#an-summary", "sessions (", LONG).await;
+    browser.until_text("#an-groups", "writer", LONG).await;
+    browser.until_text("#an-groups", "lister", LONG).await;
+    browser
+        .until_text("#an-charts", "Sessions a day", LONG)
+        .await;
+    let recommendations = browser.text("#an-recs").await;
+    assert!(!recommendations.trim().is_empty());
+    browser.screenshot("5f-analytics").await;
+    page.execute(
+        "const s = document.getElementById('an-by'); s.value = 'provider'; \
+         s.dispatchEvent(new Event('change')); return s.value",
+        vec![],
+    )
+    .await
+    .unwrap();
+    browser.until_text("#an-groups", "local", LONG).await;
+    browser.click_button("//*[@id='analytics']", "Back").await;
+    browser
+        .until_text("#session-goal", "Look around and write", LONG)
+        .await;
 
     // A schedule added from the command line shows with its next run; pausing it from the page
     // holds it, and the page says so.

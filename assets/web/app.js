@@ -48,6 +48,11 @@ const app = {
   journal: new Map(),
   // Replay of the selected session: { id, pos, state, playing, speed, clock, timer }, or null.
   replay: null,
+  capabilities: [],
+  // What the main pane shows: 'session', 'analytics' or 'compare'.
+  view: 'session',
+  // The compare view's two sessions: [A, B].
+  compared: null,
 };
 window.elJefe = app;
 
@@ -298,7 +303,8 @@ function subscribe() {
 function onMessage(m) {
   switch (m.type) {
     case 'welcome':
-      app.me = m.user; app.role = m.role; app.retryMs = 500;
+      app.me = m.user; app.role = m.role; app.retryMs = 500; app.capabilities = m.capabilities || [];
+      $('analytics-open').hidden = !app.capabilities.includes('analytics');
       document.body.classList.toggle('viewer', m.role === 'viewer');
       setLink(`${m.user} (${m.role}) · ${m.server}`);
       subscribe();
@@ -400,9 +406,12 @@ function render() {
   app.lastFrame = t0;
   renderList();
   if (app.dirtySchedules) { renderSchedules(); app.dirtySchedules = false; }
-  const s = shownSession();
-  $('empty').hidden = !!s;
+  const s = app.view === 'session' ? shownSession() : null;
+  $('empty').hidden = !!s || app.view !== 'session';
   $('session').hidden = !s;
+  $('analytics').hidden = app.view !== 'analytics';
+  $('compare').hidden = app.view !== 'compare';
+  $('replay-bar').hidden = !app.replay || app.view !== 'session';
   if (app.replay) renderReplayBar();
   if (s && app.dirtySession) { renderSession(s); app.dirtySession = false; }
   if (s) renderStreams(s);
@@ -518,6 +527,7 @@ function select(id) {
   if (app.replay && app.replay.id !== id) leaveReplay();
   const before = app.selected;
   app.selected = id;
+  app.view = 'session';
   for (const [rid, li] of listRows) li.classList.toggle('selected', rid === id);
   if (before !== id) clearSessionView();
   app.dirtySession = true;
@@ -600,12 +610,17 @@ function togglePlay() {
         while (n < events.length && events[n].at_ms <= r.clock) n++;
       }
       if (n !== r.pos) replayTo(n, true);
-      if (r.pos >= events.length) togglePlay();
+      // At the end of a session still running, play goes on with its new events as they come.
+      if (r.pos >= events.length && !replayFollows(r)) togglePlay();
       renderReplayBar();
     }, FRAME_MS);
   }
   renderReplayBar();
 }
+
+function isLive(s) { return !!s && (s.status === 'running' || s.status === 'paused' || s.status === 'starting'); }
+
+function replayFollows(r) { return r.playing && isLive(app.sessions.get(r.id)); }
 
 function renderReplayBar() {
   const r = app.replay;
@@ -619,7 +634,8 @@ function renderReplayBar() {
   const last = events.length ? events[events.length - 1].seq : 0;
   const secs = (ms) => `${Math.max(0, Math.round(ms / 1000))} s`;
   const at = Math.max(r.clock, r.pos > 0 ? events[r.pos - 1].at_ms : start);
-  setText($('replay-where'), `${r.playing ? 'playing' : 'paused'} · ${secs(at - start)} of ${secs(end - start)} · event ${seq} of ${last}`);
+  const following = r.pos >= events.length && replayFollows(r);
+  setText($('replay-where'), `${following ? 'following live' : r.playing ? 'playing' : 'paused'} · ${secs(at - start)} of ${secs(end - start)} · event ${seq} of ${last}`);
   setText($('replay-play'), r.playing ? 'Pause' : 'Play');
 }
 
@@ -675,6 +691,9 @@ function renderSession(s) {
   const can = { pause_session: s.status === 'running', unpause_session: s.status === 'paused', interrupt_session: live,
     resume_session: ['interrupted', 'failed', 'edited'].includes(s.status), add_step: s.hasPlan };
   for (const b of $('session-controls').querySelectorAll('button')) b.disabled = !can[b.dataset.act];
+  const flagged = s.flags && isLive(s) ? s.flags.size : 0;
+  if (flagged) facts.append(' · ', el('span', 'flag', `⚑ ${flagged} agent${flagged > 1 ? 's' : ''} far off the usual`));
+  renderCompareChoices(s);
   renderApprovals(s);
   renderSteps(s);
   renderMetrics(s);
@@ -730,10 +749,12 @@ function renderSteps(s) {
     const title = `${id}\u0000${st.title}`;
     if (row.title !== title) { c[0].textContent = id; c[0].append(el('span', 'title', st.title)); row.title = title; }
     setText(c[1], st.agent);
-    const status = `${words(st.status, st.steered)}\u0000${st.error || st.note}`;
+    const flags = (s.flags && isLive(s) && s.flags.get(id)) || [];
+    const status = `${words(st.status, st.steered)}\u0000${st.error || st.note}\u0000${flags.join()}`;
     if (row.status !== status) {
       c[2].textContent = ''; c[2].append(statusSpan(st.status, words(st.status, st.steered)));
       if (st.error || st.note) c[2].append(el('span', 'title', st.error || st.note));
+      for (const f of flags) c[2].append(el('span', 'flag', `⚑ ${f}`));
       row.status = status;
     }
     setText(c[3], waitsOn(s, st));
@@ -835,10 +856,12 @@ function renderStreams(s) {
     if (st.status === 'pending' && !st.text) continue;
     let pane = streamPanes.get(id);
     if (!pane) { pane = newPane(id); box.append(pane.root); }
-    if (pane.status !== st.status || pane.steered !== st.steered) {
+    const flags = ((s.flags && isLive(s) && s.flags.get(id)) || []).join(' · ');
+    if (pane.status !== st.status || pane.steered !== st.steered || pane.flags !== flags) {
       pane.who.textContent = `${id} · ${st.agent}`;
       pane.state.replaceChildren(statusSpan(st.status, words(st.status, st.steered)));
-      pane.status = st.status; pane.steered = st.steered;
+      if (flags) { const f = el('span', 'flag', `⚑ ${flags}`); f.title = 'far off the usual of this role on this provider and model'; pane.state.append(' ', f); }
+      pane.status = st.status; pane.steered = st.steered; pane.flags = flags;
     }
     // Text waits while its pane is off screen: laying out what nobody sees is most of a frame.
     if ((st.reset || st.appended) && pane.visible) {
@@ -944,6 +967,241 @@ function renderMetrics(s) {
 }
 
 function fmt(n) { return n.toLocaleString('en-US'); }
+
+// ---- Analytics, compare, and baseline flags: the server reads the journals ---------------------
+
+async function getJson(url) {
+  try {
+    const r = await fetch(url, { credentials: 'same-origin' });
+    const json = await r.json().catch(() => ({ error: `the server answered ${r.status}` }));
+    return r.ok ? json : { error: json.error || `the server answered ${r.status}` };
+  } catch (e) {
+    return { error: `the server could not be reached: ${e.message}` };
+  }
+}
+
+function showView(view) {
+  if (app.replay && view !== 'session') leaveReplay();
+  app.view = view;
+  app.dirtySession = true;
+  schedule();
+}
+
+const pct = (x) => `${(100 * x).toFixed(0)} %`;
+const seconds = (ms) => (ms == null ? '–' : ms < 10000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(0)} s`);
+const spread = (sp, f) => (sp ? `${f(sp.median)} / ${f(sp.p90)}` : '–');
+const dollars = (x) => (x == null ? '–' : `$${x.toFixed(4)}`);
+
+async function openAnalytics() {
+  showView('analytics');
+  setText($('an-summary'), 'reading the summaries of every session…');
+  const q = new URLSearchParams({ by: $('an-by').value });
+  if ($('an-since').value) q.set('since', $('an-since').value);
+  const answer = await getJson(`/api/v1/stats?${q}`);
+  if (answer.error) { setText($('an-summary'), ''); notice(`analytics: ${answer.error}`, true); return; }
+  renderAnalytics(answer);
+}
+
+function renderAnalytics(answer) {
+  const st = answer.stats;
+  const ss = st.sessions;
+  setText($('an-period'), answer.period);
+  const statuses = Object.entries(ss.by_status).map(([k, n]) => `${n} ${k}`).join(', ');
+  const count = (n, one, many) => `${fmt(n)} ${n === 1 ? one : many}`;
+  setText($('an-summary'), `${count(ss.sessions, 'session', 'sessions')} (${statuses || 'none'}) · ${count(ss.forks, 'fork', 'forks')} · ${fmt(ss.budget_hits)} stopped at a budget cap`
+    + ` · parallel speedup p50 ${ss.speedup ? `×${ss.speedup.median.toFixed(2)}` : '–'} · wall time p50 ${ss.wall_ms ? seconds(ss.wall_ms.median) : '–'}`
+    + `${answer.rebuilt ? ` · ${answer.rebuilt} summaries made from journals now` : ''}`);
+  for (const w of answer.warnings) notice(`analytics: ${w}`, true);
+  const tbody = $('an-groups').tBodies[0];
+  tbody.replaceChildren(...[...st.groups, { ...st.overall, key: 'all' }].map((g) => {
+    const tr = el('tr', g.key === 'all' ? 'total' : null);
+    const cells = [g.key, fmt(g.sessions), fmt(g.calls), spread(g.ttft_ms, seconds), spread(g.tokens_per_second, (x) => x.toFixed(1)),
+      spread(g.tokens_per_step, (x) => fmt(Math.round(x))), g.cost_per_session ? dollars(g.cost_per_session.median) : '–',
+      pct(g.failure_rate), pct(g.retry_rate), pct(g.failover_rate), fmt(g.token_cap_hits), fmt(g.estimated_calls)];
+    cells.forEach((text, i) => tr.append(el('td', i ? 'num' : null, text)));
+    return tr;
+  }));
+  const days = st.days;
+  $('an-charts').replaceChildren(
+    chart('Sessions a day', days, (d) => d.sessions, (x) => fmt(Math.round(x))),
+    chart('Tokens/s a day (median)', days, (d) => d.tokens_per_second, (x) => x.toFixed(1)),
+    chart('First token a day (median)', days, (d) => d.ttft_ms, seconds),
+    chart('Failed calls a day', days, (d) => d.failure_rate, pct));
+  $('an-recs').replaceChildren(...(st.recommendations.length
+    ? st.recommendations.map((r) => el('li', null, r.advice))
+    : [el('li', 'muted', 'Nothing to recommend: no rule found a problem in these sessions.')]));
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+function svg(tag, attrs) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  return node;
+}
+
+// One figure over the days: a line through the days that have a value, the last value and the
+// highest written beside it.
+function chart(title, days, value, format) {
+  const fig = el('figure');
+  fig.append(el('figcaption', null, title));
+  const points = days.map((d) => [d.day, value(d)]).filter(([, v]) => v != null);
+  if (!points.length) { fig.append(el('div', 'muted', 'no data in this period')); return fig; }
+  const w = 300; const h = 90;
+  const max = Math.max(...points.map(([, v]) => v), 1e-9);
+  const x = (i) => (days.length > 1 ? (i * (w - 8)) / (days.length - 1) + 4 : w / 2);
+  const y = (v) => h - 4 - (v / max) * (h - 16);
+  const graph = svg('svg', { viewBox: `0 0 ${w} ${h}`, class: 'day-chart', role: 'img', 'aria-label': title });
+  const coords = days.map((d, i) => [i, value(d)]).filter(([, v]) => v != null).map(([i, v]) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`);
+  graph.append(svg('polyline', { points: coords.join(' '), fill: 'none', stroke: '#4fa3ff', 'stroke-width': 1.5 }));
+  for (const c of coords) { const [cx, cy] = c.split(','); graph.append(svg('circle', { cx, cy, r: 2, fill: '#4fa3ff' })); }
+  const label = svg('text', { x: 4, y: 11, fill: '#8794a3', 'font-size': 10 });
+  label.textContent = `max ${format(max)}`;
+  graph.append(label);
+  fig.append(graph);
+  const [firstDay] = points[0]; const [lastDay, last] = points[points.length - 1];
+  fig.append(el('div', 'legend', `${firstDay} … ${lastDay} · last ${format(last)}`));
+  return fig;
+}
+
+$('analytics-open').onclick = () => openAnalytics();
+$('an-update').onclick = () => openAnalytics();
+$('an-since').onchange = () => openAnalytics();
+$('an-by').onchange = () => openAnalytics();
+$('an-close').onclick = () => showView('session');
+
+async function openCompare(a, b) {
+  app.compared = [a, b];
+  showView('compare');
+  $('cmp-steps').replaceChildren(el('div', 'muted', 'reading both journals…'));
+  await fetchCompare();
+}
+
+async function fetchCompare() {
+  const [a, b] = app.compared;
+  const answer = await getJson(`/api/v1/compare?${new URLSearchParams({ a, b })}`);
+  // The person may have left the view, or chosen another pair, meanwhile.
+  if (app.view !== 'compare' || app.compared[0] !== a || app.compared[1] !== b) return;
+  if (answer.error) { $('cmp-steps').textContent = ''; notice(`compare: ${answer.error}`, true); return; }
+  renderCompare(answer);
+}
+
+// While either side runs, the figures are asked for again, as the terminal's view recomputes.
+setInterval(() => {
+  if (app.view === 'compare' && app.compared && app.compared.some((id) => isLive(app.sessions.get(id)))) fetchCompare();
+}, 3000);
+
+function figureCells(f) {
+  if (!f) return [el('td', 'muted', 'no such step in this run')];
+  const tokens = `${fmt(f.input_tokens)} / ${fmt(f.output_tokens)}${f.estimated ? ' (estimated)' : ''}`;
+  const cells = [tokens, dollars(f.cost_usd), seconds(f.ttft_ms), f.tokens_per_s == null ? '–' : f.tokens_per_s.toFixed(1),
+    fmt(f.tool_calls), `${f.errors} / ${f.retries}`, seconds(f.time_ms)];
+  return [...cells.map((t) => el('td', 'num', t)), el('td', null, f.status)];
+}
+
+function figuresRow(label, side, f) {
+  const tr = el('tr');
+  tr.append(el('td', null, label), el('th', null, side), ...figureCells(f));
+  return tr;
+}
+
+function diffNode(d) {
+  const p = el('p', 'diff');
+  switch (d.kind) {
+    case 'same': p.append(el('span', 'muted', 'same text in both')); break;
+    case 'no_output': p.append(el('span', 'muted', 'no output in either')); break;
+    case 'different': {
+      const a = el('span', 'only-a', d.a || '(no output)'); const b = el('span', 'only-b', d.b || '(no output)');
+      p.append(el('span', 'muted', 'different texts · A: '), a, el('span', 'muted', ' · B: '), b);
+      break;
+    }
+    default:
+      for (const part of d.parts) {
+        p.append(part.side === 'both' ? document.createTextNode(part.text)
+          : el(part.side === 'only_a' ? 'del' : 'ins', null, part.text));
+      }
+  }
+  return p;
+}
+
+function renderCompare(answer) {
+  const c = answer.comparison;
+  $('cmp-sides').tBodies[0].replaceChildren(...[['A', c.a], ['B', c.b]].map(([name, side]) => {
+    const tr = el('tr');
+    const open = el('button', 'quiet', side.session); open.title = 'show this session'; open.onclick = () => select(side.session);
+    const td = el('td'); td.append(open);
+    tr.append(el('th', null, name), td, el('td', null, `${side.ran_on}${side.forked ? ' · a fork' : ''}`), el('td', null, side.totals.status));
+    return tr;
+  }));
+  const rows = [figuresRow('Steps', 'A', c.a.totals), figuresRow('', 'B', c.b.totals)];
+  if (c.a.planner || c.b.planner) {
+    for (const [name, side] of [['A', c.a], ['B', c.b]]) {
+      if (side.planner) rows.push(figuresRow(name === 'A' ? 'Plan' : '', name, side.planner));
+      else {
+        const tr = el('tr'); const why = side.forked ? 'a fork: its plan came from its parent' : 'did not plan: ran a given plan';
+        const td = el('td', 'muted', why); td.colSpan = 8;
+        tr.append(el('td', null, name === 'A' ? 'Plan' : ''), el('th', null, name), td); rows.push(tr);
+      }
+    }
+  }
+  $('cmp-totals').tBodies[0].replaceChildren(...rows);
+  const running = [['A', c.a], ['B', c.b]].filter(([, side]) => side.running).map(([name]) => name);
+  setText($('cmp-verdict-title'), running.length === 0 ? 'Verdict'
+    : `Verdict so far (${running.length === 2 ? 'both are' : `${running[0]} is`} still running)`);
+  $('cmp-verdicts').replaceChildren(...c.verdicts.map((v) => el('li', null, v.line)));
+  $('cmp-steps').replaceChildren(...c.steps.map((step, i) => {
+    const box = el('section', 'cmp-step');
+    box.append(el('h4', null, `${step.id} · ${step.agent} · ${step.title}`));
+    const table = el('table', 'figures');
+    const head = el('tr'); for (const t of ['', 'Tokens in / out', 'Cost', '1st token', 'Tokens/s', 'Tools', 'Errors / retries', 'Time', 'Status']) head.append(el('th', t && t !== 'Status' ? 'num' : null, t));
+    const body = [['A', step.a], ['B', step.b]].map(([name, f]) => { const tr = el('tr'); tr.append(el('th', null, name), ...figureCells(f)); return tr; });
+    table.append(head, ...body);
+    box.append(table, diffNode(answer.diffs[i]));
+    return box;
+  }));
+}
+
+$('compare-with').onchange = (ev) => {
+  const b = ev.target.value;
+  ev.target.value = '';
+  if (b && app.selected) openCompare(app.selected, b);
+};
+$('cmp-swap').onclick = () => { if (app.compared) openCompare(app.compared[1], app.compared[0]); };
+$('cmp-close').onclick = () => showView('session');
+
+// The other sessions, newest first, for "Compare with…"; forks and their parent first.
+function renderCompareChoices(s) {
+  const box = $('compare-with');
+  const others = sortedSessions().filter((o) => o.id !== s.id);
+  const family = (o) => o.id === s.forkedFrom || o.forkedFrom === s.id;
+  others.sort((x, y) => Number(family(y)) - Number(family(x)));
+  const key = others.map((o) => `${o.id}${o.goal}`).join();
+  if (box.dataset.key === key) return;
+  box.dataset.key = key;
+  box.replaceChildren(el('option', null, 'Compare with…'), ...others.map((o) => {
+    const opt = el('option', null, `${family(o) ? (o.id === s.forkedFrom ? 'parent: ' : 'fork: ') : ''}${o.goal || o.id} (${o.id.slice(-8)})`);
+    opt.value = o.id; return opt;
+  }));
+  box.firstChild.value = '';
+}
+
+// Running agents far off their usual (same role, provider and model), as the server judges it
+// from every session's journal; asked every few seconds while the shown session runs.
+const FLAGS_EVERY_MS = 3000;
+async function refreshFlags() {
+  const s = app.sessions.get(app.selected);
+  if (!s || app.replay || !isLive(s) || !app.capabilities.includes('analytics')) return;
+  const rates = {};
+  for (const [id, r] of s.rates) if (r.points.length) rates[id] = r.points[r.points.length - 1];
+  const answer = await postJson('/api/v1/flags', JSON.stringify({ session: s.id, rates }), 'application/json');
+  if (answer.error) return; // the next poll asks again; the dashboard works without flags
+  const flags = new Map(answer.steps.map((f) => [f.step, f.flags]));
+  const key = JSON.stringify([...flags]);
+  if (s.flagsKey === key) return;
+  s.flags = flags; s.flagsKey = key;
+  app.dirtySession = true;
+  schedule();
+}
+setInterval(refreshFlags, FLAGS_EVERY_MS);
 
 // ---- Controls ----------------------------------------------------------------------------------
 

@@ -48,6 +48,8 @@ pub struct Side {
     pub planner: Option<Figures>,
     /// A fork: its plan came from its parent.
     pub forked: bool,
+    /// Still running (or paused): its figures are those so far.
+    pub running: bool,
 }
 
 /// Which run did better on one metric, in words.
@@ -158,6 +160,7 @@ fn side(state: &SessionState, now_ms: i64) -> Side {
         ),
         planner,
         forked: state.forked_from.is_some(),
+        running: state.status.is_active(),
     }
 }
 

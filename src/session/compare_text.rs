@@ -57,7 +57,22 @@ pub fn comparison_text(c: &Comparison) -> String {
             let _ = writeln!(out, "{line}");
         }
     }
-    let _ = writeln!(out, "\nVerdict");
+    let running: Vec<&str> = [("A", &c.a), ("B", &c.b)]
+        .into_iter()
+        .filter(|(_, side)| side.running)
+        .map(|(name, _)| name)
+        .collect();
+    match running.as_slice() {
+        [] => {
+            let _ = writeln!(out, "\nVerdict");
+        }
+        [one] => {
+            let _ = writeln!(out, "\nVerdict so far ({one} is still running)");
+        }
+        [..] => {
+            let _ = writeln!(out, "\nVerdict so far (both are still running)");
+        }
+    }
     for v in &c.verdicts {
         let _ = writeln!(out, "  {}", v.line);
     }
@@ -276,6 +291,43 @@ mod tests {
             }
         );
         assert_eq!(diff_words("", ""), WordDiff::NoOutput);
+    }
+
+    #[test]
+    fn a_verdict_while_a_side_runs_says_it_is_so_far() {
+        let figures = Figures {
+            status: "running".into(),
+            input_tokens: 10,
+            output_tokens: 10,
+            estimated: false,
+            cost_usd: None,
+            ttft_ms: None,
+            tokens_per_s: None,
+            tool_calls: 0,
+            errors: 0,
+            retries: 0,
+            words: 0,
+            time_ms: 1_000,
+        };
+        let side = |running| crate::session::compare::Side {
+            session: "s".into(),
+            ran_on: "local (m)".into(),
+            totals: figures.clone(),
+            planner: None,
+            forked: false,
+            running,
+        };
+        let text = |a, b| {
+            comparison_text(&Comparison {
+                a: side(a),
+                b: side(b),
+                steps: Vec::new(),
+                verdicts: Vec::new(),
+            })
+        };
+        assert!(text(true, false).contains("\nVerdict so far (A is still running)\n"));
+        assert!(text(true, true).contains("\nVerdict so far (both are still running)\n"));
+        assert!(text(false, false).contains("\nVerdict\n"));
     }
 
     #[test]
