@@ -173,8 +173,10 @@ fn figures(m: &AgentMetrics, status: &str, cost_usd: Option<f64>, time_ms: u64) 
     Figures {
         status: status.to_string(),
         input_tokens: m.input_tokens,
-        output_tokens: m.output_tokens,
-        estimated: m.estimated,
+        // A call still streaming has reported nothing yet: its chunks stand in, marked as our
+        // estimate, rather than a running step showing no output at all.
+        output_tokens: m.output_tokens_live(),
+        estimated: m.estimated || m.live_chunks > 0,
         cost_usd,
         ttft_ms: m.avg_ttft_ms(),
         tokens_per_s: m.tokens_per_second(),
@@ -297,6 +299,20 @@ mod tests {
             "tokens/s: even (A 20.0 tokens/s · B 20.0 tokens/s)"
         );
         assert_eq!(lines[4], "errors: even (A 1 · B 1)");
+    }
+
+    #[test]
+    fn a_step_still_streaming_counts_its_chunks_as_estimated_output() {
+        let mut m = AgentMetrics::default();
+        m.output_tokens = 40;
+        m.live_chunks = 25;
+        let f = figures(&m, "running", None, 1_000);
+        assert_eq!(f.output_tokens, 65);
+        assert!(f.estimated);
+        m.live_chunks = 0;
+        let f = figures(&m, "completed", None, 1_000);
+        assert_eq!(f.output_tokens, 40);
+        assert!(!f.estimated);
     }
 
     #[test]
