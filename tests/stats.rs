@@ -180,6 +180,22 @@ async fn ask(request: reqwest::RequestBuilder, token: &str) -> (u16, Value) {
 fn stats_compare_and_flags_from_a_server() {
     let home = Home::new("");
     write_store(&home.data().join("sessions"), SERVED, now_ms(), 2);
+    // A researcher running for ten minutes where its usual step takes two seconds, in a
+    // session whose process (this test) holds its journal: nobody recovers it as dead.
+    let running = session_id(SERVED);
+    let started = now_ms() - 10 * 60_000;
+    let events = session_events(SERVED, started + SERVED as i64 * HOUR_MS + HOUR_MS / 2, 0);
+    let dir = home.data().join("sessions").join(running.as_str());
+    std::fs::create_dir_all(&dir).unwrap();
+    let lines: Vec<String> = events[..5]
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap())
+        .collect();
+    let journal = dir.join("journal.jsonl");
+    std::fs::write(&journal, lines.join("\n") + "\n").unwrap();
+    let held = std::fs::File::open(&journal).unwrap();
+    held.lock().unwrap();
+
     let (local, _) = stats_json(&home, &["--by", "provider"]);
     let compared = home.run(&[
         "compare",
@@ -194,10 +210,10 @@ fn stats_compare_and_flags_from_a_server() {
     // With this home's server running, the command asks it: the same figures.
     let (remote, _) = stats_json(&home, &["--by", "provider"]);
     assert_eq!(remote, local);
-    // Sessions k began k and a half hours ago.
+    // Sessions k began k and a half hours ago; the running one ten minutes ago.
     let text = stdout(&home.run(&["stats", "--since", "12h"]));
     assert!(
-        text.starts_with("12 sessions in the last 12 hours"),
+        text.starts_with("13 sessions in the last 12 hours (12 completed, 1 running)"),
         "{text}"
     );
 
@@ -209,7 +225,7 @@ fn stats_compare_and_flags_from_a_server() {
     runtime.block_on(async {
         let (status, answer) = ask(http.get(url("/api/v1/stats?by=role&since=5h")), &token).await;
         assert_eq!(status, 200, "{answer}");
-        assert_eq!(answer["stats"]["sessions"]["sessions"], 5);
+        assert_eq!(answer["stats"]["sessions"]["sessions"], 6);
         assert_eq!(answer["period"], "in the last 5 hours");
         assert!(answer["text"].as_str().unwrap().contains("by role"));
 
@@ -270,21 +286,6 @@ fn stats_compare_and_flags_from_a_server() {
         assert_eq!(status, 200, "{answer}");
         assert_eq!(answer["steps"], serde_json::json!([]));
 
-        // A researcher running for ten minutes where its usual step takes two seconds, in a
-        // session whose process (this test) holds its journal.
-        let running = session_id(SERVED);
-        let started = now_ms() - 10 * 60_000;
-        let events = session_events(SERVED, started + SERVED as i64 * HOUR_MS + HOUR_MS / 2, 0);
-        let dir = home.data().join("sessions").join(running.as_str());
-        std::fs::create_dir_all(&dir).unwrap();
-        let lines: Vec<String> = events[..5]
-            .iter()
-            .map(|e| serde_json::to_string(e).unwrap())
-            .collect();
-        let journal = dir.join("journal.jsonl");
-        std::fs::write(&journal, lines.join("\n") + "\n").unwrap();
-        let held = std::fs::File::open(&journal).unwrap();
-        held.lock().unwrap();
         let (status, answer) = ask(
             http.post(url("/api/v1/flags"))
                 .json(&serde_json::json!({ "session": running.as_str(), "rates": { "1": 2.0 } })),
@@ -313,12 +314,13 @@ fn stats_compare_and_flags_from_a_server() {
             flags.contains(&"slow: 2 tokens/s vs 50 usually"),
             "{flags:?}"
         );
-        drop(held);
 
         let (status, answer) = ask(http.get(url("/api/v1/stats")), "ej_not_a_token").await;
         assert_eq!(status, 401);
         assert_eq!(answer["error"], "sign in first");
     });
+
+    drop(held);
 
     // A wrong token is refused, and says so.
     let out = home.run(&["stats", "--server", &target.url, "--token", "ej_wrong"]);

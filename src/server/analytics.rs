@@ -154,13 +154,11 @@ pub async fn compare_sessions(
     if let Err(refused) = who(&shared, &headers, &jar) {
         return refused.into_response();
     }
-    let a = match state_of(&shared.store, &query.a).await {
-        Ok(state) => state,
-        Err(refused) => return refused,
-    };
-    let b = match state_of(&shared.store, &query.b).await {
-        Ok(state) => state,
-        Err(refused) => return refused,
+    let now = Clock::new().now_ms();
+    let [a, b] = [&query.a, &query.b].map(|id| known(&shared, id, |state| state.clone()));
+    let (a, b) = match (a, b) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(refused), _) | (_, Err(refused)) => return refused,
     };
     if a.id == b.id {
         return problem(
@@ -168,7 +166,7 @@ pub async fn compare_sessions(
             "compare needs two different sessions".into(),
         );
     }
-    let comparison = compare(&a, &b, Clock::new().now_ms());
+    let comparison = compare(&a, &b, now);
     Json(CompareAnswer {
         diffs: comparison
             .steps
@@ -212,37 +210,46 @@ pub async fn running_flags(
     if let Err(refused) = who(&shared, &headers, &jar) {
         return refused.into_response();
     }
-    let state = match load(&shared.store, request.session).await {
-        Ok(state) => state,
-        Err(refused) => return refused,
-    };
     let baselines = match shared.baselines.get(&shared.store).await {
         Ok(baselines) => baselines,
         Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, e),
     };
     let now = Clock::new().now_ms();
-    let steps = state
-        .steps
-        .iter()
-        .filter(|step| step.status.is_live())
-        .filter_map(|step| {
-            let baseline = baselines.get(&step.spec.agent, step.runs_on.as_ref())?;
-            let rate = request.rates.get(step.spec.id.as_str()).copied();
-            let flags = flags(step, now, rate, baseline);
-            (!flags.is_empty()).then(|| StepFlags {
-                step: step.spec.id.to_string(),
-                flags,
+    let judged = known(&shared, request.session.as_str(), |state| {
+        state
+            .steps
+            .iter()
+            .filter(|step| step.status.is_live())
+            .filter_map(|step| {
+                let baseline = baselines.get(&step.spec.agent, step.runs_on.as_ref())?;
+                let rate = request.rates.get(step.spec.id.as_str()).copied();
+                let flags = flags(step, now, rate, baseline);
+                (!flags.is_empty()).then(|| StepFlags {
+                    step: step.spec.id.to_string(),
+                    flags,
+                })
             })
-        })
-        .collect();
+            .collect()
+    });
+    let steps = match judged {
+        Ok(steps) => steps,
+        Err(refused) => return refused,
+    };
     Json(FlagsAnswer { steps }).into_response()
 }
 
-async fn state_of(store: &Store, id: &str) -> Result<SessionState, Response> {
-    match SessionId::parse(id) {
-        Ok(id) => load(store, id).await,
-        Err(e) => Err(problem(StatusCode::BAD_REQUEST, e.to_string())),
-    }
+/// What `read` makes of a session's state as the server knows it now (its events folded as
+/// they come, no journal read), or the answer saying why not.
+fn known<R>(
+    shared: &Shared,
+    id: &str,
+    read: impl FnOnce(&SessionState) -> R,
+) -> Result<R, Response> {
+    let id = SessionId::parse(id).map_err(|e| problem(StatusCode::BAD_REQUEST, e.to_string()))?;
+    shared
+        .board
+        .read(&id, read)
+        .ok_or_else(|| problem(StatusCode::NOT_FOUND, format!("no session {id} here")))
 }
 
 /// A session's state as its journal has it, or the answer saying why not.

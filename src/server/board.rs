@@ -1,5 +1,5 @@
 //! Every session's state as the server knows it, folded from the same events the clients get.
-//! It answers `/metrics` without reading a journal.
+//! It answers `/metrics`, the baseline flags and comparisons without reading a journal.
 
 use std::sync::Mutex;
 
@@ -55,6 +55,12 @@ impl Board {
                 .or_insert_with(|| SessionState::new(envelope.session.clone()))
                 .apply(envelope);
         }
+    }
+
+    /// What `read` makes of a session's state as the server knows it now; None when the
+    /// server knows no such session.
+    pub fn read<R>(&self, id: &SessionId, read: impl FnOnce(&SessionState) -> R) -> Option<R> {
+        self.sessions.lock().ok()?.get(id).map(read)
     }
 
     pub fn totals(&self) -> Totals {
