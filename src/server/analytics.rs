@@ -158,7 +158,7 @@ pub async fn compare_sessions(
     let [a, b] = [&query.a, &query.b].map(|id| known(&shared, id, |state| state.clone()));
     let (a, b) = match (a, b) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(refused), _) | (_, Err(refused)) => return refused,
+        (Err(unknown), _) | (_, Err(unknown)) => return unknown.into_response(),
     };
     if a.id == b.id {
         return problem(
@@ -233,7 +233,7 @@ pub async fn running_flags(
     });
     let steps = match judged {
         Ok(steps) => steps,
-        Err(refused) => return refused,
+        Err(unknown) => return unknown.into_response(),
     };
     Json(FlagsAnswer { steps }).into_response()
 }
@@ -244,12 +244,21 @@ fn known<R>(
     shared: &Shared,
     id: &str,
     read: impl FnOnce(&SessionState) -> R,
-) -> Result<R, Response> {
-    let id = SessionId::parse(id).map_err(|e| problem(StatusCode::BAD_REQUEST, e.to_string()))?;
+) -> Result<R, Unknown> {
+    let id = SessionId::parse(id).map_err(|e| Unknown(StatusCode::BAD_REQUEST, e.to_string()))?;
     shared
         .board
         .read(&id, read)
-        .ok_or_else(|| problem(StatusCode::NOT_FOUND, format!("no session {id} here")))
+        .ok_or_else(|| Unknown(StatusCode::NOT_FOUND, format!("no session {id} here")))
+}
+
+/// A session asked for that is not one (a bad id), or that the server does not know.
+struct Unknown(StatusCode, String);
+
+impl IntoResponse for Unknown {
+    fn into_response(self) -> Response {
+        problem(self.0, self.1)
+    }
 }
 
 /// A session's state as its journal has it, or the answer saying why not.
