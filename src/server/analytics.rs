@@ -26,7 +26,7 @@ use crate::session::ids::SessionId;
 use crate::session::session_fold::SessionState;
 use crate::session::stats::{GroupBy, Stats};
 use crate::session::stats_text::{period_words, stats_text};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 
 /// Baselines move slowly (medians of the last fifty steps); reading every summary for each
 /// page's poll would not.
@@ -258,16 +258,5 @@ struct Unknown(StatusCode, String);
 impl IntoResponse for Unknown {
     fn into_response(self) -> Response {
         problem(self.0, self.1)
-    }
-}
-
-/// A session's state as its journal has it, or the answer saying why not.
-pub(super) async fn load(store: &Store, id: SessionId) -> Result<SessionState, Response> {
-    let store = store.clone();
-    match tokio::task::spawn_blocking(move || store.load(&id)).await {
-        Ok(Ok(stored)) => Ok(stored.state),
-        Ok(Err(e @ StoreError::NotFound(_))) => Err(problem(StatusCode::NOT_FOUND, e.to_string())),
-        Ok(Err(e)) => Err(problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
-        Err(e) => Err(problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
     }
 }

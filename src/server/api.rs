@@ -12,7 +12,6 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::{Deserialize, Serialize};
 
 use super::Shared;
-use super::analytics::load;
 use super::people::Person;
 use super::web::signed_in;
 use crate::session::budget::Budget;
@@ -21,7 +20,9 @@ use crate::session::ids::{SessionId, StepId};
 use crate::session::plan::Plan;
 use crate::session::plan_edit::{PlanEdit, apply_edit};
 use crate::session::plan_file::parse_plan_file;
+use crate::session::session_fold::SessionState;
 use crate::session::session_fold::StepStatus;
+use crate::store::{Store, StoreError};
 
 #[derive(Serialize)]
 pub struct PlanFileAnswer {
@@ -104,6 +105,17 @@ pub async fn preview_edit(
         })
         .into_response(),
         Err(e) => problem(StatusCode::CONFLICT, e.to_string()),
+    }
+}
+
+/// A session's state as its journal has it, or the answer saying why not.
+async fn load(store: &Store, id: SessionId) -> Result<SessionState, Response> {
+    let store = store.clone();
+    match tokio::task::spawn_blocking(move || store.load(&id)).await {
+        Ok(Ok(stored)) => Ok(stored.state),
+        Ok(Err(e @ StoreError::NotFound(_))) => Err(problem(StatusCode::NOT_FOUND, e.to_string())),
+        Ok(Err(e)) => Err(problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
+        Err(e) => Err(problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
     }
 }
 
