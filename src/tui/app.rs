@@ -43,7 +43,8 @@ pub enum View {
     Monitor,
     /// Charts: agents, the session, the system.
     Metrics,
-    /// Figures over every session (of this machine, or of the server), and recommendations (`el-jefe stats`).
+    /// Figures over every session (of this machine, or of the server), and recommendations
+    /// (`el-jefe stats`).
     Analytics,
     /// Two sessions side by side, step by step (`el-jefe compare`).
     Compare,
