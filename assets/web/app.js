@@ -970,16 +970,6 @@ function fmt(n) { return n.toLocaleString('en-US'); }
 
 // ---- Analytics, compare, and baseline flags: the server reads the journals ---------------------
 
-async function getJson(url) {
-  try {
-    const r = await fetch(url, { credentials: 'same-origin' });
-    const json = await r.json().catch(() => ({ error: `the server answered ${r.status}` }));
-    return r.ok ? json : { error: json.error || `the server answered ${r.status}` };
-  } catch (e) {
-    return { error: `the server could not be reached: ${e.message}` };
-  }
-}
-
 function showView(view) {
   if (app.replay && view !== 'session') leaveReplay();
   app.view = view;
@@ -1251,9 +1241,16 @@ $('session-controls').onclick = (ev) => {
   command(`${label} the session`, { command: act, session: s.id });
 };
 
-async function postJson(url, body, type) {
+function postJson(url, body, type) {
+  return fetchJson(url, { method: 'POST', headers: { 'Content-Type': type }, body });
+}
+
+function getJson(url) { return fetchJson(url, {}); }
+
+// The answer's JSON, or { error } saying why there is none.
+async function fetchJson(url, init) {
   try {
-    const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': type }, body, credentials: 'same-origin' });
+    const r = await fetch(url, { ...init, credentials: 'same-origin' });
     const json = await r.json().catch(() => ({ error: `the server answered ${r.status}` }));
     return r.ok ? json : { error: json.error || `the server answered ${r.status}` };
   } catch (e) {

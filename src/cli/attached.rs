@@ -24,12 +24,17 @@ use el_jefe::store::StoredSession;
 /// Connects, with what to do when the server refuses.
 pub(super) async fn connect(target: Target, client: &str) -> anyhow::Result<Remote> {
     let no_token = target.token.is_none();
-    match Remote::connect(target, client).await {
-        Ok(remote) => Ok(remote),
-        Err(e @ ClientError::Refused { .. }) if no_token => Err(anyhow::anyhow!(
-            "{e}; give your token with --token or EL_JEFE_TOKEN"
-        )),
-        Err(e) => Err(e.into()),
+    Remote::connect(target, client)
+        .await
+        .map_err(|e| with_token_hint(e, no_token))
+}
+
+/// A refusal of someone who gave no token says how to give one.
+fn with_token_hint(e: ClientError, no_token: bool) -> anyhow::Error {
+    if no_token && matches!(e, ClientError::Refused { .. }) {
+        anyhow::anyhow!("{e}; give your token with --token or EL_JEFE_TOKEN")
+    } else {
+        e.into()
     }
 }
 
@@ -238,14 +243,10 @@ pub fn stats(
     by: GroupBy,
     json: bool,
 ) -> anyhow::Result<i32> {
-    let no_token = target.token.is_none();
-    let reply = match cx.runtime.block_on(requests::stats(&target, since, by)) {
-        Ok(reply) => reply,
-        Err(e @ ClientError::Refused { .. }) if no_token => {
-            anyhow::bail!("{e}; give your token with --token or EL_JEFE_TOKEN")
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let reply = cx
+        .runtime
+        .block_on(requests::stats(&target, since, by))
+        .map_err(|e| with_token_hint(e, target.token.is_none()))?;
     for w in &reply.warnings {
         eprintln!("warning: {w}");
     }

@@ -69,9 +69,7 @@ pub fn stats(
     // Not open_store: its recovery reads every journal, and the index is there to avoid
     // that; `summaries` recovers the few sessions that look active instead.
     let store = Store::open(&cx.dirs.sessions())?;
-    let now = Clock::new().now_ms();
-    let from_ms = since.map(|age| now - i64::try_from(age.as_millis()).unwrap_or(i64::MAX));
-    let (stats, report) = store.stats(from_ms, by);
+    let (stats, report) = store.stats(since, Clock::new().now_ms(), by);
     for w in &report.warnings {
         eprintln!("warning: {w}");
     }

@@ -9,17 +9,16 @@ use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum_extra::extract::cookie::CookieJar;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use super::Shared;
-use super::api::{problem, who};
+use super::api::{SignedIn, problem};
 use crate::engine::clock::Clock;
 use crate::format::parse_age;
-use crate::session::baseline::{Baselines, flags};
+use crate::session::baseline::Baselines;
 use crate::session::compare::{Comparison, compare};
 use crate::session::compare_text::{WordDiff, comparison_text, diff_words};
 use crate::session::ids::SessionId;
@@ -75,13 +74,9 @@ struct StatsAnswer {
 /// `GET /api/v1/stats?since=30d&by=role`: `el-jefe stats`, from this server's journals.
 pub async fn stats(
     State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
-    jar: CookieJar,
+    _asker: SignedIn,
     Query(query): Query<StatsQuery>,
 ) -> Response {
-    if let Err(refused) = who(&shared, &headers, &jar) {
-        return refused.into_response();
-    }
     let since = match query.since.as_deref().filter(|s| !s.is_empty()) {
         Some(text) => match parse_age(text) {
             Ok(age) => Some(age),
@@ -94,13 +89,12 @@ pub async fn stats(
         Err(e) => return problem(StatusCode::BAD_REQUEST, format!("by: {e}")),
     };
     let now = Clock::new().now_ms();
-    let from_ms = since.map(|age| now - i64::try_from(age.as_millis()).unwrap_or(i64::MAX));
     let store = shared.store.clone();
-    let (stats, report) = match tokio::task::spawn_blocking(move || store.stats(from_ms, by)).await
-    {
-        Ok(answer) => answer,
-        Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-    };
+    let (stats, report) =
+        match tokio::task::spawn_blocking(move || store.stats(since, now, by)).await {
+            Ok(answer) => answer,
+            Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        };
     let period = period_words(since);
     Json(StatsAnswer {
         text: stats_text(&stats, &period),
@@ -114,14 +108,7 @@ pub async fn stats(
 
 /// `GET /api/v1/summaries`: every session's summary, for a dashboard attached from another
 /// machine to make its baselines and analytics view from.
-pub async fn summaries(
-    State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
-    jar: CookieJar,
-) -> Response {
-    if let Err(refused) = who(&shared, &headers, &jar) {
-        return refused.into_response();
-    }
+pub async fn summaries(State(shared): State<Arc<Shared>>, _asker: SignedIn) -> Response {
     let store = shared.store.clone();
     match tokio::task::spawn_blocking(move || store.summaries(|_| true)).await {
         Ok((summaries, _)) => Json(summaries).into_response(),
@@ -147,13 +134,9 @@ struct CompareAnswer {
 /// `GET /api/v1/compare?a=ID&b=ID`: `el-jefe compare`, as figures and as text.
 pub async fn compare_sessions(
     State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
-    jar: CookieJar,
+    _asker: SignedIn,
     Query(query): Query<CompareQuery>,
 ) -> Response {
-    if let Err(refused) = who(&shared, &headers, &jar) {
-        return refused.into_response();
-    }
     let now = Clock::new().now_ms();
     let [a, b] = [&query.a, &query.b].map(|id| known(&shared, id, |state| state.clone()));
     let (a, b) = match (a, b) {
@@ -203,13 +186,9 @@ struct FlagsAnswer {
 /// terminal dashboard's metrics bar says it.
 pub async fn running_flags(
     State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
-    jar: CookieJar,
+    _asker: SignedIn,
     Json(request): Json<FlagsRequest>,
 ) -> Response {
-    if let Err(refused) = who(&shared, &headers, &jar) {
-        return refused.into_response();
-    }
     let baselines = match shared.baselines.get(&shared.store).await {
         Ok(baselines) => baselines,
         Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, e),
@@ -219,11 +198,9 @@ pub async fn running_flags(
         state
             .steps
             .iter()
-            .filter(|step| step.status.is_live())
             .filter_map(|step| {
-                let baseline = baselines.get(&step.spec.agent, step.runs_on.as_ref())?;
                 let rate = request.rates.get(step.spec.id.as_str()).copied();
-                let flags = flags(step, now, rate, baseline);
+                let flags = baselines.flags_for(step, now, rate);
                 (!flags.is_empty()).then(|| StepFlags {
                     step: step.spec.id.to_string(),
                     flags,

@@ -5,14 +5,14 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::{Deserialize, Serialize};
 
 use super::Shared;
-use super::people::Person;
 use super::web::signed_in;
 use crate::session::budget::Budget;
 use crate::session::edit_impact::impact_text;
@@ -34,15 +34,7 @@ pub struct PlanFileAnswer {
 
 /// `POST /api/v1/plan-file` with a plan file's text: its goal, plan and budget as the
 /// protocol's `start_session` takes them.
-pub async fn plan_file(
-    State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
-    jar: CookieJar,
-    text: String,
-) -> Response {
-    if let Err(refused) = who(&shared, &headers, &jar) {
-        return refused.into_response();
-    }
+pub async fn plan_file(_asker: SignedIn, text: String) -> Response {
     match parse_plan_file(&text) {
         Ok(file) => Json(PlanFileAnswer {
             goal: file.goal,
@@ -78,13 +70,9 @@ pub struct PreviewAnswer {
 /// engine applies; the engine checks again when the edit is sent.
 pub async fn preview_edit(
     State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
-    jar: CookieJar,
+    _asker: SignedIn,
     Json(request): Json<PreviewRequest>,
 ) -> Response {
-    if let Err(refused) = who(&shared, &headers, &jar) {
-        return refused.into_response();
-    }
     let state = match load(&shared.store, request.session.clone()).await {
         Ok(state) => state,
         Err(refused) => return refused,
@@ -119,24 +107,28 @@ async fn load(store: &Store, id: SessionId) -> Result<SessionState, Response> {
     }
 }
 
-/// The person asking: a signed-in browser, or `Authorization: Bearer TOKEN`.
-pub(super) fn who(
-    shared: &Shared,
-    headers: &HeaderMap,
-    jar: &CookieJar,
-) -> Result<Person, Unsigned> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let person = match bearer {
-        Some(token) => shared.people.write().ok().and_then(|mut people| {
-            people.refresh();
-            people.who(token.trim()).cloned()
-        }),
-        None => signed_in(shared, jar),
-    };
-    person.ok_or(Unsigned)
+/// Someone is asking, as a request's extractor: a signed-in browser, or `Authorization:
+/// Bearer TOKEN`. A request from nobody is answered 401 before its handler runs.
+pub(super) struct SignedIn;
+
+impl FromRequestParts<Arc<Shared>> for SignedIn {
+    type Rejection = Unsigned;
+
+    async fn from_request_parts(parts: &mut Parts, shared: &Arc<Shared>) -> Result<Self, Unsigned> {
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        let person = match bearer {
+            Some(token) => shared.people.write().ok().and_then(|mut people| {
+                people.refresh();
+                people.who(token.trim()).cloned()
+            }),
+            None => signed_in(shared, &CookieJar::from_headers(&parts.headers)),
+        };
+        person.map(|_| SignedIn).ok_or(Unsigned)
+    }
 }
 
 /// Nobody signed in asked: answered 401.

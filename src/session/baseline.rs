@@ -102,6 +102,17 @@ impl Baselines {
             .or_else(|| self.by_key.get(&(role.to_string(), None)))
     }
 
+    /// Why `step` is far off its baseline, when it is running (or paused mid-run) and has one;
+    /// empty otherwise. `rate` is its tokens a second now, when measured.
+    pub fn flags_for(&self, step: &StepState, now_ms: i64, rate: Option<f64>) -> Vec<String> {
+        if !step.status.is_live() {
+            return Vec::new();
+        }
+        self.get(&step.spec.agent, step.runs_on.as_ref())
+            .map(|baseline| flags(step, now_ms, rate, baseline))
+            .unwrap_or_default()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.by_key.is_empty()
     }

@@ -5,6 +5,7 @@
 
 use std::fs;
 use std::path::Path;
+use std::time::Duration;
 use std::time::UNIX_EPOCH;
 
 use serde::{Deserialize, Serialize};
@@ -90,10 +91,12 @@ impl Store {
         (out, report)
     }
 
-    /// Every figure over the sessions created at or after `from_ms` (all when `None`).
-    pub fn stats(&self, from_ms: Option<i64>, by: GroupBy) -> (Stats, IndexReport) {
+    /// Every figure over the sessions created within `since` before `now_ms` (all when
+    /// `None`).
+    pub fn stats(&self, since: Option<Duration>, now_ms: i64, by: GroupBy) -> (Stats, IndexReport) {
         let (mut summaries, report) = self.summaries(|_| true);
-        if let Some(from) = from_ms {
+        if let Some(age) = since {
+            let from = now_ms.saturating_sub(i64::try_from(age.as_millis()).unwrap_or(i64::MAX));
             summaries.retain(|s| s.created_at_ms >= from);
         }
         (compute(&summaries, by), report)

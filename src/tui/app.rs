@@ -13,7 +13,7 @@ use super::summaries::Summaries;
 use crate::engine::EngineHandle;
 use crate::scheduler::Views;
 use crate::scheduler::desk::ScheduleDesk;
-use crate::session::baseline::{Baselines, flags};
+use crate::session::baseline::Baselines;
 use crate::session::call::CallMode;
 use crate::session::event::{EngineEvent, Envelope};
 use crate::session::ids::{SessionId, StepId};
@@ -462,18 +462,8 @@ impl App {
         let Some(step) = view.state.steps.get(index) else {
             return Vec::new();
         };
-        if !step.status.is_live() {
-            return Vec::new();
-        }
-        match self.baselines.get(&step.spec.agent, step.runs_on.as_ref()) {
-            Some(baseline) => flags(
-                step,
-                self.now_for(&view.state.id),
-                view.rate(&step.spec.id),
-                baseline,
-            ),
-            None => Vec::new(),
-        }
+        self.baselines
+            .flags_for(step, self.now_for(&view.state.id), view.rate(&step.spec.id))
     }
 
     /// Opens the compare view on A and B.
